@@ -1,0 +1,188 @@
+using System.Text.Json.Nodes;
+using Bszo.Ort.Perturbation;
+
+namespace Bszo.Ort.Optimizers;
+
+/// <summary>
+/// Base class of the zeroth-order optimizers: each step perturbs the weights along seeded random
+/// directions, measures losses with forward passes, and updates the weights, all through
+/// <see cref="PerturbationSweep"/>s.
+/// </summary>
+/// <remarks>
+/// <para>A step is written once, in <see cref="StepCore"/>, against a <see cref="StepContext"/>.
+/// During training the context's losses come from forward passes; during <see cref="Replay"/> they
+/// come from a <see cref="StepRecord"/>. Seeds are a pure function of the run seed and the step
+/// index. So replaying a trajectory log repeats exactly the same sweeps with exactly the same fp32
+/// coefficients, and reproduces the trained weights bit for bit, with no forward passes.</para>
+/// <para>Implementations keep state that must survive a resume in <see cref="SaveState"/>.</para>
+/// </remarks>
+public abstract class ZerothOrderOptimizer
+{
+    private readonly StepContext _context;
+
+    protected ZerothOrderOptimizer(PerturbationSweep sweep, OptimizerOptions options)
+    {
+        Sweep = sweep ?? throw new ArgumentNullException(nameof(sweep));
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        CommonOptions = options;
+        _context = new StepContext(this);
+    }
+
+    /// <summary>The method's name as used on the command line (e.g. "mezo", "bszo").</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Forward passes each step runs.</summary>
+    public abstract int ForwardPassesPerStep { get; }
+
+    /// <summary>Bytes of optimizer state beyond the weights (the memory cost over inference).</summary>
+    public virtual long StateBytes => 0;
+
+    /// <summary>The sweep that mutates the weights.</summary>
+    public PerturbationSweep Sweep { get; }
+
+    /// <summary>The options shared by all methods.</summary>
+    public OptimizerOptions CommonOptions { get; }
+
+    /// <summary>Steps completed (the index of the next step).</summary>
+    public long StepsTaken { get; private set; }
+
+    /// <summary>Runs one step with losses from <paramref name="loss"/>; returns its record.</summary>
+    public StepRecord Step(ILossEvaluator loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        var record = new StepRecord { Step = StepsTaken };
+        _context.Begin(record, loss, replaying: false);
+        StepCore(_context);
+        StepsTaken++;
+        return record;
+    }
+
+    /// <summary>
+    /// Repeats a recorded step without forward passes. Records must be replayed in order, starting
+    /// at <see cref="StepsTaken"/>.
+    /// </summary>
+    public void Replay(StepRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.Step != StepsTaken)
+        {
+            Throw.Bszo($"Trajectory record for step {record.Step} cannot be replayed now.", $"step {StepsTaken}", $"step {record.Step}",
+                "records must be replayed in order from the checkpoint they follow.");
+        }
+        var replica = new StepRecord { Step = record.Step };
+        _context.Begin(replica, new RecordedLosses(record), replaying: true, expectedSeeds: record.Seeds);
+        StepCore(_context);
+        if (replica.Losses.Count != record.Losses.Count)
+        {
+            Throw.Bszo($"Trajectory record for step {record.Step} does not fit the {Name} optimizer.",
+                $"{replica.Losses.Count} losses", $"{record.Losses.Count}", "the log was written by another optimizer or options.");
+        }
+        StepsTaken++;
+    }
+
+    /// <summary>Applies any update that an implementation deferred; call before evaluating, saving or exporting.</summary>
+    public virtual void Flush()
+    {
+    }
+
+    /// <summary>State to checkpoint (scalars; large per-element state is saved by <see cref="SaveTensors"/>).</summary>
+    public virtual JsonObject SaveState() => new() { ["steps"] = StepsTaken };
+
+    /// <summary>Restores state saved by <see cref="SaveState"/>.</summary>
+    public virtual void LoadState(JsonObject state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        StepsTaken = (long?)state["steps"] ?? 0;
+    }
+
+    /// <summary>Saves per-element state (e.g. a Hessian estimate) into <paramref name="directory"/>.</summary>
+    public virtual void SaveTensors(string directory)
+    {
+    }
+
+    /// <summary>Loads per-element state saved by <see cref="SaveTensors"/>.</summary>
+    public virtual void LoadTensors(string directory)
+    {
+    }
+
+    /// <summary>The options as JSON, for the trajectory header and run summaries.</summary>
+    public abstract JsonObject DescribeOptions();
+
+    /// <summary>One step of the method. Must mutate weights only through <see cref="Sweep"/> (or deterministic kernels).</summary>
+    protected abstract void StepCore(StepContext context);
+
+    /// <summary>Clips a projected gradient if the options ask for it.</summary>
+    protected double Clip(double g) =>
+        CommonOptions.ClipProjectedGradient is double c ? Math.Clamp(g, -c, c) : g;
+
+    /// <summary>What a step sees: its index, its seeds, its learning rate, and its losses.</summary>
+    protected sealed class StepContext
+    {
+        private readonly ZerothOrderOptimizer _owner;
+        private StepRecord _record = new();
+        private ILossEvaluator _loss = new RecordedLosses(new StepRecord());
+        private IReadOnlyList<ulong>? _expectedSeeds;
+
+        internal StepContext(ZerothOrderOptimizer owner) => _owner = owner;
+
+        /// <summary>Zero-based index of this step.</summary>
+        public long Step => _record.Step;
+
+        /// <summary>True when losses come from a record rather than forward passes.</summary>
+        public bool Replaying { get; private set; }
+
+        /// <summary>The record being filled.</summary>
+        public StepRecord Record => _record;
+
+        /// <summary>The scheduled learning rate for this step (also stored in the record).</summary>
+        public double LearningRate { get; private set; }
+
+        internal void Begin(StepRecord record, ILossEvaluator loss, bool replaying, IReadOnlyList<ulong>? expectedSeeds = null)
+        {
+            _record = record;
+            _loss = loss;
+            Replaying = replaying;
+            _expectedSeeds = expectedSeeds;
+            var o = _owner.CommonOptions;
+            LearningRate = o.Schedule.At(record.Step, o.LearningRate, o.TotalSteps);
+            record.LearningRate = LearningRate;
+        }
+
+        /// <summary>The next seed of this step (derived from the run seed, the step and the seed's position).</summary>
+        public ulong NextSeed()
+        {
+            int index = _record.Seeds.Count;
+            ulong seed = SquaresRng.DeriveSeed(_owner.CommonOptions.Seed, _record.Step, index);
+            if (_expectedSeeds is not null && (index >= _expectedSeeds.Count || _expectedSeeds[index] != seed))
+            {
+                Throw.Bszo($"Trajectory record for step {_record.Step} was written with another run seed.",
+                    $"seed {seed}", index < _expectedSeeds.Count ? $"seed {_expectedSeeds[index]}" : "no seed",
+                    "replay needs the same --seed and optimizer options as the original run.");
+            }
+            _record.Seeds.Add(seed);
+            return seed;
+        }
+
+        /// <summary>One loss measurement: a forward pass, or the recorded value when replaying.</summary>
+        public double Loss()
+        {
+            double value = _loss.Evaluate();
+            _record.Losses.Add(value);
+            return value;
+        }
+
+        /// <summary>Stores a derived scalar in the record.</summary>
+        public void Set(string name, double value) => _record.Scalars[name] = value;
+    }
+
+    private sealed class RecordedLosses(StepRecord record) : ILossEvaluator
+    {
+        private int _next;
+
+        public double Evaluate() =>
+            _next < record.Losses.Count
+                ? record.Losses[_next++]
+                : Throw.Bszo<double>($"Trajectory record for step {record.Step} has too few losses.", $"more than {record.Losses.Count}", $"{record.Losses.Count}");
+    }
+}

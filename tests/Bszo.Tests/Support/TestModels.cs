@@ -1,0 +1,99 @@
+using System.Runtime.InteropServices;
+using Bszo.Onnx;
+using Bszo.Ort.Graph;
+using Google.Protobuf;
+
+namespace Bszo.Tests.Support;
+
+/// <summary>Small ONNX models built in code, written with external data like real exports.</summary>
+internal static class TestModels
+{
+    /// <summary>
+    /// A two-layer MLP classifier: x[B, D] → MatMul(W1) + b1 → Relu → MatMul(Transpose(W2)) + b2 → logits[B, C].
+    /// W2 is stored [C, H] and used through Transpose, the pattern that constant folding breaks when
+    /// weights are initializers.
+    /// </summary>
+    public static string Mlp(string directory, int inputs = 8, int hidden = 16, int classes = 3, int seed = 1, bool external = true)
+    {
+        var rng = new Random(seed);
+        var g = new GraphBuilder("mlp");
+        g.Input("x", OnnxDataType.Float, "batch", (long)inputs);
+        var tensors = new List<(string Name, float[] Data, long[] Dims)>
+        {
+            ("w1", Randn(rng, inputs * hidden, 1 / MathF.Sqrt(inputs)), [inputs, hidden]),
+            ("b1", Randn(rng, hidden, 0.1f), [hidden]),
+            ("w2", Randn(rng, classes * hidden, 1 / MathF.Sqrt(hidden)), [classes, hidden]),
+            ("b2", Randn(rng, classes, 0.1f), [classes]),
+        };
+        var h = g.Node("MatMul", ["x", "w1"], "h0");
+        h = g.Node("Add", [h, "b1"], "h1");
+        h = g.Node("Relu", [h], "h2");
+        var w2t = g.Node("Transpose", ["w2"], "w2t", ("perm", new long[] { 1, 0 }));
+        var logits = g.Node("MatMul", [h, w2t], "l0");
+        logits = g.Node("Add", [logits, "b2"], "l1");
+        g.Node("Identity", [logits], "logits");
+        g.Output("logits", OnnxDataType.Float, "batch", (long)classes);
+        return Write(g, tensors, directory, "mlp.onnx", external);
+    }
+
+    /// <summary>
+    /// Linear regression with a per-example squared-error output: err[B] = (x·w + c − t)². The bias
+    /// c has one element, so it is trainable only when named explicitly.
+    /// </summary>
+    public static string LinearRegression(string directory, float[] weights, float bias)
+    {
+        var g = new GraphBuilder("linreg");
+        g.Input("x", OnnxDataType.Float, "batch", (long)weights.Length);
+        g.Input("t", OnnxDataType.Float, "batch");
+        var y = g.Node("MatMul", ["x", "w"], "y0");
+        y = g.Node("Add", [y, "c"], "y1");
+        var yflat = g.Node("Reshape", [y, g.Constant("flat", -1L)], "y");
+        var d = g.Node("Sub", [yflat, "t"], "d");
+        g.Node("Mul", [d, d], "sq_err");
+        g.Output("sq_err", OnnxDataType.Float, "batch");
+        return Write(g, [("w", weights, [weights.Length, 1]), ("c", [bias], [1])], directory, "linreg.onnx", external: true);
+    }
+
+    public static float[] Randn(Random rng, int n, float scale)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i += 2)
+        {
+            double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
+            double r = Math.Sqrt(-2 * Math.Log(u1));
+            a[i] = (float)(r * Math.Cos(2 * Math.PI * u2)) * scale;
+            if (i + 1 < n) a[i + 1] = (float)(r * Math.Sin(2 * Math.PI * u2)) * scale;
+        }
+        return a;
+    }
+
+    private static string Write(GraphBuilder g, List<(string Name, float[] Data, long[] Dims)> tensors, string directory, string file, bool external)
+    {
+        Directory.CreateDirectory(directory);
+        var dataName = Path.GetFileNameWithoutExtension(file) + ".data";
+        using var data = external ? File.Create(Path.Combine(directory, dataName)) : null;
+        foreach (var (name, values, dims) in tensors)
+        {
+            var bytes = MemoryMarshal.AsBytes(values.AsSpan());
+            var t = new TensorProto { Name = name, DataType = OnnxDataType.Float };
+            t.Dims.AddRange(dims);
+            if (data is null)
+            {
+                t.RawData = ByteString.CopyFrom(bytes);
+            }
+            else
+            {
+                long offset = data.Position;
+                data.Write(bytes);
+                t.DataLocation = TensorProto.Types.DataLocation.External;
+                t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = dataName });
+                t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+                t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            }
+            g.Graph.Initializer.Add(t);
+        }
+        var path = Path.Combine(directory, file);
+        OnnxModelFile.Save(g.Build(), path);
+        return path;
+    }
+}
