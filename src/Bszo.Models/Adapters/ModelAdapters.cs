@@ -1,0 +1,18 @@
+using Bszo.Ort;
+
+namespace Bszo.Models.Adapters;
+
+/// <summary>Creates the adapter that matches a model card's kind.</summary>
+public static class ModelAdapters
+{
+    /// <summary>The adapter for <paramref name="card"/>.</summary>
+    public static ModelAdapter Create(ModelCard card)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        return card.Kind switch
+        {
+            _ => throw new BszoException(BszoException.Format($"Model card in '{card.Directory}' has an unknown kind '{card.Kind}'.",
+                "encoder-classifier, decoder-lm or generic", card.Kind, "re-export the model with tools/export.")),
+        };
+    }
+}

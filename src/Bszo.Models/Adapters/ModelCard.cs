@@ -1,0 +1,113 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Bszo.Ort;
+using Bszo.Ort.Graph;
+
+namespace Bszo.Models.Adapters;
+
+/// <summary>The tokenizer a model card names.</summary>
+public sealed record TokenizerCard
+{
+    /// <summary>"unigram" (SentencePiece-style vocab.json of [piece, score]), "bpe" (vocab.json + merges.txt),
+    /// "sentencepiece" (tokenizer.model), or "wordpiece" (vocab.txt).</summary>
+    public string Type { get; init; } = "";
+
+    /// <summary>Files relative to the card, by role (e.g. "vocab", "merges", "model").</summary>
+    public Dictionary<string, string> Files { get; init; } = [];
+
+    public int? BosId { get; init; }
+
+    public int? EosId { get; init; }
+
+    public int? PadId { get; init; }
+
+    public int? UnkId { get; init; }
+
+    /// <summary>Whether a leading space is added before the first word (byte-level BPE families).</summary>
+    public bool AddPrefixSpace { get; init; }
+}
+
+/// <summary>
+/// <c>bszo-model.json</c>: what Bszo needs to know about an exported ONNX model beyond the graph
+/// itself: its kind, family, tokenizer, the names of its inputs and outputs, and defaults.
+/// </summary>
+public sealed record ModelCard
+{
+    public const string CurrentFormat = "bszo-model/1";
+
+    public const string FileName = "bszo-model.json";
+
+    public string Format { get; init; } = CurrentFormat;
+
+    /// <summary>"encoder-classifier", "decoder-lm" or "generic".</summary>
+    public string Kind { get; init; } = "";
+
+    /// <summary>Architecture family ("use-lite", "gpt2", "opt", "llama", "qwen2", "bert", "roberta", ...).</summary>
+    public string Family { get; init; } = "";
+
+    /// <summary>A human-readable description, including provenance (e.g. "self-pretrained").</summary>
+    public string Description { get; init; } = "";
+
+    /// <summary>The ONNX file, relative to the card.</summary>
+    public string Model { get; init; } = "model.onnx";
+
+    public TokenizerCard? Tokenizer { get; init; }
+
+    /// <summary>Role → graph input name ("input_ids", "attention_mask", "position_ids", ...).</summary>
+    public Dictionary<string, string> Inputs { get; init; } = [];
+
+    /// <summary>Role → graph output name ("logits", "loss", "embedding").</summary>
+    public Dictionary<string, string> Outputs { get; init; } = [];
+
+    /// <summary>Class names of a classification head, in logit order.</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
+    /// <summary>Longest token sequence the model accepts.</summary>
+    public int MaxLength { get; init; } = 512;
+
+    /// <summary>Default trainable-tensor patterns (empty: all float tensors).</summary>
+    public IReadOnlyList<string> Trainable { get; init; } = [];
+
+    /// <summary>The card's directory (set when loaded).</summary>
+    [JsonIgnore]
+    public string Directory { get; init; } = "";
+
+    /// <summary>Absolute path of a file named by the card.</summary>
+    public string Resolve(string relative) => Path.Combine(Directory, relative);
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Reads the card in <paramref name="directory"/>.</summary>
+    public static ModelCard Load(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            throw new BszoException(BszoException.Format($"'{directory}' has no {FileName}.",
+                $"a model directory written by tools/export or `bszo prepare`", "no model card",
+                "export the model with tools/export, or pass the .onnx file with --logits/--inputs options."));
+        }
+        ModelCard? card;
+        try
+        {
+            card = JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new BszoException(BszoException.Format($"'{path}' is not a valid model card.", CurrentFormat, e.Message), e);
+        }
+        if (card is null || card.Format != CurrentFormat)
+        {
+            throw new BszoException(BszoException.Format($"'{path}' has an unsupported format.", CurrentFormat, card?.Format ?? "null"));
+        }
+        return card with { Directory = Path.GetFullPath(directory) };
+    }
+
+    /// <summary>Writes the card into <paramref name="directory"/> atomically.</summary>
+    public void Save(string directory) => AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json));
+}
