@@ -54,6 +54,26 @@ internal static class TestModels
         return Write(g, [("w", weights, [weights.Length, 1]), ("c", [bias], [1])], directory, "linreg.onnx", external: true);
     }
 
+    /// <summary>
+    /// A separable quadratic L(w) = ½ Σᵢ hᵢ (wᵢ − cᵢ)², repeated for every example of a dummy batch input
+    /// <c>x</c> [batch] (ones): output <c>q</c> [batch]. The curvatures h make it as ill-conditioned as wanted.
+    /// </summary>
+    public static string Quadratic(string directory, float[] curvature, float[] target, float[] start)
+    {
+        var g = new GraphBuilder("quadratic");
+        g.Input("x", OnnxDataType.Float, "batch");
+        g.Initializer("h", curvature, curvature.Length);
+        g.Initializer("c", target, target.Length);
+        var d = g.Node("Sub", ["w", "c"], "d");
+        var sq = g.Node("Mul", [d, d], "sq");
+        var weighted = g.Node("Mul", [sq, "h"], "hsq");
+        var sum = g.Node("ReduceSum", [weighted], "sum", ("keepdims", 0));
+        var half = g.Node("Mul", [sum, g.Constant("half", 0.5f)], "half_sum");
+        g.Node("Mul", ["x", half], "q");
+        g.Output("q", OnnxDataType.Float, "batch");
+        return Write(g, [("w", start, [start.Length])], directory, "quadratic.onnx", external: true);
+    }
+
     public static float[] Randn(Random rng, int n, float scale)
     {
         var a = new float[n];

@@ -1,0 +1,213 @@
+using System.Text.Json.Nodes;
+using Bszo.Ort.Perturbation;
+
+namespace Bszo.Ort.Optimizers;
+
+/// <summary>
+/// BSZO, Adaptive Bayesian Subspace Zeroth-Order optimization (Feng &amp; Huang, 2026): a Kalman filter
+/// over a random k-dimensional subspace fuses several one-sided finite differences per step, with
+/// residual-adaptive observation noise, and updates θ ← θ − η·Σᵢ μᵢzᵢ with the posterior mean μ.
+/// </summary>
+/// <remarks>
+/// <para>One step (k = 2, m = 3, cached variant), every mutation a single fused sweep:</para>
+/// <code>
+/// f₀ = L(θ)                                   prior μ = 0, Σ = σₚ²I
+/// sweep {(s₁,+ε)}            y₁ = (L − f₀)/ε   observe e₁
+/// sweep {(s₁,−ε),(s₂,+ε)}    y₂ = (L − f₀)/ε   observe e₂
+/// j = argmax Σⱼⱼ, re-use yⱼ                   update σₑ² from the residual; observe eⱼ again
+/// sweep {(s₂,−ε),(s₁,−ημ₁),(s₂,−ημ₂)}        restore and update in one pass
+/// </code>
+/// <para>The posterior is reset every step; σₑ² persists across steps (it is checkpointed). All
+/// posterior algebra is in double precision (<see cref="SubspacePosterior"/>).</para>
+/// </remarks>
+public sealed class BszoOptimizer : ZerothOrderOptimizer
+{
+    private readonly SubspacePosterior _posterior;
+    private readonly ulong[] _seeds;
+    private readonly double[] _axisObservations;
+    private readonly double[] _direction;
+    private readonly double[] _pendingRestore; // coefficient of each zᵢ that undoes the current perturbation
+    private readonly List<SweepTerm> _terms;
+    private readonly double _priorVariance;
+    private readonly double _initialNoiseVariance;
+    private readonly double _noiseFloorVariance;
+    private double _noiseVariance;
+
+    private BszoOptimizer(PerturbationSweep sweep, BszoOptions options)
+        : base(sweep, options)
+    {
+        Options = options;
+        int k = options.SubspaceDimension;
+        _posterior = new SubspacePosterior(k);
+        _seeds = new ulong[k];
+        _axisObservations = new double[k];
+        _direction = new double[k];
+        _pendingRestore = new double[k];
+        _terms = new List<SweepTerm>(k + 1);
+        double n = sweep.Store.ElementCount;
+        double priorStd = options.PriorStd ?? Math.Sqrt(n / 1e6);
+        double noiseStd = options.InitialNoiseStd ?? priorStd;
+        _priorVariance = priorStd * priorStd;
+        _initialNoiseVariance = noiseStd * noiseStd;
+        double floor = options.NoiseFloorFraction * noiseStd;
+        _noiseFloorVariance = floor * floor;
+        _noiseVariance = _initialNoiseVariance;
+    }
+
+    /// <summary>The options in effect.</summary>
+    public BszoOptions Options { get; }
+
+    /// <summary>The current observation-noise variance σₑ² (persists across steps).</summary>
+    public double NoiseVariance => _noiseVariance;
+
+    /// <summary>σₚ² in effect (after the automatic choice).</summary>
+    public double PriorVariance => _priorVariance;
+
+    public override string Name => Options.Variant == BszoVariant.Cached ? "bszo" : "bszo-b";
+
+    public override int ForwardPassesPerStep =>
+        Options.Variant == BszoVariant.Cached ? Options.SubspaceDimension + 1 : Options.Samples + 1;
+
+    /// <summary>k seeds, μ, Σ and scratch: O(k²) doubles.</summary>
+    public override long StateBytes => sizeof(double) * (Options.SubspaceDimension * (long)Options.SubspaceDimension + 5L * Options.SubspaceDimension + 1);
+
+    /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
+    public static BszoOptimizer Create(PerturbationSweep sweep, BszoOptions? options = null) => new(sweep, options ?? new BszoOptions());
+
+    protected override void StepCore(StepContext context)
+    {
+        int k = Options.SubspaceDimension;
+        double eps = Options.Epsilon;
+        bool updateOnAxes = Options.AdaptiveNoise && Options.NoiseUpdate == NoiseUpdateRule.EverySample;
+        _posterior.Reset(_priorVariance);
+        Array.Clear(_pendingRestore);
+
+        double f0 = context.Loss();
+        context.Set("loss", f0);
+
+        // k axis samples: restore the previous direction and perturb along the next in one sweep.
+        for (int i = 0; i < k; i++)
+        {
+            _seeds[i] = context.NextSeed();
+            _terms.Clear();
+            AddPendingRestore();
+            _terms.Add(new SweepTerm(_seeds[i], eps));
+            Sweep.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms));
+            _pendingRestore[i] = -eps;
+
+            double y = (context.Loss() - f0) / eps;
+            _axisObservations[i] = y;
+            Array.Clear(_direction);
+            _direction[i] = 1;
+            if (updateOnAxes) UpdateNoise(y - _posterior.Mean[i]);
+            _posterior.Observe(_direction, y, _noiseVariance);
+        }
+
+        // m − k adaptive samples.
+        for (int tau = k; tau < Options.Samples; tau++)
+        {
+            double y;
+            if (Options.Variant == BszoVariant.Cached)
+            {
+                int j = _posterior.MostUncertainAxis();
+                Array.Clear(_direction);
+                _direction[j] = 1;
+                y = _axisObservations[j];
+            }
+            else
+            {
+                _posterior.PrincipalDirection(_direction);
+                _terms.Clear();
+                AddPendingRestore();
+                for (int i = 0; i < k; i++)
+                {
+                    if (Math.Abs(_direction[i]) <= 1e-10) continue; // as the reference implementation
+                    Merge(_seeds[i], eps * _direction[i]);
+                    _pendingRestore[i] = -eps * _direction[i];
+                }
+                Sweep.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms));
+                y = (context.Loss() - f0) / eps;
+            }
+            double norm = 0;
+            foreach (var d in _direction) norm += d * d;
+            norm = Math.Sqrt(norm);
+            if (Options.AdaptiveNoise) UpdateNoise((y - _posterior.Predict(_direction)) / norm);
+            _posterior.Observe(_direction, y, _noiseVariance);
+        }
+
+        // Restore and update in one pass: θ_new = d·(θ' + restore) − η·Σ μᵢzᵢ.
+        double lr = context.LearningRate;
+        double decay = 1 - lr * Options.WeightDecay;
+        _terms.Clear();
+        for (int i = 0; i < k; i++)
+        {
+            double mu = _posterior.Mean[i];
+            context.Set($"mu{i}", mu);
+            Merge(_seeds[i], decay * _pendingRestore[i] - lr * mu);
+        }
+        context.Set("sigma_e", Math.Sqrt(_noiseVariance));
+        Sweep.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms), decay);
+    }
+
+    /// <summary>Adds the terms that undo the current perturbation to the sweep being built, and forgets them.</summary>
+    private void AddPendingRestore()
+    {
+        for (int i = 0; i < Options.SubspaceDimension; i++)
+        {
+            if (_pendingRestore[i] != 0) Merge(_seeds[i], _pendingRestore[i]);
+            _pendingRestore[i] = 0;
+        }
+    }
+
+    /// <summary>Adds c·z(seed) to the sweep, combining with an existing term for the same seed.</summary>
+    private void Merge(ulong seed, double coefficient)
+    {
+        for (int t = 0; t < _terms.Count; t++)
+        {
+            if (_terms[t].Seed == seed)
+            {
+                _terms[t] = new SweepTerm(seed, _terms[t].Coefficient + coefficient);
+                return;
+            }
+        }
+        _terms.Add(new SweepTerm(seed, coefficient));
+    }
+
+    /// <summary>σₑ² ← (1−α)σₑ² + α·r², then σₑ ≥ floor.</summary>
+    private void UpdateNoise(double normalisedResidual)
+    {
+        double alpha = Options.NoiseEmaAlpha;
+        _noiseVariance = Math.Max(_noiseFloorVariance, (1 - alpha) * _noiseVariance + alpha * normalisedResidual * normalisedResidual);
+    }
+
+    public override JsonObject SaveState()
+    {
+        var state = base.SaveState();
+        state["noiseVariance"] = _noiseVariance;
+        return state;
+    }
+
+    public override void LoadState(JsonObject state)
+    {
+        base.LoadState(state);
+        _noiseVariance = (double?)state["noiseVariance"] ?? _initialNoiseVariance;
+    }
+
+    public override JsonObject DescribeOptions() => new()
+    {
+        ["variant"] = Options.Variant.ToString().ToLowerInvariant(),
+        ["learningRate"] = Options.LearningRate,
+        ["epsilon"] = Options.Epsilon,
+        ["subspaceDimension"] = Options.SubspaceDimension,
+        ["samples"] = Options.Samples,
+        ["adaptiveNoise"] = Options.AdaptiveNoise,
+        ["noiseUpdate"] = Options.NoiseUpdate.ToString(),
+        ["noiseEmaAlpha"] = Options.NoiseEmaAlpha,
+        ["priorStd"] = Math.Sqrt(_priorVariance),
+        ["initialNoiseStd"] = Math.Sqrt(_initialNoiseVariance),
+        ["noiseFloorFraction"] = Options.NoiseFloorFraction,
+        ["weightDecay"] = Options.WeightDecay,
+        ["schedule"] = Options.Schedule.Kind.ToString().ToLowerInvariant(),
+        ["seed"] = Options.Seed,
+    };
+}
