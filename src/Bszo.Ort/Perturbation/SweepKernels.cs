@@ -43,6 +43,10 @@ public static class SweepKernels
             return;
         }
 
+        // Per-stream constants, computed once per call rather than once per group.
+        StreamConstants* constants = stackalloc StreamConstants[streams.Length];
+        for (int j = 0; j < streams.Length; j++) constants[j] = new StreamConstants(streams[j]);
+
         int length = weights.Length;
         int head = (int)((GaussianNoise.GroupSize - (firstIndex & (GaussianNoise.GroupSize - 1))) & (GaussianNoise.GroupSize - 1));
         if (head > length) head = length;
@@ -50,67 +54,88 @@ public static class SweepKernels
 
         fixed (float* w = weights)
         {
-            if (head > 0) ApplyPartial(w, firstIndex, head, streams, decay, scratch);
+            if (head > 0) ApplyPartial(w, firstIndex, head, constants, streams.Length, decay, scratch);
 
             int i = head;
             var vdecay = Vector256.Create(decay);
             for (; i + GaussianNoise.GroupSize <= length; i += GaussianNoise.GroupSize)
             {
-                long group = (firstIndex + i) >> 4;
-                var sum0 = Vector256<float>.Zero;
-                var sum1 = Vector256<float>.Zero;
-                foreach (var stream in streams)
-                {
-                    var (z0, z1) = Group(stream.Key, group);
-                    var c = Vector256.Create(stream.Coefficient);
-                    sum0 += c * z0;
-                    sum1 += c * z1;
-                }
+                var (sum0, sum1) = SumStreams(constants, streams.Length, (firstIndex + i) >> 4);
                 float* p = w + i;
                 Vector256.Store(vdecay * Vector256.Load(p) + sum0, p);
                 Vector256.Store(vdecay * Vector256.Load(p + 8) + sum1, p + 8);
             }
 
-            if (i < length) ApplyPartial(w + i, firstIndex + i, length - i, streams, decay, scratch);
+            if (i < length) ApplyPartial(w + i, firstIndex + i, length - i, constants, streams.Length, decay, scratch);
         }
     }
 
-    /// <summary>Applies a run of fewer than 16 elements that lies inside one group.</summary>
-    private static unsafe void ApplyPartial(float* w, long firstIndex, int count, ReadOnlySpan<NoiseTerm> streams, float decay, float* scratch)
+    /// <summary>Σⱼ cⱼ·z for the 16 elements of one group, accumulated in stream order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector256<float>, Vector256<float>) SumStreams(StreamConstants* constants, int count, long group)
     {
-        long group = firstIndex >> 4;
-        int offset = (int)(firstIndex & 15);
         var sum0 = Vector256<float>.Zero;
         var sum1 = Vector256<float>.Zero;
-        foreach (var stream in streams)
+        for (int j = 0; j < count; j++)
         {
-            var (z0, z1) = Group(stream.Key, group);
-            var c = Vector256.Create(stream.Coefficient);
-            sum0 += c * z0;
-            sum1 += c * z1;
+            var (z0, z1) = Group(in constants[j], group);
+            sum0 += constants[j].Coefficient * z0;
+            sum1 += constants[j].Coefficient * z1;
         }
+        return (sum0, sum1);
+    }
+
+    /// <summary>Applies a run of fewer than 16 elements that lies inside one group.</summary>
+    private static unsafe void ApplyPartial(float* w, long firstIndex, int count, StreamConstants* constants, int streamCount, float decay, float* scratch)
+    {
+        var (sum0, sum1) = SumStreams(constants, streamCount, firstIndex >> 4);
         Vector256.Store(sum0, scratch);
         Vector256.Store(sum1, scratch + 8);
+        int offset = (int)(firstIndex & 15);
         for (int j = 0; j < count; j++) w[j] = decay * w[j] + scratch[offset + j];
     }
 
     /// <summary>z for the 16 elements of one group: (elements 0–7, elements 8–15).</summary>
+    internal static (Vector256<float> Low, Vector256<float> High) Group(ulong key, long group) =>
+        Group(new StreamConstants(new NoiseTerm(key, 1f)), group);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static (Vector256<float> Low, Vector256<float> High) Group(ulong key, long group)
+    private static (Vector256<float> Low, Vector256<float> High) Group(in StreamConstants s, long group)
     {
         // Counters 16g + {0..7} feed the radius, 16g + {8..15} the angle. With four 64-bit lanes per
         // register, even counters go in one register and odd ones in another so that interleaving
-        // their 32-bit results yields lanes in counter order.
-        var vkey = Vector256.Create(key);
-        var start = Vector256.Create((ulong)(group * GaussianNoise.GroupSize) * key);
-        var even = start + Vector256.Create(0UL, 2, 4, 6) * vkey;
-        var odd = start + Vector256.Create(1UL, 3, 5, 7) * vkey;
-        var eight = Vector256.Create(8UL) * vkey;
-        var radiusBits = Interleave(Squares24(even, vkey), Squares24(odd, vkey));
-        var angleBits = Interleave(Squares24(even + eight, vkey), Squares24(odd + eight, vkey));
+        // their 32-bit results yields lanes in counter order. counter·key is formed as
+        // (16g)·key + offset·key, all modulo 2⁶⁴, exactly as the scalar definition's product.
+        var start = Vector256.Create((ulong)group * s.Key16);
+        var even = start + s.EvenOffsets;
+        var odd = start + s.OddOffsets;
+        var radiusBits = Interleave(Squares24(even, s.Key), Squares24(odd, s.Key));
+        var angleBits = Interleave(Squares24(even + s.Eight, s.Key), Squares24(odd + s.Eight, s.Key));
         var r = GaussianMath.Radius(radiusBits);
         var (sin, cos) = GaussianMath.SinCos2Pi(angleBits);
         return (r * cos, r * sin);
+    }
+
+    /// <summary>Vectors that depend only on the stream: its key, lane offsets times the key, and the coefficient.</summary>
+    private readonly struct StreamConstants
+    {
+        public readonly Vector256<ulong> Key;
+        public readonly Vector256<ulong> EvenOffsets;
+        public readonly Vector256<ulong> OddOffsets;
+        public readonly Vector256<ulong> Eight;
+        public readonly Vector256<float> Coefficient;
+        public readonly ulong Key16;
+
+        public StreamConstants(NoiseTerm term)
+        {
+            ulong k = term.Key;
+            Key = Vector256.Create(k);
+            EvenOffsets = Vector256.Create(0UL, 2 * k, 4 * k, 6 * k);
+            OddOffsets = Vector256.Create(k, 3 * k, 5 * k, 7 * k);
+            Eight = Vector256.Create(8 * k);
+            Coefficient = Vector256.Create(term.Coefficient);
+            Key16 = 16 * k;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
