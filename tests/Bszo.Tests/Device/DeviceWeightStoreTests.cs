@@ -78,4 +78,25 @@ public class DeviceWeightStoreTests
         TestContext.Out.WriteLine($"{device}: max |device − host| = {maxDifference:E2} (tolerance {tolerance:E2})");
         Assert.That(maxDifference, Is.LessThanOrEqualTo(tolerance));
     }
+
+    [Test]
+    public void Asking_for_CUDA_without_the_GPU_build_explains_how_to_get_it()
+    {
+        if (Bszo.Ort.Runtime.ExecutionDevice.IsCudaAvailable) Assert.Ignore("this build has the CUDA execution provider");
+        using var temp = new TempDirectory();
+        using var host = DeviceFixtures.MixedStore(temp, seed: 3);
+        var e = Assert.Throws<Bszo.Ort.BszoException>(() => DeviceWeightStore.Create(host, new DeviceWeightStoreOptions { Device = "cuda:1" }));
+        Assert.That(e!.Message, Does.Contain("CUDA execution provider").And.Contain("-p:BszoCuda=true"));
+    }
+
+    [Test]
+    public void A_session_on_another_device_than_its_weights_is_refused()
+    {
+        using var f = new Bszo.Tests.Ort.MlpFixture();
+        using var host = Bszo.Ort.Runtime.WeightStore.Load(f.Prepared);
+        using var store = DeviceWeightStore.Create(host, new DeviceWeightStoreOptions { Device = "cpu", IntraOpThreads = 1 });
+        var e = Assert.Throws<Bszo.Ort.BszoException>(() =>
+            Bszo.Ort.Runtime.TrainingGraphSession.Create(f.Prepared, store, new Bszo.Ort.Runtime.SessionSettings { Device = "cuda:0" }));
+        Assert.That(e!.Message, Does.Contain("weights are on 'cpu'"));
+    }
 }
