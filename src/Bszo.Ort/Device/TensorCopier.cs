@@ -9,7 +9,7 @@ namespace Bszo.Ort.Device;
 /// <summary>
 /// Moves and converts 1-D tensors with one-node graphs (Identity, or Cast between storage types)
 /// run on the device: with the source bound in host memory this uploads, with the destination
-/// bound in host memory it downloads, and with both on the device it converts in place of a kernel.
+/// bound in host memory it downloads, and with both on the device it converts between storage types.
 /// </summary>
 /// <remarks>
 /// <para>Why graphs: the managed ONNX Runtime API has no portable host↔device copy of a caller's
