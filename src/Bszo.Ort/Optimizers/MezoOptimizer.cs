@@ -40,8 +40,8 @@ public sealed class MezoOptimizer : ZerothOrderOptimizer
 {
     private readonly SweepTerm[] _update;
 
-    private MezoOptimizer(PerturbationSweep sweep, MezoOptions options)
-        : base(sweep, options)
+    private MezoOptimizer(IWeightMutator mutator, MezoOptions options)
+        : base(mutator, options)
     {
         Options = options;
         _update = new SweepTerm[options.Directions];
@@ -56,6 +56,9 @@ public sealed class MezoOptimizer : ZerothOrderOptimizer
 
     /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
     public static MezoOptimizer Create(PerturbationSweep sweep, MezoOptions? options = null) => new(sweep, options ?? new MezoOptions());
+
+    /// <summary>Creates the optimizer over the weights <paramref name="mutator"/> sweeps, on the host or on a device.</summary>
+    public static MezoOptimizer Create(IWeightMutator mutator, MezoOptions? options = null) => new(mutator, options ?? new MezoOptions());
 
     protected override void StepCore(StepContext context)
     {
@@ -75,8 +78,8 @@ public sealed class MezoOptimizer : ZerothOrderOptimizer
         {
             ulong seed = context.NextSeed();
             // Restore the previous direction and perturb along this one in the same pass.
-            if (j == 0) Sweep.Apply(seed, eps);
-            else Sweep.Apply([new SweepTerm(previous, restore), new SweepTerm(seed, eps)]);
+            if (j == 0) Mutator.Apply(seed, eps);
+            else Mutator.Apply([new SweepTerm(previous, restore), new SweepTerm(seed, eps)]);
             double plus = context.Loss();
             double g;
             if (Options.OneSided)
@@ -85,7 +88,7 @@ public sealed class MezoOptimizer : ZerothOrderOptimizer
             }
             else
             {
-                Sweep.Apply(seed, -2 * eps);
+                Mutator.Apply(seed, -2 * eps);
                 double minus = context.Loss();
                 g = (plus - minus) / (2 * eps);
                 lossSum += 0.5 * (plus + minus);
@@ -100,7 +103,7 @@ public sealed class MezoOptimizer : ZerothOrderOptimizer
         // Restore and update in one pass. Weight decay scales the current weights θ' = θ ∓ εz, so
         // the restore term is scaled with them: θ_new = d·(θ' + restore·z) − η·Σ gⱼzⱼ/n.
         _update[n - 1] = new SweepTerm(previous, decay * restore + _update[n - 1].Coefficient);
-        Sweep.Apply(_update.AsSpan(0, n), decay);
+        Mutator.Apply(_update.AsSpan(0, n), decay);
     }
 
     public override JsonObject DescribeOptions() => new()

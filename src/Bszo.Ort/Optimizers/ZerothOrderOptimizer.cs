@@ -5,8 +5,9 @@ namespace Bszo.Ort.Optimizers;
 
 /// <summary>
 /// Base class of the zeroth-order optimizers: each step perturbs the weights along seeded random
-/// directions, measures losses with forward passes, and updates the weights, all through
-/// <see cref="PerturbationSweep"/>s.
+/// directions, measures losses with forward passes, and updates the weights, all through fused
+/// sweeps of an <see cref="IWeightMutator"/>: a <see cref="PerturbationSweep"/> for weights in host
+/// memory, or a <see cref="Device.DeviceSweep"/> for weights on an execution device.
 /// </summary>
 /// <remarks>
 /// <para>A step is written once, in <see cref="StepCore"/>, against a <see cref="StepContext"/>.
@@ -19,10 +20,18 @@ namespace Bszo.Ort.Optimizers;
 public abstract class ZerothOrderOptimizer
 {
     private readonly StepContext _context;
+    private readonly PerturbationSweep? _sweep;
 
     protected ZerothOrderOptimizer(PerturbationSweep sweep, OptimizerOptions options)
+        : this((IWeightMutator)(sweep ?? throw new ArgumentNullException(nameof(sweep))), options)
     {
-        Sweep = sweep ?? throw new ArgumentNullException(nameof(sweep));
+    }
+
+    /// <summary>Creates the optimizer over weights that <paramref name="mutator"/> sweeps (host or device).</summary>
+    protected ZerothOrderOptimizer(IWeightMutator mutator, OptimizerOptions options)
+    {
+        Mutator = mutator ?? throw new ArgumentNullException(nameof(mutator));
+        _sweep = mutator as PerturbationSweep;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         CommonOptions = options;
@@ -38,8 +47,16 @@ public abstract class ZerothOrderOptimizer
     /// <summary>Bytes of optimizer state beyond the weights (the memory cost over inference).</summary>
     public virtual long StateBytes => 0;
 
-    /// <summary>The sweep that mutates the weights.</summary>
-    public PerturbationSweep Sweep { get; }
+    /// <summary>What mutates the weights: every step's perturbations and updates go through it.</summary>
+    public IWeightMutator Mutator { get; }
+
+    /// <summary>
+    /// The host sweep that mutates the weights. Methods that need host access to the weights beyond
+    /// sweeps use it; it is unavailable when the weights live on a device (use <see cref="Mutator"/>).
+    /// </summary>
+    public PerturbationSweep Sweep => _sweep ?? Throw.Bszo<PerturbationSweep>($"The {Name} optimizer's weights are on an execution device.",
+        "weights in host memory (a PerturbationSweep)", Mutator.GetType().Name,
+        "this method needs host access to the weights; train it with --device cpu.");
 
     /// <summary>The options shared by all methods.</summary>
     public OptimizerOptions CommonOptions { get; }
@@ -109,7 +126,7 @@ public abstract class ZerothOrderOptimizer
     /// <summary>The options as JSON, for the trajectory header and run summaries.</summary>
     public abstract JsonObject DescribeOptions();
 
-    /// <summary>One step of the method. Must mutate weights only through <see cref="Sweep"/> (or deterministic kernels).</summary>
+    /// <summary>One step of the method. Must mutate weights only through <see cref="Mutator"/> (or deterministic kernels).</summary>
     protected abstract void StepCore(StepContext context);
 
     /// <summary>Clips a projected gradient if the options ask for it.</summary>

@@ -35,7 +35,7 @@ public sealed record SweepOptions
 /// Weight decay applies only to tensors registered as decayable (see <see cref="SetDecayable"/>).
 /// A sweep allocates nothing on the managed heap apart from the thread pool's own bookkeeping.
 /// </remarks>
-public sealed class PerturbationSweep
+public sealed class PerturbationSweep : IWeightMutator
 {
     private readonly WeightStore _store;
     private readonly (int Tensor, long Start, int Count)[] _blocks;

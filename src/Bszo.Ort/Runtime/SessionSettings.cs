@@ -20,6 +20,13 @@ public sealed record SessionSettings
     /// <summary>Execution device: "cpu", or "cuda" / "cuda:N" in a GPU build.</summary>
     public string Device { get; init; } = "cpu";
 
+    /// <summary>
+    /// Let nodes the device cannot run (or that its provider prefers to leave to the CPU, such as
+    /// shape computations) run on the CPU instead of failing at load. Off by default: a weight read
+    /// by a CPU node would be copied off the device on every run.
+    /// </summary>
+    public bool AllowCpuFallback { get; init; }
+
     /// <summary>Builds ONNX Runtime session options. The caller owns and disposes the result.</summary>
     public SessionOptions CreateOptions()
     {
@@ -37,7 +44,7 @@ public sealed record SessionSettings
         {
             // Idle ORT threads must not spin: perturbation sweeps run on the same cores between runs.
             options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-            ExecutionDevice.Configure(options, Device);
+            ExecutionDevice.Configure(options, Device, AllowCpuFallback);
             return options;
         }
         catch

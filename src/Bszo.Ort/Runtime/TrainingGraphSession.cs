@@ -1,3 +1,4 @@
+using Bszo.Ort.Device;
 using Bszo.Ort.Graph;
 using Microsoft.ML.OnnxRuntime;
 
@@ -5,7 +6,7 @@ namespace Bszo.Ort.Runtime;
 
 /// <summary>
 /// Forward passes over a prepared training graph whose trainable weights are read, in place, from a
-/// <see cref="WeightStore"/>.
+/// <see cref="WeightStore"/> (host memory) or a <see cref="DeviceWeightStore"/> (device memory).
 /// </summary>
 /// <remarks>
 /// <para>Every trainable tensor is bound once through an <see cref="OrtIoBinding"/> to the store's
@@ -20,20 +21,22 @@ public sealed class TrainingGraphSession : IDisposable
     private readonly InferenceSession _session;
     private readonly OrtIoBinding _trainBinding;
     private readonly RunOptions _runOptions;
-    private readonly WeightStore _weights;
+    private readonly IReadOnlyList<StoredTensor> _tensors;
+    private readonly Func<int, OrtValue> _weightValue;
     private readonly HashSet<string> _dataInputs;
     private float[] _losses = new float[64];
     private OrtValue? _lossValue;
     private int _examples;
 
-    private TrainingGraphSession(InferenceSession session, WeightStore weights, PreparedModel? model)
+    private TrainingGraphSession(InferenceSession session, IReadOnlyList<StoredTensor> tensors, Func<int, OrtValue> weightValue, PreparedModel? model)
     {
         _session = session;
-        _weights = weights;
+        _tensors = tensors;
+        _weightValue = weightValue;
         Model = model;
         _runOptions = new RunOptions();
-        var weightNames = weights.Tensors.Select(t => t.Entry.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var t in weights.Tensors)
+        var weightNames = tensors.Select(t => t.Entry.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var t in tensors)
         {
             if (!session.InputMetadata.TryGetValue(t.Entry.Name, out var meta))
             {
@@ -56,7 +59,7 @@ public sealed class TrainingGraphSession : IDisposable
                 "training graphs come from `bszo prepare`, which attaches a loss head.");
         }
         _trainBinding = session.CreateIoBinding();
-        foreach (var t in weights.Tensors) _trainBinding.BindInput(t.Entry.Name, weights.Value(t.Entry.Id));
+        foreach (var t in tensors) _trainBinding.BindInput(t.Entry.Name, weightValue(t.Entry.Id));
     }
 
     /// <summary>The prepared model, when the session was created from one.</summary>
@@ -88,12 +91,46 @@ public sealed class TrainingGraphSession : IDisposable
     public static TrainingGraphSession Create(string graphPath, WeightStore weights, SessionSettings? settings = null, PreparedModel? model = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        settings ??= new SessionSettings();
+        return Open(graphPath, weights.Tensors, weights.Value, settings ?? new SessionSettings(), model);
+    }
+
+    /// <summary>
+    /// Creates a session over a prepared model's graph whose weights live in <paramref name="weights"/>
+    /// on an execution device. The session runs on that device (<paramref name="settings"/>, if
+    /// given, must name the same one); only the per-example losses are copied to the host.
+    /// </summary>
+    public static TrainingGraphSession Create(PreparedModel model, DeviceWeightStore weights, SessionSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Create(model.GraphPath, weights, settings, model);
+    }
+
+    /// <summary>Creates a session over the training graph at <paramref name="graphPath"/> with weights on a device.</summary>
+    public static TrainingGraphSession Create(string graphPath, DeviceWeightStore weights, SessionSettings? settings = null, PreparedModel? model = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        settings ??= new SessionSettings { Device = weights.Device };
+        if (ExecutionDevice.Normalize(settings.Device) != weights.Device)
+        {
+            Throw.Bszo($"The session would run on '{settings.Device}' but the weights are on '{weights.Device}'.", weights.Device, settings.Device,
+                "create the session with the device of the weight store (SessionSettings.Device).");
+        }
+        return Open(graphPath, weights.Tensors, weights.Value, settings, model);
+    }
+
+    private static TrainingGraphSession Open(string graphPath, IReadOnlyList<StoredTensor> tensors, Func<int, OrtValue> weightValue, SessionSettings settings, PreparedModel? model)
+    {
         using var options = settings.CreateOptions();
         InferenceSession session;
         try
         {
             session = new InferenceSession(graphPath, options);
+        }
+        catch (OnnxRuntimeException e) when (!settings.AllowCpuFallback && e.Message.Contains("fallback to CPU EP has been explicitly disabled", StringComparison.Ordinal))
+        {
+            throw new BszoException(BszoException.Format($"ONNX Runtime would run part of '{graphPath}' on the CPU instead of '{settings.Device}'.",
+                $"every node on {settings.Device}", e.Message,
+                "usually small shape computations, which the CUDA provider leaves to the CPU by design; SessionSettings.AllowCpuFallback permits them, but a CPU node that reads a weight copies it on every run (ONNX Runtime's verbose log lists node placements)."), e);
         }
         catch (OnnxRuntimeException e)
         {
@@ -102,7 +139,7 @@ public sealed class TrainingGraphSession : IDisposable
         }
         try
         {
-            return new TrainingGraphSession(session, weights, model);
+            return new TrainingGraphSession(session, tensors, weightValue, model);
         }
         catch
         {
@@ -178,7 +215,7 @@ public sealed class TrainingGraphSession : IDisposable
             Throw.Bszo($"The graph has no output '{output}'.", string.Join(", ", _session.OutputMetadata.Keys), output);
         }
         using var binding = _session.CreateIoBinding();
-        foreach (var t in _weights.Tensors) binding.BindInput(t.Entry.Name, _weights.Value(t.Entry.Id));
+        foreach (var t in _tensors) binding.BindInput(t.Entry.Name, _weightValue(t.Entry.Id));
         foreach (var (name, value) in batch.Values) if (_dataInputs.Contains(name)) binding.BindInput(name, value);
         binding.BindOutputToDevice(output, OrtMemoryInfo.DefaultInstance);
         using var results = _session.RunWithBoundResults(_runOptions, binding);
