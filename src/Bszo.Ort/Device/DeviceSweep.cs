@@ -64,6 +64,9 @@ public sealed class DeviceSweep : IWeightMutator, IDisposable
     /// <summary>The weights this sweep mutates.</summary>
     public DeviceWeightStore Store => _store;
 
+    /// <summary>Number of trainable scalars the sweeps cover.</summary>
+    public long ElementCount => _store.Host.ElementCount;
+
     /// <summary>Sweeps performed so far.</summary>
     public long Count { get; private set; }
 

@@ -33,8 +33,8 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
     private readonly double _noiseFloorVariance;
     private double _noiseVariance;
 
-    private BszoOptimizer(PerturbationSweep sweep, BszoOptions options)
-        : base(sweep, options)
+    private BszoOptimizer(IWeightMutator mutator, BszoOptions options)
+        : base(mutator, options)
     {
         Options = options;
         int k = options.SubspaceDimension;
@@ -44,7 +44,7 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
         _direction = new double[k];
         _pendingRestore = new double[k];
         _terms = new List<SweepTerm>(k + 1);
-        double n = sweep.Store.ElementCount;
+        double n = mutator.ElementCount;
         double priorStd = options.PriorStd ?? Math.Sqrt(n / 1e6);
         double noiseStd = options.InitialNoiseStd ?? priorStd;
         _priorVariance = priorStd * priorStd;
@@ -71,8 +71,8 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
     /// <summary>k seeds, μ, Σ and scratch: O(k²) doubles.</summary>
     public override long StateBytes => sizeof(double) * (Options.SubspaceDimension * (long)Options.SubspaceDimension + 5L * Options.SubspaceDimension + 1);
 
-    /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
-    public static BszoOptimizer Create(PerturbationSweep sweep, BszoOptions? options = null) => new(sweep, options ?? new BszoOptions());
+    /// <summary>Creates the optimizer over the weights <paramref name="mutator"/> sweeps (host or device).</summary>
+    public static BszoOptimizer Create(IWeightMutator mutator, BszoOptions? options = null) => new(mutator, options ?? new BszoOptions());
 
     protected override void StepCore(StepContext context)
     {
@@ -92,7 +92,7 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
             _terms.Clear();
             AddPendingRestore();
             _terms.Add(new SweepTerm(_seeds[i], eps));
-            Sweep.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms));
+            Mutator.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms));
             _pendingRestore[i] = -eps;
 
             double y = (context.Loss() - f0) / eps;
@@ -125,7 +125,7 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
                     Merge(_seeds[i], eps * _direction[i]);
                     _pendingRestore[i] = -eps * _direction[i];
                 }
-                Sweep.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms));
+                Mutator.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms));
                 y = (context.Loss() - f0) / eps;
             }
             double norm = 0;
@@ -146,7 +146,7 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
             Merge(_seeds[i], decay * _pendingRestore[i] - lr * mu);
         }
         context.Set("sigma_e", Math.Sqrt(_noiseVariance));
-        Sweep.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms), decay);
+        Mutator.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms), decay);
     }
 
     /// <summary>Adds the terms that undo the current perturbation to the sweep being built, and forgets them.</summary>

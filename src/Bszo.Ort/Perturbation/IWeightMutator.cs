@@ -13,6 +13,9 @@ namespace Bszo.Ort.Perturbation;
 /// </remarks>
 public interface IWeightMutator
 {
+    /// <summary>Number of trainable scalars the sweeps cover (n).</summary>
+    long ElementCount { get; }
+
     /// <summary>Sweeps performed so far.</summary>
     long Count { get; }
 

@@ -71,6 +71,9 @@ public sealed class PerturbationSweep : IWeightMutator
     /// <summary>The weights this sweep mutates.</summary>
     public WeightStore Store => _store;
 
+    /// <summary>Number of trainable scalars the sweeps cover.</summary>
+    public long ElementCount => _store.ElementCount;
+
     /// <summary>Sweeps performed so far.</summary>
     public long Count { get; private set; }
 
