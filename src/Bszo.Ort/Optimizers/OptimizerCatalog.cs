@@ -52,8 +52,8 @@ public static class OptimizerCatalog
                 "`bszo train --help` lists the optimizers with their defaults.");
     }
 
-    /// <summary>Creates the method named <paramref name="name"/> over <paramref name="sweep"/>'s weights (see <see cref="OptimizerDescriptor.Create"/>).</summary>
-    public static ZerothOrderOptimizer Create(string name, PerturbationSweep sweep, OptimizerOptions? options = null) => Get(name).Create(sweep, options);
+    /// <summary>Creates the method named <paramref name="name"/> over <paramref name="sweep"/>'s weights (see <see cref="OptimizerDescriptor.CreateOptimizer"/>).</summary>
+    public static ZerothOrderOptimizer Create(string name, PerturbationSweep sweep, OptimizerOptions? options = null) => Get(name).CreateOptimizer(sweep, options);
 
     /// <summary>A plain-text table of the methods: name, description, defaults, source.</summary>
     public static string Describe()

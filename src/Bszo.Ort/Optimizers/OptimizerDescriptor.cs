@@ -66,7 +66,7 @@ public sealed class OptimizerDescriptor
     /// (default: <see cref="DefaultOptions"/>). Optimizers that hold native state implement
     /// <see cref="IDisposable"/>; the caller owns the result and disposes it if so, before the store.
     /// </summary>
-    public ZerothOrderOptimizer Create(PerturbationSweep sweep, OptimizerOptions? options = null)
+    public ZerothOrderOptimizer CreateOptimizer(PerturbationSweep sweep, OptimizerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(sweep);
         return _create(sweep, options ?? DefaultOptions());

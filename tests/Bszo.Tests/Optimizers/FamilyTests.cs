@@ -155,7 +155,7 @@ public class FamilyTests
         using var batch = MlpFixture.Blobs(8, 0);
         f.Session.Bind(batch);
         var descriptor = OptimizerCatalog.Get(method);
-        var optimizer = descriptor.Create(f.Sweep);
+        var optimizer = descriptor.CreateOptimizer(f.Sweep);
         try
         {
             Assert.That(optimizer.Name, Is.EqualTo(method));
