@@ -19,6 +19,12 @@ public sealed record PrepareOptions
 
     /// <summary>Frozen initializers larger than this many bytes are stored in <c>frozen.bin</c> rather than inline.</summary>
     public long InlineLimitBytes { get; init; } = 4096;
+
+    /// <summary>
+    /// LoRA adapters to insert (ZO-PEFT). When set, the adapters' A and B are trainable and everything
+    /// else is frozen, unless <see cref="Trainable"/> names more tensors to train alongside them.
+    /// </summary>
+    public LoraOptions? Lora { get; init; }
 }
 
 /// <summary>
@@ -46,6 +52,10 @@ public static class TrainingModelBuilder
         var graph = model.Graph;
         CheckOpset(model, sourcePath);
 
+        var adapters = options.Lora is null ? [] : LoraInsertion.Insert(graph, options.Lora);
+        var adapterTensors = adapters.SelectMany(a => new[] { a.A, a.B }).ToHashSet(StringComparer.Ordinal);
+        bool onlyAdapters = adapters.Count > 0 && options.Trainable.Count == 0;
+
         var glob = NameGlob.Create(options.Trainable);
         var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var exact in glob.ExactNames)
@@ -64,9 +74,11 @@ public static class TrainingModelBuilder
         }
 
         var trainable = graph.Initializer
-            .Where(t => OnnxDataType.IsTrainable(t.DataType)
-                        && (glob.ExactNames.Contains(t.Name) || t.Dims.Aggregate(1L, (a, b) => a * b) >= 2)
-                        && glob.Matches(t.Name))
+            .Where(t => adapterTensors.Contains(t.Name)
+                        || (!onlyAdapters
+                            && OnnxDataType.IsTrainable(t.DataType)
+                            && (glob.ExactNames.Contains(t.Name) || t.Dims.Aggregate(1L, (a, b) => a * b) >= 2)
+                            && glob.Matches(t.Name)))
             .ToList();
         if (trainable.Count == 0)
         {
@@ -148,6 +160,7 @@ public static class TrainingModelBuilder
             TrainablePatterns = options.Trainable,
             ModelOutputs = modelOutputs,
             Tensors = entries,
+            Lora = adapters,
         };
         manifest.Save(manifestPath);
         return PreparedModel.Open(outDir);

@@ -60,6 +60,9 @@ public sealed record WeightManifest
     /// <summary>The trainable tensors in id order.</summary>
     public IReadOnlyList<WeightEntry> Tensors { get; init; } = [];
 
+    /// <summary>LoRA adapters inserted by the prepare step (empty without LoRA); see <see cref="LoraMerge"/>.</summary>
+    public IReadOnlyList<LoraAdapter> Lora { get; init; } = [];
+
     /// <summary>Total trainable elements.</summary>
     [JsonIgnore]
     public long ElementCount => Tensors.Sum(t => t.ElementCount);

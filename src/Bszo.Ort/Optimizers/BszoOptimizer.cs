@@ -69,7 +69,15 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
         Options.Variant == BszoVariant.Cached ? Options.SubspaceDimension + 1 : Options.Samples + 1;
 
     /// <summary>k seeds, μ, Σ and scratch: O(k²) doubles.</summary>
-    public override long StateBytes => sizeof(double) * (Options.SubspaceDimension * (long)Options.SubspaceDimension + 5L * Options.SubspaceDimension + 1);
+    public override long StateBytes => StateBytesFor(Options);
+
+    /// <summary>Optimizer state for <paramref name="options"/>: independent of the model size.</summary>
+    public static long StateBytesFor(BszoOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        long k = options.SubspaceDimension;
+        return sizeof(double) * (k * k + 5 * k + 1);
+    }
 
     /// <summary>Creates the optimizer over the weights <paramref name="mutator"/> sweeps (host or device).</summary>
     public static BszoOptimizer Create(IWeightMutator mutator, BszoOptions? options = null) => new(mutator, options ?? new BszoOptions());

@@ -116,6 +116,37 @@ public sealed class PerturbationSweep : IWeightMutator
     /// <summary>Applies a single-term sweep.</summary>
     public void Apply(ulong seed, double coefficient, double decay = 1.0) => Apply([new SweepTerm(seed, coefficient)], decay);
 
+    /// <summary>Whether weight decay applies to tensor <paramref name="tensorId"/> (see <see cref="SetDecayable"/>).</summary>
+    public bool IsDecayable(int tensorId) => _decayable[tensorId];
+
+    /// <summary>
+    /// Runs a custom per-element kernel as one sweep: same blocks, threads, decay flags and
+    /// runtime-copy sync as <see cref="Apply(ReadOnlySpan{SweepTerm}, double)"/>, so its results are
+    /// equally independent of the thread count. Used by optimizers whose update reads or writes
+    /// per-element state (momentum, Adam moments, a Hessian estimate) or whose direction is not a
+    /// plain Gaussian (low-rank subspaces).
+    /// </summary>
+    /// <param name="kernel">Work for one block; invoked concurrently on disjoint blocks.</param>
+    /// <param name="streams">Noise streams the kernel generates, for <see cref="StreamCount"/>.</param>
+    /// <param name="decay">Passed to the kernel for decayable tensors; 1 for the others.</param>
+    public void Run<TKernel>(TKernel kernel, int streams, double decay = 1.0)
+        where TKernel : struct, IBlockKernel
+    {
+        long start = Stopwatch.GetTimestamp();
+        var action = new KernelAction<TKernel>(this, kernel, (float)decay);
+        if (Options.Threads <= 1)
+        {
+            for (int b = 0; b < _blocks.Length; b++) action.Invoke(b);
+        }
+        else
+        {
+            ParallelHelper.For(0, _blocks.Length, action, minimumActionsPerThread: 2);
+        }
+        Elapsed += Stopwatch.GetElapsedTime(start);
+        Count++;
+        StreamCount += streams;
+    }
+
     private void RunBlock(int index)
     {
         var (tensor, start, count) = _blocks[index];
@@ -131,8 +162,29 @@ public sealed class PerturbationSweep : IWeightMutator
         _store.SyncRuntimeCopy(tensor, start, count);
     }
 
+    private void RunKernelBlock<TKernel>(ref TKernel kernel, int index, float decay)
+        where TKernel : struct, IBlockKernel
+    {
+        var (tensor, start, count) = _blocks[index];
+        var weights = _store.Master(tensor).Slice((int)start, count);
+        kernel.Apply(tensor, start, weights, _decayable[tensor] ? decay : 1f, Options.ReferenceKernel);
+        _store.SyncRuntimeCopy(tensor, start, count);
+    }
+
     private readonly struct BlockAction(PerturbationSweep owner) : IAction
     {
         public void Invoke(int i) => owner.RunBlock(i);
+    }
+
+    private readonly struct KernelAction<TKernel>(PerturbationSweep owner, TKernel kernel, float decay) : IAction
+        where TKernel : struct, IBlockKernel
+    {
+        private readonly TKernel _kernel = kernel;
+
+        public void Invoke(int i)
+        {
+            var k = _kernel;
+            owner.RunKernelBlock(ref k, i, decay);
+        }
     }
 }

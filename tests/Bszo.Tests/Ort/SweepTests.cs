@@ -86,17 +86,7 @@ public class SweepTests
     {
         using var f = new MlpFixture(sweep: new SweepOptions { Threads = 1 });
         SweepTerm[] terms = [new(1, 1e-3), new(2, 1e-3)];
-        // One-off runtime work (tiered-JIT promotion, first-call initialisation) can allocate once on
-        // the calling thread. A per-sweep allocation would show in every window, so steady state is
-        // "some window of 100 sweeps allocates nothing".
-        var windows = new List<long>();
-        for (int window = 0; window < 5; window++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++) f.Sweep.Apply(terms);
-            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
-            if (windows[^1] == 0) break;
-        }
-        Assert.That(windows, Has.Some.EqualTo(0), $"bytes allocated per window of 100 sweeps: {string.Join(", ", windows)}");
+        long allocated = Bszo.Tests.Support.Allocations.BestRound(() => f.Sweep.Apply(terms));
+        Assert.That(allocated, Is.EqualTo(0), "single-threaded sweeps must not allocate");
     }
 }
