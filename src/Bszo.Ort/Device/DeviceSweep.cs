@@ -108,7 +108,7 @@ public sealed class DeviceSweep : IWeightMutator, IDisposable
             int id = t.Entry.Id;
             for (int j = 0; j < terms.Length; j++)
             {
-                _streams[j] = new NoiseTerm(SquaresRng.Key(terms[j].Seed, id), (float)terms[j].Coefficient);
+                _streams[j] = new NoiseTerm(SquaresRng.Key(terms[j].Seed, id), terms[j].For(_decayable[id] ? decay : 1.0));
             }
             if (terms.Length == 0) _streams[0] = new NoiseTerm(SquaresRng.Key(0, id), 0f);
             var graph = _graphs[t.HasRuntimeCopy ? t.Entry.StorageType : OnnxDataType.Float];

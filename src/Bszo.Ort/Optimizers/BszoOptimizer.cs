@@ -143,7 +143,8 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
             _posterior.Observe(_direction, y, _noiseVariance);
         }
 
-        // Restore and update in one pass: θ_new = d·(θ' + restore) − η·Σ μᵢzᵢ.
+        // Restore and update in one pass: θ_new = d·(θ' + restore) − η·Σ μᵢzᵢ, the restore scaled by
+        // each tensor's own decay factor.
         double lr = context.LearningRate;
         double decay = 1 - lr * Options.WeightDecay;
         _terms.Clear();
@@ -151,7 +152,7 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
         {
             double mu = _posterior.Mean[i];
             context.Set($"mu{i}", mu);
-            Merge(_seeds[i], decay * _pendingRestore[i] - lr * mu);
+            Merge(_seeds[i], -lr * mu, _pendingRestore[i]);
         }
         context.Set("sigma_e", Math.Sqrt(_noiseVariance));
         Mutator.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms), decay);
@@ -167,18 +168,18 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
         }
     }
 
-    /// <summary>Adds c·z(seed) to the sweep, combining with an existing term for the same seed.</summary>
-    private void Merge(ulong seed, double coefficient)
+    /// <summary>Adds c·z(seed) (plus a decay-scaled part) to the sweep, combining with an existing term for the same seed.</summary>
+    private void Merge(ulong seed, double coefficient, double decayed = 0)
     {
         for (int t = 0; t < _terms.Count; t++)
         {
             if (_terms[t].Seed == seed)
             {
-                _terms[t] = new SweepTerm(seed, _terms[t].Coefficient + coefficient);
+                _terms[t] = new SweepTerm(seed, _terms[t].Coefficient + coefficient, _terms[t].DecayedCoefficient + decayed);
                 return;
             }
         }
-        _terms.Add(new SweepTerm(seed, coefficient));
+        _terms.Add(new SweepTerm(seed, coefficient, decayed));
     }
 
     /// <summary>σₑ² ← (1−α)σₑ² + α·r², then σₑ ≥ floor.</summary>

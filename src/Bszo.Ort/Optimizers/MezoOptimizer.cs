@@ -100,9 +100,9 @@ public sealed class MezoOptimizer : ZerothOrderOptimizer
         }
         if (!Options.OneSided) context.Set("loss", lossSum / n);
 
-        // Restore and update in one pass. Weight decay scales the current weights θ' = θ ∓ εz, so
-        // the restore term is scaled with them: θ_new = d·(θ' + restore·z) − η·Σ gⱼzⱼ/n.
-        _update[n - 1] = new SweepTerm(previous, decay * restore + _update[n - 1].Coefficient);
+        // Restore and update in one pass. Weight decay scales the current weights θ' = θ ∓ εz, so the
+        // restore term is scaled with them on decayable tensors: θ_new = d·(θ' + restore·z) − η·Σ gⱼzⱼ/n.
+        _update[n - 1] = _update[n - 1] with { DecayedCoefficient = restore };
         Mutator.Apply(_update.AsSpan(0, n), decay);
     }
 

@@ -4,10 +4,20 @@ using CommunityToolkit.HighPerformance.Helpers;
 
 namespace Bszo.Ort.Perturbation;
 
-/// <summary>One term of a sweep: add <see cref="Coefficient"/> × z(<see cref="Seed"/>) to every trainable tensor.</summary>
+/// <summary>One term of a sweep: add c·z(<see cref="Seed"/>) to every trainable tensor.</summary>
 /// <param name="Seed">Step seed; each tensor's stream key is derived from it and the tensor id.</param>
-/// <param name="Coefficient">Multiplier, rounded to fp32 once before the sweep.</param>
-public readonly record struct SweepTerm(ulong Seed, double Coefficient);
+/// <param name="Coefficient">Part of c applied to every tensor as is.</param>
+/// <param name="DecayedCoefficient">
+/// Part of c multiplied by the tensor's own decay factor (the sweep's decay for decayable tensors, 1
+/// for the others). A restore term fused into a sweep that also decays the weights belongs here:
+/// θ_new = d·(θ' + r·z) − ηgz needs d·r on decayable tensors and r on the rest.
+/// </param>
+/// <remarks>Per tensor, c = Coefficient + decay·DecayedCoefficient, formed in double and rounded to fp32 once.</remarks>
+public readonly record struct SweepTerm(ulong Seed, double Coefficient, double DecayedCoefficient = 0)
+{
+    /// <summary>The coefficient for a tensor whose decay factor is <paramref name="decay"/>.</summary>
+    public float For(double decay) => (float)(Coefficient + decay * DecayedCoefficient);
+}
 
 /// <summary>Options for <see cref="PerturbationSweep"/>.</summary>
 public sealed record SweepOptions
@@ -43,6 +53,7 @@ public sealed class PerturbationSweep : IWeightMutator
     private SweepTerm[] _terms = new SweepTerm[8];
     private int _termCount;
     private float _decay = 1f;
+    private double _decayDouble = 1.0;
 
     /// <summary>Creates a sweep over all tensors of <paramref name="store"/>; the store must outlive it.</summary>
     public PerturbationSweep(WeightStore store, SweepOptions? options = null)
@@ -98,6 +109,7 @@ public sealed class PerturbationSweep : IWeightMutator
         terms.CopyTo(_terms);
         _termCount = terms.Length;
         _decay = (float)decay;
+        _decayDouble = decay;
 
         long start = Stopwatch.GetTimestamp();
         if (Options.Threads <= 1)
@@ -150,12 +162,12 @@ public sealed class PerturbationSweep : IWeightMutator
     private void RunBlock(int index)
     {
         var (tensor, start, count) = _blocks[index];
+        float decay = _decayable[tensor] ? _decay : 1f;
         Span<NoiseTerm> streams = stackalloc NoiseTerm[_termCount];
         for (int j = 0; j < _termCount; j++)
         {
-            streams[j] = new NoiseTerm(SquaresRng.Key(_terms[j].Seed, tensor), (float)_terms[j].Coefficient);
+            streams[j] = new NoiseTerm(SquaresRng.Key(_terms[j].Seed, tensor), _terms[j].For(_decayable[tensor] ? _decayDouble : 1.0));
         }
-        float decay = _decayable[tensor] ? _decay : 1f;
         var weights = _store.Master(tensor).Slice((int)start, count);
         if (Options.ReferenceKernel) SweepKernels.AccumulateReference(weights, start, streams, decay);
         else SweepKernels.Accumulate(weights, start, streams, decay);

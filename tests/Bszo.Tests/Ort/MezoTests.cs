@@ -114,6 +114,35 @@ public class MezoTests
         Assert.That(replayStore.Checksum(), Is.EqualTo(trained));
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    public void Weight_decay_applies_to_decayable_tensors_only_and_the_restore_is_exact(int directions)
+    {
+        using var f = new MlpFixture(seed: 7);
+        using var batch = MlpFixture.Blobs(16, seed: 3);
+        f.Session.Bind(batch);
+        f.Sweep.SetDecayable(name => name.StartsWith('w'));
+        const double lr = 0.05, wd = 0.5, eps = 1e-2; // large, so a misplaced η·λ·ε·z would be visible
+        var before = f.Store.Tensors.Select(t => f.Store.Master(t.Entry.Id).ToArray()).ToArray();
+        var mezo = MezoOptimizer.Create(f.Sweep, new MezoOptions { LearningRate = lr, Epsilon = eps, WeightDecay = wd, Seed = 4, Directions = directions });
+        var record = mezo.Step(new DelegateLossEvaluator(f.Session.Loss));
+        foreach (var t in f.Store.Tensors)
+        {
+            double d = t.Entry.Name.StartsWith('w') ? 1 - lr * wd : 1;
+            var after = f.Store.Master(t.Entry.Id);
+            for (int i = 0; i < after.Length; i++)
+            {
+                double expected = d * before[t.Entry.Id][i];
+                for (int j = 0; j < directions; j++)
+                {
+                    double g = record.Scalars[directions == 1 ? "g" : $"g{j}"];
+                    expected -= lr * g / directions * GaussianNoise.Value(SquaresRng.Key(record.Seeds[j], t.Entry.Id), i);
+                }
+                Assert.That(after[i], Is.EqualTo(expected).Within(2e-6), $"{t.Entry.Name}[{i}]");
+            }
+        }
+    }
+
     [Test]
     public void Replay_refuses_a_log_written_with_another_seed()
     {
