@@ -29,7 +29,7 @@ namespace Bszo.Models.UseLite;
 internal static class UseLiteConverter
 {
     /// <summary>Bumped whenever the converted model would change; part of the cache key.</summary>
-    public const string Version = "use-lite-onnx/1";
+    public const string Version = "use-lite-onnx/2";
 
     public const string ModelFile = "model.onnx";
     public const string DataFile = "model.onnx.data";
@@ -387,14 +387,17 @@ internal static class UseLiteConverter
         return results[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    /// <summary>Moves every float initializer's bytes into one external data file, each tensor 64-byte aligned.</summary>
+    /// <summary>
+    /// Moves every weight (float initializer of two or more elements) into one external data file, each
+    /// tensor 64-byte aligned. Scalar operator constants (epsilons, scales) stay inline.
+    /// </summary>
     private static void WriteExternal(GraphProto graph, string dataPath)
     {
         var fileName = Path.GetFileName(dataPath);
         using var data = new FileStream(dataPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         foreach (var tensor in graph.Initializer)
         {
-            if (tensor.DataType != OnnxDataType.Float || tensor.RawData.Length == 0) continue;
+            if (tensor.DataType != OnnxDataType.Float || tensor.Dims.Aggregate(1L, (a, b) => a * b) < 2) continue;
             while (data.Position % TrainingModelBuilder.Alignment != 0) data.WriteByte(0);
             long offset = data.Position;
             data.Write(tensor.RawData.Span);
