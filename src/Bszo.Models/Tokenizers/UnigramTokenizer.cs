@@ -157,7 +157,9 @@ public sealed class UnigramTokenizer : Tokenizer
         {
             Tokens = tokens,
             NormalizedText = settings.ConsiderNormalization ? prepared : null,
-            CharsConsumed = count == segments.Count ? source.Length : 0,
+            // Characters of the text the offsets refer to (the prepared text when normalizing) that the tokens cover.
+            CharsConsumed = count == segments.Count ? (settings.ConsiderNormalization ? prepared.Length : source.Length)
+                : count == 0 ? 0 : tokens[^1].Offset.End.Value,
         };
     }
 

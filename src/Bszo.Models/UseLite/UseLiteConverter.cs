@@ -80,7 +80,7 @@ internal static class UseLiteConverter
         if (options.Labels.Count < 2 || options.Labels.Any(l => l.Prompts.Count == 0 || string.IsNullOrWhiteSpace(l.Name)))
         {
             Throw.Bszo("The zero-shot head needs at least two labels, each with a name and at least one prompt.",
-                "e.g. negative: \"It was terrible.\", positive: \"It was great.\"",
+                "e.g. negative: \"The movie was terrible.\", positive: \"The movie was great.\"",
                 string.Join("; ", options.Labels.Select(l => $"{l.Name}: {l.Prompts.Count} prompt(s)")));
         }
         var modelJson = Path.Combine(distDirectory, "model.json");
@@ -116,7 +116,6 @@ internal static class UseLiteConverter
 
         Directory.CreateDirectory(outputDirectory);
         var model = graph.Build(opset: 17, irVersion: 8);
-        model.ProducerName = "bszo";
         model.DocString = "Universal Sentence Encoder Lite (Google, Apache-2.0), converted from TensorFlow.js by Bszo, with a zero-shot classification head.";
         WriteExternal(model.Graph, Path.Combine(outputDirectory, DataFile));
         OnnxModelFile.Save(model, Path.Combine(outputDirectory, ModelFile));
