@@ -25,6 +25,9 @@ public sealed record TokenizerCard
 
     /// <summary>Whether a leading space is added before the first word (byte-level BPE families).</summary>
     public bool AddPrefixSpace { get; init; }
+
+    /// <summary>"unigram": ids below this are control symbols that segmentation never produces (except <see cref="UnkId"/>).</summary>
+    public int? ReservedCount { get; init; }
 }
 
 /// <summary>

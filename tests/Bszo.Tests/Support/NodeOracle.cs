@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+
+namespace Bszo.Tests.Support;
+
+/// <summary>
+/// Runs the Node.js programs in <c>tools/node</c> (test oracles). Without Node.js or the npm packages
+/// a test is skipped with the reason, except under CI (the <c>CI</c> variable set), where it fails.
+/// </summary>
+internal static class NodeOracle
+{
+    /// <summary>The repository root (the folder holding Bszo.sln).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Bszo.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (Bszo.sln) above " + TestContext.CurrentContext.TestDirectory);
+        }
+    }
+
+    public static string ToolsDirectory => Path.Combine(RepositoryRoot, "tools", "node");
+
+    /// <summary>
+    /// Runs <c>node tools/node/SCRIPT ARGS... OUT</c> unless a cached result for the same inputs exists;
+    /// returns the path of the output file. <paramref name="inputs"/> are the files the result depends on
+    /// (the script, the lock file and the package versions are always included).
+    /// </summary>
+    public static string RunCached(string script, string[] arguments, string[] inputs, string outputName)
+    {
+        RequireNode();
+        var scriptPath = Path.Combine(ToolsDirectory, script);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in inputs.Prepend(scriptPath).Append(Path.Combine(ToolsDirectory, "package-lock.json")))
+        {
+            hash.AppendData(File.ReadAllBytes(file));
+        }
+        foreach (var a in arguments) hash.AppendData(System.Text.Encoding.UTF8.GetBytes(a + "\0"));
+        var key = Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+        var cacheDir = Directory.CreateDirectory(Path.Combine(RepositoryRoot, "artifacts", "test-cache")).FullName;
+        var output = Path.Combine(cacheDir, $"{outputName}-{key}.json");
+        if (File.Exists(output)) return output;
+
+        var temp = output + $".{Environment.ProcessId}.tmp";
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = ToolsDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(scriptPath);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        start.ArgumentList.Add(temp);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"node {script} did not finish within 5 minutes.");
+        }
+        if (process.ExitCode != 0)
+        {
+            Assert.Fail($"node {script} failed (exit code {process.ExitCode}):\n{stderr.Result}\n{stdout.Result}");
+        }
+        File.Move(temp, output, overwrite: true);
+        return output;
+    }
+
+    /// <summary>Skips the test (or fails it under CI) when Node.js or the oracle's npm packages are missing.</summary>
+    public static void RequireNode()
+    {
+        string? problem = null;
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo("node", "--version") { RedirectStandardOutput = true, UseShellExecute = false })!;
+            probe.StandardOutput.ReadToEnd();
+            probe.WaitForExit();
+            if (probe.ExitCode != 0) problem = "`node --version` failed";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            problem = "Node.js (`node`) is not on the PATH";
+        }
+        if (problem is null && !Directory.Exists(Path.Combine(ToolsDirectory, "node_modules", "@energetic-ai", "embeddings")))
+        {
+            problem = "the npm packages of tools/node are not installed";
+        }
+        if (problem is null) return;
+        var message = $"{problem}; run `scripts/prerequisites.sh test` (or `./bszo test`), which installs Node.js and the tools/node packages.";
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"))) Assert.Fail("CI must run the Node.js parity oracle, but " + message);
+        Assert.Ignore(message);
+    }
+}
