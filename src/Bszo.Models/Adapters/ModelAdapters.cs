@@ -11,8 +11,9 @@ public static class ModelAdapters
         ArgumentNullException.ThrowIfNull(card);
         return card.Kind switch
         {
+            FeatureClassifierAdapter.KindName => FeatureClassifierAdapter.Create(card),
             _ => throw new BszoException(BszoException.Format($"Model card in '{card.Directory}' has an unknown kind '{card.Kind}'.",
-                "encoder-classifier, decoder-lm or generic", card.Kind, "re-export the model with tools/export.")),
+                "encoder-classifier, decoder-lm, generic or feature-classifier", card.Kind, "re-export the model with tools/export.")),
         };
     }
 }

@@ -1,0 +1,56 @@
+using Bszo.Ort;
+using Bszo.Ort.Optimizers;
+using Bszo.Ort.Perturbation;
+
+namespace Bszo.Models.Training;
+
+/// <summary>
+/// Creates the optimizer a run names. This is the one place that maps optimizer names to
+/// implementations; every command (finetune, eval, export --from-log) goes through it.
+/// </summary>
+public static class TrainingOptimizers
+{
+    /// <summary>The names <see cref="Create"/> accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["mezo", "mezo-1s"];
+
+    /// <summary>
+    /// The optimizer <paramref name="name"/> over <paramref name="sweep"/>'s weights.
+    /// "mezo" is MeZO's two-sided SPSA; "mezo-1s" its one-sided variant. Method options:
+    /// <c>directions</c> (n-SPSA, default 1).
+    /// </summary>
+    public static ZerothOrderOptimizer Create(string name, PerturbationSweep sweep, OptimizerSettings settings)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(settings);
+        var key = name.Trim().ToLowerInvariant();
+        if (key is "mezo" or "mezo-1s") RejectUnknownOptions(key, settings, ["directions"]);
+        return key switch
+        {
+            "mezo" or "mezo-1s" => MezoOptimizer.Create(sweep, new MezoOptions
+            {
+                LearningRate = settings.LearningRate,
+                Epsilon = settings.Epsilon,
+                WeightDecay = settings.WeightDecay,
+                Seed = settings.Seed,
+                TotalSteps = Math.Max(1, settings.TotalSteps),
+                Schedule = settings.ToSchedule(),
+                ClipProjectedGradient = settings.ClipProjectedGradient,
+                Directions = settings.ExtraInt("directions", 1),
+                OneSided = key == "mezo-1s",
+            }),
+            _ => throw new BszoException(BszoException.Format($"Unknown optimizer '{name}'.", $"one of {string.Join(", ", Names)}", name,
+                "`bszo finetune --help` lists the optimizers this build provides.")),
+        };
+    }
+
+    private static void RejectUnknownOptions(string name, OptimizerSettings settings, string[] known)
+    {
+        var unknown = settings.Extra.Keys.Where(k => !known.Contains(k, StringComparer.Ordinal)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new BszoException(BszoException.Format($"Optimizer '{name}' has no option {string.Join(", ", unknown.Select(u => $"'{u}'"))}.",
+                known.Length == 0 ? "no method options" : string.Join(", ", known), string.Join(", ", unknown)));
+        }
+    }
+}
