@@ -20,28 +20,44 @@ public static class TrainingOptimizers
     /// </summary>
     public static ZerothOrderOptimizer Create(string name, PerturbationSweep sweep, OptimizerSettings settings)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(sweep);
+        var options = Options(name, settings);
+        return options switch
+        {
+            MezoOptions mezo => MezoOptimizer.Create(sweep, mezo),
+            _ => throw new InvalidOperationException($"No optimizer for {options.GetType().Name}."),
+        };
+    }
+
+    /// <summary>Checks a name and its settings without creating anything (so a command fails before doing work).</summary>
+    public static void Validate(string name, OptimizerSettings settings) => Options(name, settings).Validate();
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859", Justification = "Each optimizer brings its own options type; MeZO's is only the first.")]
+    private static OptimizerOptions Options(string name, OptimizerSettings settings)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(settings);
         var key = name.Trim().ToLowerInvariant();
-        if (key is "mezo" or "mezo-1s") RejectUnknownOptions(key, settings, ["directions"]);
-        return key switch
+        switch (key)
         {
-            "mezo" or "mezo-1s" => MezoOptimizer.Create(sweep, new MezoOptions
-            {
-                LearningRate = settings.LearningRate,
-                Epsilon = settings.Epsilon,
-                WeightDecay = settings.WeightDecay,
-                Seed = settings.Seed,
-                TotalSteps = Math.Max(1, settings.TotalSteps),
-                Schedule = settings.ToSchedule(),
-                ClipProjectedGradient = settings.ClipProjectedGradient,
-                Directions = settings.ExtraInt("directions", 1),
-                OneSided = key == "mezo-1s",
-            }),
-            _ => throw new BszoException(BszoException.Format($"Unknown optimizer '{name}'.", $"one of {string.Join(", ", Names)}", name,
-                "`bszo finetune --help` lists the optimizers this build provides.")),
-        };
+            case "mezo" or "mezo-1s":
+                RejectUnknownOptions(key, settings, ["directions"]);
+                return new MezoOptions
+                {
+                    LearningRate = settings.LearningRate,
+                    Epsilon = settings.Epsilon,
+                    WeightDecay = settings.WeightDecay,
+                    Seed = settings.Seed,
+                    TotalSteps = Math.Max(1, settings.TotalSteps),
+                    Schedule = settings.ToSchedule(),
+                    ClipProjectedGradient = settings.ClipProjectedGradient,
+                    Directions = settings.ExtraInt("directions", 1),
+                    OneSided = key == "mezo-1s",
+                };
+            default:
+                throw new BszoException(BszoException.Format($"Unknown optimizer '{name}'.", $"one of {string.Join(", ", Names)}", name,
+                    "`bszo finetune --help` lists the optimizers this build provides."));
+        }
     }
 
     private static void RejectUnknownOptions(string name, OptimizerSettings settings, string[] known)
