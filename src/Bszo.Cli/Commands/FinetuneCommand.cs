@@ -149,10 +149,14 @@ internal static class FinetuneCommand
                 "continue it with --resume, or choose another --out directory; nothing was changed."));
         }
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
-        TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings); // unknown names fail before any work
+        // Unknown names and bad values fail before anything is created.
+        TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
+        taskSettings.ResolveTask();
+        taskSettings.ResolveSource();
+        if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
         EnsureWritable(run.Root);
 
-        var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log);
+        var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
         var (task, data) = taskSettings.Load(log);
         var resolved = new JsonObject
         {

@@ -21,8 +21,8 @@ internal static class RunConfig
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // a file for people: keep quotes and non-ASCII readable
     };
 
-    /// <summary>JSON settings for printing configuration values.</summary>
-    public static JsonSerializerOptions Readable => Json;
+    /// <summary>JSON settings for printing configuration values on one line.</summary>
+    public static JsonSerializerOptions Readable { get; } = new(Json) { WriteIndented = false };
 
     /// <summary>The configuration document.</summary>
     public static JsonObject Build(FinetuneSettings settings, JsonObject resolved) => new()

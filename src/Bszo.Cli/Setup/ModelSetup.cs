@@ -13,7 +13,15 @@ internal sealed record ModelSetup(ModelCard Card, ModelAdapter Adapter, Prepared
     /// holds manifest.json), else a model directory with a card (--model, or the default model),
     /// prepared into <paramref name="preparedDirectory"/> unless an identical preparation is already there.
     /// </summary>
-    public static ModelSetup Resolve(string? model, string? prepared, IReadOnlyList<string> trainable, string preparedDirectory, Action<string> log)
+    /// <param name="model">--model: a model directory with a card, or a prepared directory.</param>
+    /// <param name="prepared">--prepared: a prepared directory.</param>
+    /// <param name="trainable">Trainable-tensor patterns (empty: the card's).</param>
+    /// <param name="preparedDirectory">Where to prepare the model when needed.</param>
+    /// <param name="log">Progress messages.</param>
+    /// <param name="mayReplace">Whether a different preparation already in <paramref name="preparedDirectory"/> may be replaced
+    /// (false when it belongs to a run being resumed: its base weights define the run).</param>
+    public static ModelSetup Resolve(string? model, string? prepared, IReadOnlyList<string> trainable, string preparedDirectory, Action<string> log,
+        bool mayReplace = true)
     {
         if (prepared is null && model is not null && File.Exists(Path.Combine(model, WeightManifest.FileName))) prepared = model;
         if (prepared is not null)
@@ -39,11 +47,19 @@ internal sealed record ModelSetup(ModelCard Card, ModelAdapter Adapter, Prepared
             {
                 return new ModelSetup(modelCard, modelAdapter, existing);
             }
+            if (!mayReplace)
+            {
+                throw new BszoException(BszoException.Format($"The run's training model in '{preparedDirectory}' was prepared from another model or with other settings.",
+                    $"{existing.Manifest.SourceModel} (trainable: {Patterns(existing.Manifest.TrainablePatterns)})", $"{source} (trainable: {Patterns(patterns)})",
+                    "resume with the --model and --trainable the run started with, or start a new run with another --out directory."));
+            }
         }
         log($"preparing {source} for training");
         var preparedModel = TrainingModelBuilder.Prepare(source, preparedDirectory, new PrepareOptions { Loss = loss, Trainable = patterns });
         return new ModelSetup(modelCard, modelAdapter, preparedModel);
     }
+
+    private static string Patterns(IReadOnlyList<string> patterns) => patterns.Count == 0 ? "all" : string.Join(" ", patterns);
 
     private static void RequireLossHead(PreparedModel prepared, ModelAdapter adapter)
     {

@@ -24,6 +24,9 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
 
     private static readonly char[] Separators = [' ', '\t', ',', ';', '\n', '\r'];
 
+    // Each example is parsed once: training draws the same examples again every epoch.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<PromptedExample, float[]> _parsed = [];
+
     private FeatureClassifierAdapter(ModelCard card, string input, string logits)
         : base(card)
     {
@@ -56,13 +59,13 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
     {
         ArgumentNullException.ThrowIfNull(examples);
         if (examples.Count == 0) throw new ArgumentException("A batch needs at least one example.", nameof(examples));
-        var first = Parse(examples[0]);
+        var first = Features(examples[0]);
         int width = first.Length;
         var features = new float[examples.Count * width];
         var labels = new long[examples.Count];
         for (int i = 0; i < examples.Count; i++)
         {
-            var row = i == 0 ? first : Parse(examples[i]);
+            var row = i == 0 ? first : Features(examples[i]);
             if (row.Length != width)
             {
                 throw new BszoException(BszoException.Format($"Example {i} of the batch has {row.Length} features.", $"{width}, like the first example",
@@ -111,6 +114,8 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
                 "the verbalizer must list one entry per model class, in logit order."));
         }
     }
+
+    private float[] Features(PromptedExample example) => _parsed.GetValue(example, Parse);
 
     private static float[] Parse(PromptedExample example)
     {

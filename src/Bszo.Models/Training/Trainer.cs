@@ -46,6 +46,7 @@ public sealed class Trainer : IDisposable
     private EvalResultSummary? _zeroShotDev, _zeroShotTest;
     private Dictionary<long, JsonObject> _loggedEvals = [];
     private double _elapsedBase;
+    private long _peakRss, _peakRssSampledAt;
 
     private Trainer(TrainerInputs run, ITrainingObserver observer)
     {
@@ -302,7 +303,7 @@ public sealed class Trainer : IDisposable
     {
         double loss = record.ReportedLoss;
         double? g = record.Scalars.TryGetValue("g", out var gv) ? gv : null;
-        var peak = MemoryProbe.Sample().Peak;
+        var peak = PeakRss();
         var entry = new JsonObject
         {
             ["step"] = _state.Step,
@@ -343,6 +344,17 @@ public sealed class Trainer : IDisposable
     };
 
     private double Elapsed => _elapsedBase + _clock.Elapsed.TotalSeconds;
+
+    // Reading /proc costs about as much as a tiny model's forward pass: sample at most every 250 ms.
+    private long PeakRss()
+    {
+        if (_peakRss == 0 || _clock.ElapsedMilliseconds - _peakRssSampledAt >= 250)
+        {
+            _peakRss = MemoryProbe.Sample().Peak;
+            _peakRssSampledAt = _clock.ElapsedMilliseconds;
+        }
+        return _peakRss;
+    }
 
     private static void RefuseToOverwrite(TrainerInputs run)
     {
