@@ -124,7 +124,7 @@ public sealed class Trainer : IDisposable
             }
             long completed = _state.Step + 1;
             if (_options.IsFlushPoint(completed)) record.Scalars["flushed"] = 1; // replay flushes here too
-            _trajectory!.Write(record);
+            WriteTrajectory(record);
             _state = _state with { Step = completed, ForwardPasses = _state.ForwardPasses + record.Losses.Count };
             stepSeconds += Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
             liveSteps++;
@@ -153,7 +153,9 @@ public sealed class Trainer : IDisposable
                 var dev = _evaluator.Evaluate(_run.Data.Dev);
                 bool isBest = dev.Metric > (_state.BestMetric ?? double.NegativeInfinity);
                 report = new EvalReport(completed, "dev", dev.Loss, dev.Metric, dev.MetricName, isBest);
-                _metrics!.Write(EvalEntry(report, dev.Examples));
+                var entry = EvalEntry(report, dev.Examples);
+                _metrics!.Write(entry);
+                _loggedEvals[completed] = entry;
             }
             else
             {
@@ -334,6 +336,19 @@ public sealed class Trainer : IDisposable
         ["elapsed"] = Math.Round(Elapsed, 3),
     };
 
+    private void WriteTrajectory(StepRecord record)
+    {
+        try
+        {
+            _trajectory!.Write(record);
+        }
+        catch (IOException e)
+        {
+            throw new BszoException(BszoException.Format($"Cannot append step {record.Step + 1} to the trajectory log '{_dir.Trajectory}'.", found: e.Message,
+                hint: $"the disk may be full. Steps 1 to {record.Step} and the checkpoints are intact: free space, then continue with --resume."), e);
+        }
+    }
+
     private static JsonObject TestEntry(long step, EvalResult test, long weightsStep) => new()
     {
         ["step"] = step,
@@ -368,8 +383,21 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
-        _trajectory?.Dispose();
-        _metrics?.Dispose();
+        // A log that failed to write (a full disk) fails again when closed; the first failure was reported.
+        try
+        {
+            _trajectory?.Dispose();
+        }
+        catch (IOException)
+        {
+        }
+        try
+        {
+            _metrics?.Dispose();
+        }
+        catch (IOException)
+        {
+        }
         _session.Dispose();
         _store.Dispose(); // last: the session read its buffers
     }

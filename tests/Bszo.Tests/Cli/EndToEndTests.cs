@@ -65,6 +65,11 @@ public class EndToEndTests
         Assert.That(scored["test_accuracy"]!.GetValue<double>(), Is.EqualTo(results.FineTunedTest.Metric));
         Assert.That(scored["test_loss"]!.GetValue<double>(), Is.EqualTo(results.FineTunedTest.Loss).Within(1e-6));
 
+        var evalRun = CliRunner.Run(["eval", "--run", temp["run"], "--json"]);
+        Assert.That(evalRun.ExitCode, Is.Zero, evalRun.ToString());
+        Assert.That(JsonNode.Parse(evalRun.Output)!["test_accuracy"]!.GetValue<double>(), Is.EqualTo(results.FineTunedTest.Metric));
+        Assert.That(JsonNode.Parse(evalRun.Output)!["weights_sha256"]!.GetValue<string>(), Is.EqualTo(results.BestWeightsSha256));
+
         // 6. rebuild from the base model and the trajectory alone: the same bytes
         var fromLog = CliRunner.Run(["export", "--run", temp["run"], "--out", temp["deploy-from-log"], "--from-log"]);
         Assert.That(fromLog.ExitCode, Is.Zero, fromLog.ToString());

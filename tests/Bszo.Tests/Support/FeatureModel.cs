@@ -54,11 +54,20 @@ internal static class FeatureModel
         return path;
     }
 
-    /// <summary>`bszo finetune` arguments for the model and data, small and fast.</summary>
-    public static List<string> FinetuneArgs(string model, string data, string output, long steps, params string[] extra) =>
-    [
-        "finetune", "--model", model, "--task", "custom", "--data", data, "--template", Template, "--verbalizer", Verbalizer,
-        "--num-train", "240", "--num-dev", "60", "--num-test", "90", "--steps", steps.ToString(CultureInfo.InvariantCulture),
-        "--batch-size", "16", "--learning-rate", "2e-3", "--epsilon", "1e-3", "--seed", "7", "--threads", "1", "--out", output, .. extra,
-    ];
+    /// <summary>`bszo finetune` arguments for the model and data, small and fast; <paramref name="extra"/> options replace the defaults of the same name.</summary>
+    public static List<string> FinetuneArgs(string model, string data, string output, long steps, params string[] extra)
+    {
+        List<string> args =
+        [
+            "finetune", "--model", model, "--task", "custom", "--data", data, "--template", Template, "--verbalizer", Verbalizer,
+            "--num-train", "240", "--num-dev", "60", "--num-test", "90", "--steps", steps.ToString(CultureInfo.InvariantCulture),
+            "--batch-size", "16", "--learning-rate", "2e-3", "--epsilon", "1e-3", "--seed", "7", "--threads", "1", "--out", output,
+        ];
+        foreach (var option in extra.Where(e => e.StartsWith("--", StringComparison.Ordinal)))
+        {
+            int at = args.IndexOf(option);
+            if (at > 0) args.RemoveRange(at, 2);
+        }
+        return [.. args, .. extra];
+    }
 }
