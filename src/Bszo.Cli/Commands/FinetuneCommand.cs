@@ -32,7 +32,7 @@ internal static class FinetuneCommand
         Then: bszo export --run runs/sst2 --out deploy/sst2
         """;
 
-    private static readonly Option<string?> Model = new("--model") { Description = "Model directory with bszo-model.json (default: the built-in default model).", HelpName = "dir" };
+    private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
     private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", TrainingOptimizers.Names)}.", DefaultValueFactory = _ => "mezo", HelpName = "name" };

@@ -22,7 +22,7 @@ internal static class PrepareCommand
           bszo prepare --model ./my-model --list
         """;
 
-    private static readonly Option<string?> Model = new("--model") { Description = "Model directory with bszo-model.json (default: the built-in default model).", HelpName = "dir" };
+    private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Directory to write the training model into.", HelpName = "dir" };
     private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<bool> List = new("--list") { Description = "List the model's initializers and exit." };
