@@ -188,7 +188,7 @@ internal static class FinetuneCommand
             Resume = resume,
         };
         var result = Observe(console, quiet, json, inputs, cancel);
-        if (!p.GetValue(NoPlots)) RunPlots.Write(run, task.Metric);
+        if (!p.GetValue(NoPlots)) RunPlots.TryWrite(run, task.Metric, console.Error);
         Summary.Print(console, result, run, quiet, json);
         return ExitCodes.Ok;
     }

@@ -7,6 +7,20 @@ namespace Bszo.Cli.Display;
 /// <summary>Writes <c>loss.png</c> (training loss and dev loss by step) and <c>accuracy.png</c> (dev score by step, test scores) into the run directory.</summary>
 internal static class RunPlots
 {
+    /// <summary>Writes the plots; a failure (no native Skia library, a full disk) is a warning: the run itself is complete.</summary>
+    public static void TryWrite(RunDirectory run, string metric, TextWriter warnings)
+    {
+        ArgumentNullException.ThrowIfNull(warnings);
+        try
+        {
+            Write(run, metric);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or TypeInitializationException or InvalidOperationException)
+        {
+            warnings.WriteLine($"bszo: warning: plots not written ({e.Message}); metrics.jsonl holds the same numbers.");
+        }
+    }
+
     public static void Write(RunDirectory run, string metric)
     {
         ArgumentNullException.ThrowIfNull(run);
