@@ -12,8 +12,9 @@ public static class ModelAdapters
         return card.Kind switch
         {
             EncoderClassifierAdapter.KindName => new EncoderClassifierAdapter(card),
+            FeatureClassifierAdapter.KindName => FeatureClassifierAdapter.Create(card),
             _ => throw new BszoException(BszoException.Format($"Model card in '{card.Directory}' has an unknown kind '{card.Kind}'.",
-                "encoder-classifier, decoder-lm or generic", card.Kind, "re-export the model with tools/export.")),
+                "encoder-classifier, decoder-lm, generic or feature-classifier", card.Kind, "re-export the model with tools/export.")),
         };
     }
 }

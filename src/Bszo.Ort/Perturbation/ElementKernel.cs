@@ -34,6 +34,7 @@ public static class ElementKernel
 
     /// <summary>Fast path; identical results to <see cref="Reference{TUpdate}"/>.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimised from the first sweep, like SweepKernels.Accumulate
     public static unsafe void Run<TUpdate>(in TUpdate update, ulong key, long firstIndex, float decay, Span<float> weights, Span<float> state0, Span<float> state1)
         where TUpdate : struct, IElementUpdate
     {

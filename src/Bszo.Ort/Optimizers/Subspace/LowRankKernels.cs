@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Bszo.Ort.Optimizers;
@@ -44,6 +45,7 @@ public static class LowRankKernels
     }
 
     /// <summary>Fast path of <see cref="AccumulateRowReference"/>; identical results.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimised from the first sweep, like SweepKernels.Accumulate
     public static unsafe void AccumulateRow(Span<float> weights, ReadOnlySpan<float> a, ReadOnlySpan<float> vt, int columns, int firstColumn, float decay)
     {
         if (!Vector256.IsHardwareAccelerated)

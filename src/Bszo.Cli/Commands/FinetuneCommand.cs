@@ -1,0 +1,295 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Bszo.Cli.Display;
+using Bszo.Cli.Setup;
+using Bszo.Models.Training;
+using Bszo.Ort;
+using Bszo.Ort.Runtime;
+
+namespace Bszo.Cli.Commands;
+
+/// <summary><c>bszo finetune</c>: prepare (or reuse) the model, load the task's data, train, score, plot.</summary>
+internal static class FinetuneCommand
+{
+    /// <summary>Longer help: what the command does and examples (printed after the options by --help).</summary>
+    public const string Details = """
+        Fine-tune a model with a zeroth-order optimizer: forward passes only, in the memory of inference.
+        Prints the zero-shot score first and the fine-tuned score of the best dev weights on a held-out test
+        split last. Everything lands in the run directory (--out): config.json, metrics.jsonl, trajectory.jsonl,
+        checkpoints/, best weights, results.json, loss.png and accuracy.png.
+
+        Examples:
+          bszo finetune
+              the default model on SST-2-style sentiment (Pang & Lee sentences, fetched on first use)
+          bszo finetune --model ./my-model --task rte --train rte/train.jsonl --test rte/val.jsonl
+          bszo finetune --model ./my-model --task custom --data reviews.csv \
+              --template "{sentence} It was" --verbalizer '{"0":" terrible","1":" great"}'
+          bszo finetune --config run.yaml --learning-rate 1e-5      (command-line options override the file)
+          bszo finetune --out runs/sst2 --resume                     (continue an interrupted run exactly)
+
+        Then: bszo export --run runs/sst2 --out deploy/sst2
+        """;
+
+    private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
+    private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
+    private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
+    private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", TrainingOptimizers.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => TrainingOptimizers.Default, HelpName = "name" };
+    private static readonly Option<double?> LearningRate = new("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" };
+    private static readonly Option<double?> Epsilon = new("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" };
+    private static readonly Option<double> WeightDecay = new("--weight-decay") { Description = "Weight decay (not applied to biases and norms).", DefaultValueFactory = _ => 0.0, HelpName = "wd" };
+    private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of the perturbation directions.", DefaultValueFactory = _ => 0UL, HelpName = "n" };
+    private static readonly Option<string> Schedule = new("--schedule") { Description = "Learning-rate schedule: constant (MeZO), linear or cosine.", DefaultValueFactory = _ => "constant", HelpName = "kind" };
+    private static readonly Option<long> Warmup = new("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" };
+    private static readonly Option<double?> Clip = new("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" };
+    private static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option (repeatable), e.g. subspace-dimension=4 or prior-std=1 for BSZO, directions=2 for MeZO, rank=16 for SubZero.", HelpName = "key=value" };
+    private static readonly Option<long> Steps = new("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 1000L, HelpName = "n" };
+    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per step (MeZO: 16).", DefaultValueFactory = _ => 16, HelpName = "n" };
+    private static readonly Option<long?> EvalEvery = new("--eval-every") { Description = "Evaluate on dev every n steps (default: 5 times per run).", HelpName = "n" };
+    private static readonly Option<int> EvalBatchSize = new("--eval-batch-size") { Description = "Examples per forward pass when evaluating.", DefaultValueFactory = _ => 32, HelpName = "n" };
+    private static readonly Option<int?> Patience = new("--patience") { Description = "Stop after n evaluations without a better dev score (default: never).", HelpName = "n" };
+    private static readonly Option<long?> CheckpointEvery = new("--checkpoint-every") { Description = "Save a resumable checkpoint every n steps (default: at every evaluation).", HelpName = "n" };
+    private static readonly Option<int> KeepCheckpoints = new("--keep-checkpoints") { Description = "Complete checkpoints kept.", DefaultValueFactory = _ => 2, HelpName = "n" };
+    private static readonly Option<string?> Out = new("--out", "-o") { Description = "Run directory (default: runs/<task>-<time>; with --resume: the newest run under runs/).", HelpName = "dir" };
+    private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its newest complete checkpoint and trajectory log." };
+    private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for forward passes and sweeps.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "n" };
+    private static readonly Option<string> Device = new("--device") { Description = "cpu, or cuda / cuda:N in a GPU build.", DefaultValueFactory = _ => "cpu", HelpName = "device" };
+    private static readonly Option<string?> Config = new(ConfigFile.OptionName) { Description = "Read options from a JSON or YAML file (keys are option names, e.g. learning-rate: 1e-6).", HelpName = "file" };
+    private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only errors and the final result line." };
+    private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print progress and the result as JSON lines (for scripts)." };
+    private static readonly Option<bool> NoPlots = new("--no-plots") { Description = "Do not write loss.png and accuracy.png." };
+    private static readonly TaskOptions TaskOptions = new();
+
+    // Options that describe how to show a run, not the run: not saved for --resume.
+    private static readonly Option[] Presentation = [Config, Resume, Out, Quiet, JsonOutput, NoPlots];
+
+    /// <summary>The command.</summary>
+    public static Command Create(CliConsole console, CancellationToken cancel)
+    {
+        var command = new Command("finetune", "Fine-tune a model on a task; prints zero-shot vs fine-tuned scores.");
+        foreach (var o in new Option[] { Model, Prepared, Trainable })
+        {
+            command.Options.Add(o);
+        }
+        TaskOptions.AddTo(command);
+        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Steps, BatchSize, EvalEvery,
+                     EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, Out, Resume, Threads, Device, Config, Quiet, JsonOutput, NoPlots })
+        {
+            command.Options.Add(o);
+        }
+        command.SetAction(p => Guard.Run(console, () => Execute(p, console, cancel)));
+        return command;
+    }
+
+    /// <summary>
+    /// For <c>--resume</c>: the arguments the run was started with supply every option not given
+    /// now, so <c>bszo finetune --out runs/x --resume</c> needs nothing else.
+    /// </summary>
+    public static ParseResult WithRunArguments(RootCommand root, ParseResult parsed)
+    {
+        ArgumentNullException.ThrowIfNull(parsed);
+        if (parsed.Errors.Count > 0 || parsed.CommandResult.Command.Name != "finetune" || !parsed.GetValue(Resume)) return parsed;
+        var run = RunDirectoryFor(parsed.GetValue(Out), resume: true, task: "");
+        if (!File.Exists(run.Config)) return parsed;
+        var saved = JsonNode.Parse(File.ReadAllText(run.Config))?["arguments"] as JsonObject;
+        if (saved is null) return parsed;
+        var entries = saved.Select(p => (p.Key, p.Value)).ToList();
+        var merged = ConfigFile.MergeDefaults(root, parsed, entries, $"The saved arguments of '{run.Root}'");
+        // --out must survive, even when it came from "the newest run".
+        return merged.GetValue(Out) is null ? root.Parse([.. merged.Tokens.Select(t => t.Value), "--out", run.Root]) : merged;
+    }
+
+    private static int Execute(ParseResult p, CliConsole console, CancellationToken cancel)
+    {
+        bool resume = p.GetValue(Resume), quiet = p.GetValue(Quiet), json = p.GetValue(JsonOutput);
+        var taskSettings = Absolute(TaskOptions.Read(p));
+        var run = RunDirectoryFor(p.GetValue(Out), resume, taskSettings.Task);
+        var settings = new FinetuneSettings
+        {
+            Model = Absolute(p.GetValue(Model)),
+            Prepared = Absolute(p.GetValue(Prepared)),
+            Trainable = p.GetValue(Trainable) ?? [],
+            Task = taskSettings,
+            Optimizer = p.GetValue(Optimizer)!,
+            OptimizerSettings = new OptimizerSettings
+            {
+                LearningRate = p.GetValue(LearningRate),
+                Epsilon = p.GetValue(Epsilon),
+                WeightDecay = p.GetValue(WeightDecay),
+                Seed = p.GetValue(Seed),
+                TotalSteps = p.GetValue(Steps),
+                Schedule = p.GetValue(Schedule)!,
+                WarmupSteps = p.GetValue(Warmup),
+                ClipProjectedGradient = p.GetValue(Clip),
+                Extra = ParsePairs(p.GetValue(OptimizerOption) ?? [], "--optimizer-option"),
+            },
+            Training = new TrainingOptions
+            {
+                Steps = p.GetValue(Steps),
+                BatchSize = p.GetValue(BatchSize),
+                EvalEvery = p.GetValue(EvalEvery),
+                EvalBatchSize = p.GetValue(EvalBatchSize),
+                Patience = p.GetValue(Patience),
+                CheckpointEvery = p.GetValue(CheckpointEvery),
+                KeepCheckpoints = p.GetValue(KeepCheckpoints),
+                DataSeed = taskSettings.DataSeed,
+            },
+            Out = run.Root,
+            Threads = p.GetValue(Threads),
+            Device = p.GetValue(Device)!,
+        };
+        Validate(settings);
+
+        // Nothing is written before we know it will not clobber an earlier run.
+        bool hasRun = File.Exists(run.Trajectory) || Checkpoints.List(run.Checkpoints).Count > 0;
+        if (hasRun && !resume)
+        {
+            throw new BszoException(BszoException.Format($"'{run.Root}' already holds a run.", "a new --out directory", "trajectory.jsonl and checkpoints",
+                "continue it with --resume, or choose another --out directory; nothing was changed."));
+        }
+        var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
+        // Unknown names and bad values fail before anything is created.
+        TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
+        taskSettings.ResolveTask();
+        taskSettings.ResolveSource();
+        if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
+        EnsureWritable(run.Root);
+
+        var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
+        var (task, data) = taskSettings.Load(log);
+        var resolved = new JsonObject
+        {
+            ["run"] = run.Root,
+            ["model"] = model.Card.Directory,
+            ["model_kind"] = model.Card.Kind,
+            ["prepared"] = model.Prepared.Directory,
+            ["base_weights_sha256"] = model.Prepared.Manifest.BaseWeightsSha256,
+            ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
+            ["task"] = task.Describe(),
+            ["data"] = new JsonObject { ["source"] = taskSettings.ResolveSource().Describe(), ["train"] = data.Train.Count, ["dev"] = data.Dev.Count, ["test"] = data.Test.Count },
+        };
+        var config = RunConfig.Build(settings, resolved);
+        config["arguments"] = Arguments(p);
+        if (!quiet && !json) ConfigPrinter.Print(console, config);
+        if (!File.Exists(run.Config) || !resume) RunConfig.Save(run.Config, config);
+
+        var inputs = new TrainerInputs
+        {
+            Adapter = model.Adapter,
+            Model = model.Prepared,
+            Task = task,
+            Data = data,
+            Run = run,
+            Optimizer = settings.Optimizer,
+            OptimizerSettings = settings.OptimizerSettings,
+            Training = settings.Training,
+            Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
+            Resume = resume,
+        };
+        var result = Observe(console, quiet, json, inputs, cancel);
+        if (!p.GetValue(NoPlots)) RunPlots.TryWrite(run, task.Metric, console.Error);
+        Summary.Print(console, result, run, quiet, json);
+        return ExitCodes.Ok;
+    }
+
+    private static TrainingResult Observe(CliConsole console, bool quiet, bool json, TrainerInputs inputs, CancellationToken cancel)
+    {
+        if (json) return Trainer.Run(inputs, new JsonObserver(console.Out), cancel);
+        if (quiet) return Trainer.Run(inputs, new SilentObserver(), cancel);
+        if (console.Interactive) return LiveProgress.Run(console, inputs, cancel);
+        return Trainer.Run(inputs, new PlainObserver(console.Out), cancel);
+    }
+
+    /// <summary>The value of every option that shapes the run, as an option-name → value map (saved for --resume).</summary>
+    private static JsonObject Arguments(ParseResult p)
+    {
+        var arguments = new JsonObject();
+        foreach (var option in p.CommandResult.Command.Options)
+        {
+            if (Presentation.Contains(option) || option.Name.StartsWith("--help", StringComparison.Ordinal) || option.Name is "-h" or "-?") continue;
+            object? value = p.GetResult(option) is { } r ? r.GetValueOrDefault<object?>() : option.HasDefaultValue ? option.GetDefaultValue() : null;
+            if (value is null) continue;
+            if (value is string path && IsPathOption(option)) value = Path.GetFullPath(path);
+            arguments[option.Name.TrimStart('-')] = value switch
+            {
+                double d => d.ToString("R", CultureInfo.InvariantCulture),
+                string[] list => new JsonArray(list.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
+                _ => JsonSerializer.SerializeToNode(value),
+            };
+        }
+        return arguments;
+    }
+
+    private static bool IsPathOption(Option option) =>
+        option == Model || option == Prepared || option == TaskOptions.Data || option == TaskOptions.Train || option == TaskOptions.Dev || option == TaskOptions.Test;
+
+    private static RunDirectory RunDirectoryFor(string? @out, bool resume, string task)
+    {
+        if (@out is not null) return RunDirectory.At(@out);
+        if (resume)
+        {
+            var newest = Directory.Exists("runs")
+                ? Directory.GetDirectories("runs").Where(d => File.Exists(Path.Combine(d, "trajectory.jsonl"))).OrderByDescending(Directory.GetLastWriteTimeUtc).FirstOrDefault()
+                : null;
+            return newest is not null
+                ? RunDirectory.At(newest)
+                : throw new BszoException(BszoException.Format("--resume without --out, and no run under ./runs.", "--out DIR of the run to continue", "none"));
+        }
+        return RunDirectory.At(Path.Combine("runs", $"{task}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
+    }
+
+    private static void Validate(FinetuneSettings s)
+    {
+        static void Require(bool ok, string option, string expected, object found)
+        {
+            if (!ok) throw new BszoException(BszoException.Format($"Invalid value for {option}.", expected, Convert.ToString(found, CultureInfo.InvariantCulture)));
+        }
+        Require(s.Training.Steps >= 1, "--steps", "≥ 1", s.Training.Steps);
+        Require(s.Training.BatchSize >= 1, "--batch-size", "≥ 1", s.Training.BatchSize);
+        Require(s.Training.EvalBatchSize >= 1, "--eval-batch-size", "≥ 1", s.Training.EvalBatchSize);
+        Require(s.Training.EvalEvery is null or >= 1, "--eval-every", "≥ 1", s.Training.EvalEvery ?? 0);
+        Require(s.Training.CheckpointEvery is null or >= 1, "--checkpoint-every", "≥ 1", s.Training.CheckpointEvery ?? 0);
+        Require(s.Training.Patience is null or >= 1, "--patience", "≥ 1", s.Training.Patience ?? 0);
+        Require(s.Training.KeepCheckpoints >= 1, "--keep-checkpoints", "≥ 1", s.Training.KeepCheckpoints);
+        Require(s.Threads >= 1, "--threads", "≥ 1", s.Threads);
+    }
+
+    // Saved settings must work from any directory (eval, export, resume).
+    private static string? Absolute(string? path) => path is null ? null : Path.GetFullPath(path);
+
+    private static TaskSettings Absolute(TaskSettings t) =>
+        t with { Data = Absolute(t.Data), Train = Absolute(t.Train), Dev = Absolute(t.Dev), Test = Absolute(t.Test) };
+
+    private static Dictionary<string, string> ParsePairs(string[] pairs, string option)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts[0].Length == 0)
+            {
+                throw new BszoException(BszoException.Format($"{option} '{pair}' is not of the form key=value.", "e.g. directions=2", pair));
+            }
+            map[parts[0]] = parts[1];
+        }
+        return map;
+    }
+
+    /// <summary>Fails early, with a clear message, when the run directory cannot be written.</summary>
+    private static void EnsureWritable(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, $".write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BszoException(BszoException.Format($"Cannot write to the run directory '{directory}'.", "a writable directory", e.Message,
+                "choose another --out directory (or free disk space); nothing was written."), e);
+        }
+    }
+}

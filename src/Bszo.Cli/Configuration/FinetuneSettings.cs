@@ -1,0 +1,27 @@
+using Bszo.Models.Training;
+
+namespace Bszo.Cli;
+
+/// <summary>The resolved options of `bszo finetune` (saved in config.json; `eval` and `export` rebuild the run's task and data from them).</summary>
+internal sealed record FinetuneSettings
+{
+    public string? Model { get; init; }
+
+    public string? Prepared { get; init; }
+
+    public IReadOnlyList<string> Trainable { get; init; } = [];
+
+    public TaskSettings Task { get; init; } = new();
+
+    public string Optimizer { get; init; } = "mezo";
+
+    public OptimizerSettings OptimizerSettings { get; init; } = new();
+
+    public TrainingOptions Training { get; init; } = new();
+
+    public string Out { get; init; } = "";
+
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    public string Device { get; init; } = "cpu";
+}

@@ -1,0 +1,89 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Bszo.Models.Training;
+using Bszo.Ort.Graph;
+
+namespace Bszo.Cli;
+
+/// <summary>
+/// <c>config.json</c>: the resolved options of a run (everything needed to rebuild its task, data
+/// and optimizer), what they resolved to, and the versions of Bszo and the packages it ran with
+/// (results shift with library versions, so they are recorded with every run).
+/// </summary>
+internal static class RunConfig
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // a file for people: keep quotes and non-ASCII readable
+    };
+
+    /// <summary>JSON settings for printing configuration values on one line.</summary>
+    public static JsonSerializerOptions Readable { get; } = new(Json) { WriteIndented = false };
+
+    /// <summary>The configuration document.</summary>
+    public static JsonObject Build(FinetuneSettings settings, JsonObject resolved) => new()
+    {
+        ["format"] = "bszo-run/1",
+        ["created"] = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        ["options"] = JsonSerializer.SerializeToNode(settings, Json),
+        ["resolved"] = resolved,
+        ["versions"] = Versions(),
+    };
+
+    /// <summary>Writes the document atomically.</summary>
+    public static void Save(string path, JsonObject config) => AtomicFile.WriteAllText(path, config.ToJsonString(Json));
+
+    /// <summary>The options a run was started with.</summary>
+    public static FinetuneSettings LoadSettings(RunDirectory run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (!File.Exists(run.Config))
+        {
+            throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format($"'{run.Root}' is not a run directory.", "a directory written by `bszo finetune` (with config.json)",
+                "no config.json", "pass the --out directory of a finetune run."));
+        }
+        var options = JsonNode.Parse(File.ReadAllText(run.Config))?["options"];
+        return options?.Deserialize<FinetuneSettings>(Json) ?? new FinetuneSettings();
+    }
+
+    /// <summary>The prepared model directory a run used.</summary>
+    public static string PreparedDirectory(RunDirectory run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        LoadSettings(run);
+        var prepared = JsonNode.Parse(File.ReadAllText(run.Config))?["resolved"]?["prepared"]?.GetValue<string>();
+        return prepared ?? run.Prepared;
+    }
+
+    /// <summary>Versions of Bszo, the runtime and the packages that shape results.</summary>
+    public static JsonObject Versions()
+    {
+        var versions = new JsonObject
+        {
+            ["bszo"] = Version(typeof(RunConfig).Assembly),
+            ["dotnet"] = RuntimeInformation.FrameworkDescription,
+            ["os"] = RuntimeInformation.OSDescription,
+            ["onnxruntime"] = Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString(),
+        };
+        foreach (var type in new[]
+                 {
+                     typeof(Microsoft.ML.OnnxRuntime.InferenceSession), typeof(Google.Protobuf.ByteString), typeof(System.Numerics.Tensors.TensorPrimitives),
+                     typeof(System.CommandLine.RootCommand), typeof(Spectre.Console.AnsiConsole), typeof(ScottPlot.Plot), typeof(YamlDotNet.Serialization.Deserializer),
+                     typeof(Parquet.ParquetReader), typeof(CsvHelper.CsvParser), typeof(Microsoft.ML.Tokenizers.Tokenizer),
+                 })
+        {
+            versions[type.Assembly.GetName().Name!] = Version(type.Assembly);
+        }
+        return versions;
+    }
+
+    private static string Version(Assembly assembly)
+    {
+        var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        return informational is null ? assembly.GetName().Version?.ToString() ?? "unknown" : informational.Split('+')[0];
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using Bszo.Models.Adapters;
+using Bszo.Models.Tasks;
+using Bszo.Ort;
+
+namespace Bszo.Models.Data;
+
+/// <summary>Where a run's examples come from: a built-in dataset, one data file, or separate train/dev/test files.</summary>
+public sealed record DataSource
+{
+    /// <summary>A built-in dataset (see <see cref="BuiltInDatasets"/>).</summary>
+    public string? Dataset { get; init; }
+
+    /// <summary>One file, split into train/dev/test by the sampling protocol.</summary>
+    public string? Data { get; init; }
+
+    /// <summary>The training file (dev and test are drawn from it unless given).</summary>
+    public string? Train { get; init; }
+
+    /// <summary>The dev file.</summary>
+    public string? Dev { get; init; }
+
+    /// <summary>The test file.</summary>
+    public string? Test { get; init; }
+
+    /// <summary>How the files are read.</summary>
+    public DataFileOptions FileOptions { get; init; } = new();
+
+    /// <summary>Column renames applied to every row before the task reads it (from → to).</summary>
+    public IReadOnlyDictionary<string, string> Renames { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A short description for messages and summaries.</summary>
+    public string Describe() =>
+        Dataset is not null ? $"dataset {Dataset}" : Data is not null ? $"'{Data}'" : $"'{Train}'{(Dev is null ? "" : $" + '{Dev}'")}{(Test is null ? "" : $" + '{Test}'")}";
+}
+
+/// <summary>Loads a task's examples: reads the rows, applies the task's template to every row (so bad rows fail early), samples the splits.</summary>
+public static class TaskData
+{
+    /// <summary>The train/dev/test examples of <paramref name="task"/> from <paramref name="source"/>.</summary>
+    public static DataSplits Load(PromptTask task, DataSource source, SamplingOptions sampling, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(source);
+        var dataset = source.Dataset;
+        if (dataset is null && source.Data is null && source.Train is null)
+        {
+            dataset = BuiltInDatasets.DefaultFor(task.Name) ?? throw new BszoException(BszoException.Format(
+                $"Task '{task.Name}' needs data.", "--data FILE, or --train FILE [--dev FILE] [--test FILE]", "none",
+                $"only sst2 has a built-in default (pang-lee); other built-in datasets: {string.Join(", ", BuiltInDatasets.Names)}."));
+        }
+        if (source.Data is not null && source.Train is not null)
+        {
+            throw new BszoException(BszoException.Format("Both --data and --train were given.", "one of them", $"--data {source.Data} and --train {source.Train}"));
+        }
+
+        IReadOnlyList<DataRow> trainRows = dataset is not null
+            ? BuiltInDatasets.Load(dataset, log)
+            : DataFile.Read(source.Data ?? source.Train!, source.FileOptions);
+        var train = Prompt(task, trainRows, source.Renames);
+        var dev = source.Dev is null ? null : Prompt(task, DataFile.Read(source.Dev, source.FileOptions), source.Renames);
+        var test = source.Test is null ? null : Prompt(task, DataFile.Read(source.Test, source.FileOptions), source.Renames);
+        return SplitSampler.Sample(train, dev, test, sampling, (source with { Dataset = dataset }).Describe());
+    }
+
+    /// <summary>Applies the task to every row; renames columns first.</summary>
+    public static List<PromptedExample> Prompt(PromptTask task, IReadOnlyList<DataRow> rows, IReadOnlyDictionary<string, string>? renames = null)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(rows);
+        var examples = new List<PromptedExample>(rows.Count);
+        foreach (var row in rows)
+        {
+            var renamed = renames is null || renames.Count == 0 ? row : Rename(row, renames);
+            if (task.Apply(renamed) is { } example) examples.Add(example);
+        }
+        return examples;
+    }
+
+    private static DataRow Rename(DataRow row, IReadOnlyDictionary<string, string> renames)
+    {
+        var fields = new JsonObject();
+        foreach (var (key, value) in row.Fields) fields[renames.TryGetValue(key, out var to) ? to : key] = value?.DeepClone();
+        return row with { Fields = fields };
+    }
+}

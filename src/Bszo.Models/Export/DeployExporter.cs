@@ -1,0 +1,318 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Bszo.Onnx;
+using Bszo.Ort;
+using Bszo.Ort.Graph;
+using Bszo.Ort.Runtime;
+
+namespace Bszo.Models.Export;
+
+/// <summary>Options of <see cref="DeployExporter.Export"/>.</summary>
+public sealed record DeployExportOptions
+{
+    /// <summary>Replace an existing output directory (it is swapped out only after the new one is complete).</summary>
+    public bool Overwrite { get; init; }
+
+    /// <summary>Also lay the model out as a Triton model repository entry with this name (config.pbtxt + version 1).</summary>
+    public string? TritonModelName { get; init; }
+
+    /// <summary>The source model, when it has moved since `bszo prepare` (default: the manifest's <c>SourceModel</c>).</summary>
+    public string? SourceModel { get; init; }
+
+    /// <summary>Provenance written to <c>bszo-export.json</c> (run, step, checksums).</summary>
+    public JsonObject Provenance { get; init; } = [];
+}
+
+/// <summary>What <see cref="DeployExporter.Export"/> wrote.</summary>
+/// <param name="Directory">The export directory.</param>
+/// <param name="ModelPath">The exported ONNX file (for Triton, inside the version directory).</param>
+/// <param name="DataFile">The external data file name (relative to the model).</param>
+/// <param name="CopiedFiles">Sidecar files copied from the source model's directory.</param>
+public sealed record DeployExportResult(string Directory, string ModelPath, string DataFile, IReadOnlyList<string> CopiedFiles);
+
+/// <summary>
+/// Writes a deploy-ready model: the <i>original</i> ONNX graph (ir_version, opsets, node and tensor
+/// names unchanged) with the fine-tuned weights as its initializers, rounded to the dtypes the
+/// source stored (fp16/bf16 masters are rounded to nearest even), all large initializers in one
+/// external data file with a relative location, plus the source directory's card and tokenizer
+/// files. An inference server that loaded the base model loads the result unchanged.
+/// </summary>
+/// <remarks>
+/// The export is assembled in a temporary sibling directory, checked by the caller's verifier,
+/// and only then renamed into place, so the output directory is either absent or complete.
+/// </remarks>
+public static class DeployExporter
+{
+    /// <summary>Initializers this large or larger (bytes) go to the external data file; smaller frozen ones stay inline as in the source.</summary>
+    public const int ExternalThresholdBytes = 1024;
+
+    /// <summary>
+    /// Exports <paramref name="model"/>'s source graph with the weights in <paramref name="weights"/>
+    /// into <paramref name="outputDirectory"/>. <paramref name="verify"/> receives the path of the
+    /// exported model before it is moved into place; an exception from it aborts the export.
+    /// </summary>
+    public static DeployExportResult Export(PreparedModel model, WeightStore weights, string outputDirectory, DeployExportOptions? options = null,
+        Action<string>? verify = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(weights);
+        options ??= new DeployExportOptions();
+        var sourcePath = Path.GetFullPath(options.SourceModel ?? model.Manifest.SourceModel);
+        if (!File.Exists(sourcePath))
+        {
+            throw new BszoException(BszoException.Format($"The source model '{sourcePath}' is gone.", "the ONNX file the run was prepared from", "no such file",
+                "export needs the original graph; pass its new location with --source."));
+        }
+        var sourceDir = Path.GetDirectoryName(sourcePath)!;
+        var source = OnnxModelFile.Load(sourcePath);
+        RequireSameBase(source, sourceDir, model.Manifest, sourcePath);
+
+        var output = Path.GetFullPath(outputDirectory);
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Overwrite)
+        {
+            throw new BszoException(BszoException.Format($"Export directory '{output}' already exists.", "a new directory", "a directory with files",
+                "choose another --out, or pass --force to replace it (the old one is removed only after the new one is complete)."));
+        }
+        var parent = Path.GetDirectoryName(output)!;
+        var temp = Path.Combine(parent, $".{Path.GetFileName(output)}.{Environment.ProcessId}.{Guid.NewGuid():N}.partial");
+        try
+        {
+            Directory.CreateDirectory(temp);
+            var modelDir = options.TritonModelName is null ? temp : Path.Combine(temp, options.TritonModelName, "1");
+            Directory.CreateDirectory(modelDir);
+            var modelFile = Path.GetFileName(sourcePath);
+            var dataFile = DataFileName(source, modelFile);
+            WriteModel(source, sourceDir, weights, Path.Combine(modelDir, modelFile), dataFile);
+            var copied = CopySidecars(sourceDir, source, modelFile, modelDir);
+            if (options.TritonModelName is not null)
+            {
+                TritonConfig.Write(Path.Combine(temp, options.TritonModelName, "config.pbtxt"), options.TritonModelName, source);
+            }
+            var provenance = (JsonObject)options.Provenance.DeepClone();
+            provenance["source_model"] = sourcePath;
+            provenance["base_weights_sha256"] = model.Manifest.BaseWeightsSha256;
+            provenance["weights_sha256"] = weights.Checksum();
+            provenance["data_file"] = dataFile;
+            AtomicFile.WriteAllText(Path.Combine(modelDir, "bszo-export.json"), provenance.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+            var exportedModel = Path.Combine(modelDir, modelFile);
+            verify?.Invoke(exportedModel);
+            MoveIntoPlace(temp, output);
+            var finalModel = Path.Combine(output, Path.GetRelativePath(temp, exportedModel));
+            return new DeployExportResult(output, finalModel, dataFile, copied);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new BszoException(BszoException.Format($"Cannot write the export to '{output}'.", found: e.Message,
+                hint: "check free disk space and permissions; nothing was changed at the destination."), e);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>The data file name: the one the source already uses (deployments may expect it), else "&lt;model&gt;.data".</summary>
+    private static string DataFileName(ModelProto source, string modelFile)
+    {
+        var used = GraphSurgery.AllTensors(source.Graph)
+            .Where(t => t.DataLocation == TensorProto.Types.DataLocation.External)
+            .Select(t => t.ExternalData.FirstOrDefault(e => e.Key == "location")?.Value)
+            .Where(l => l is not null)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        return used.Count == 1 && !used[0]!.Contains('/', StringComparison.Ordinal) ? used[0]! : modelFile + ".data";
+    }
+
+    private static void WriteModel(ModelProto source, string sourceDir, WeightStore weights, string modelPath, string dataFile)
+    {
+        var trainable = weights.Tensors.ToDictionary(t => t.Entry.Name, StringComparer.Ordinal);
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        var topLevel = source.Graph.Initializer.ToHashSet<TensorProto>(ReferenceEqualityComparer.Instance);
+        AtomicFile.Write(Path.Combine(Path.GetDirectoryName(modelPath)!, dataFile), stream =>
+        {
+            foreach (var tensor in GraphSurgery.AllTensors(source.Graph))
+            {
+                bool isTrainable = trainable.TryGetValue(tensor.Name, out var stored) && topLevel.Contains(tensor);
+                var info = InitializerData.Describe(tensor, sourceDir);
+                bool external = tensor.DataLocation == TensorProto.Types.DataLocation.External;
+                bool large = info.Length >= ExternalThresholdBytes;
+                if (!isTrainable && !external && !large) continue; // small frozen constants stay as the source has them
+
+                Pad(stream);
+                long offset = stream.Position;
+                if (isTrainable)
+                {
+                    found.Add(tensor.Name);
+                    WriteTrainable(stored!, weights, tensor, stream);
+                }
+                else
+                {
+                    CopyBytes(tensor, info, stream);
+                }
+                long length = stream.Position - offset;
+                tensor.ClearRawData();
+                tensor.FloatData.Clear();
+                tensor.Int32Data.Clear();
+                tensor.Int64Data.Clear();
+                tensor.DoubleData.Clear();
+                tensor.ExternalData.Clear();
+                tensor.DataLocation = TensorProto.Types.DataLocation.External;
+                tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = dataFile });
+                tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(CultureInfo.InvariantCulture) });
+                tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString(CultureInfo.InvariantCulture) });
+            }
+        });
+        var missing = trainable.Keys.Where(n => !found.Contains(n)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new BszoException(BszoException.Format("The source model lacks trained tensors.", "an initializer for every trainable tensor",
+                $"missing: {string.Join(", ", missing.Take(5))}", "the source model changed since `bszo prepare`."));
+        }
+        OnnxModelFile.Save(source, modelPath);
+    }
+
+    /// <summary>Writes a trained tensor in the dtype the source stored: fp32 as is, fp16/bf16 rounded from the fp32 master.</summary>
+    private static void WriteTrainable(StoredTensor stored, WeightStore weights, TensorProto tensor, Stream stream)
+    {
+        var master = weights.Master(stored.Entry.Id);
+        if (tensor.DataType != stored.Entry.StorageType)
+        {
+            throw new BszoException(BszoException.Format($"Tensor '{tensor.Name}' changed type since `bszo prepare`.",
+                OnnxDataType.Name(stored.Entry.StorageType), OnnxDataType.Name(tensor.DataType), "prepare and train again from the current model."));
+        }
+        if (tensor.DataType == OnnxDataType.Float)
+        {
+            stream.Write(MemoryMarshal.AsBytes(master));
+            return;
+        }
+        var bits = new ushort[Math.Min(master.Length, 1 << 20)];
+        for (int done = 0; done < master.Length; done += bits.Length)
+        {
+            int n = Math.Min(bits.Length, master.Length - done);
+            HalfBits.FromSingle(master.Slice(done, n), tensor.DataType, bits.AsSpan(0, n));
+            stream.Write(MemoryMarshal.AsBytes(bits.AsSpan(0, n)));
+        }
+    }
+
+    private static void CopyBytes(TensorProto tensor, InitializerInfo info, Stream stream)
+    {
+        if (info.ExternalPath is not null)
+        {
+            using var input = new FileStream(info.ExternalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            input.Position = info.Offset;
+            var buffer = new byte[1 << 20];
+            for (long left = info.Length; left > 0;)
+            {
+                int n = input.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                if (n == 0) throw new BszoException(BszoException.Format($"External data of '{info.Name}' ends early in '{info.ExternalPath}'.", hint: "the source's data file is truncated."));
+                stream.Write(buffer, 0, n);
+                left -= n;
+            }
+            return;
+        }
+        if (tensor.RawData.Length > 0)
+        {
+            stream.Write(tensor.RawData.Span);
+            return;
+        }
+        // Typed fields (float_data, int64_data, ...): the raw little-endian form of the same values.
+        var raw = TypedToRaw(tensor, info);
+        stream.Write(raw);
+    }
+
+    private static byte[] TypedToRaw(TensorProto tensor, InitializerInfo info)
+    {
+        return info.DataType switch
+        {
+            OnnxDataType.Float => MemoryMarshal.AsBytes(tensor.FloatData.ToArray().AsSpan()).ToArray(),
+            OnnxDataType.Double => MemoryMarshal.AsBytes(tensor.DoubleData.ToArray().AsSpan()).ToArray(),
+            OnnxDataType.Int64 => MemoryMarshal.AsBytes(tensor.Int64Data.ToArray().AsSpan()).ToArray(),
+            OnnxDataType.Int32 => MemoryMarshal.AsBytes(tensor.Int32Data.ToArray().AsSpan()).ToArray(),
+            OnnxDataType.Float16 or OnnxDataType.BFloat16 => MemoryMarshal.AsBytes(tensor.Int32Data.Select(v => (ushort)v).ToArray().AsSpan()).ToArray(),
+            _ => throw new BszoException(BszoException.Format($"Cannot move initializer '{info.Name}' ({OnnxDataType.Name(info.DataType)}) to external data.")),
+        };
+    }
+
+    /// <summary>Checks that the source's trainable tensors still hold the bytes the run started from.</summary>
+    private static void RequireSameBase(ModelProto source, string sourceDir, WeightManifest manifest, string sourcePath)
+    {
+        var byName = source.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var buffer = new MemoryStream();
+        foreach (var entry in manifest.Tensors)
+        {
+            if (!byName.TryGetValue(entry.Name, out var tensor))
+            {
+                throw new BszoException(BszoException.Format($"'{sourcePath}' has no initializer '{entry.Name}'.", "the model the run was prepared from",
+                    "a different model", "pass the original model with --source."));
+            }
+            buffer.SetLength(0);
+            CopyBytes(tensor, InitializerData.Describe(tensor, sourceDir), buffer);
+            hash.AppendData(buffer.GetBuffer(), 0, (int)buffer.Length);
+        }
+        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (actual != manifest.BaseWeightsSha256)
+        {
+            throw new BszoException(BszoException.Format($"'{sourcePath}' is not the model the run was trained from.",
+                $"base weights {manifest.BaseWeightsSha256}", $"base weights {actual}",
+                "the source model was changed or replaced after `bszo prepare`; pass the original with --source."));
+        }
+    }
+
+    private static List<string> CopySidecars(string sourceDir, ModelProto source, string modelFile, string destination)
+    {
+        var dataFiles = GraphSurgery.AllTensors(source.Graph)
+            .SelectMany(t => t.ExternalData.Where(e => e.Key == "location").Select(e => e.Value))
+            .ToHashSet(StringComparer.Ordinal);
+        var copied = new List<string>();
+        foreach (var file in Directory.GetFiles(sourceDir))
+        {
+            var name = Path.GetFileName(file);
+            if (name == modelFile || dataFiles.Contains(name) || name.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
+                || name.StartsWith('.') || name == "bszo-export.json") continue;
+            File.Copy(file, Path.Combine(destination, name));
+            copied.Add(name);
+        }
+        return copied;
+    }
+
+    private static void MoveIntoPlace(string temp, string output)
+    {
+        if (!Directory.Exists(output))
+        {
+            Directory.Move(temp, output);
+            return;
+        }
+        // Replace: move the old directory aside, the new one in, then delete the old one.
+        var aside = output + $".old-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        Directory.Move(output, aside);
+        Directory.Move(temp, output);
+        TryDelete(aside);
+    }
+
+    private static void Pad(Stream stream)
+    {
+        long pad = (TrainingModelBuilder.Alignment - stream.Position % TrainingModelBuilder.Alignment) % TrainingModelBuilder.Alignment;
+        for (long i = 0; i < pad; i++) stream.WriteByte(0);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

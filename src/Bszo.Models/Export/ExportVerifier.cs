@@ -1,0 +1,93 @@
+using Bszo.Ort;
+using Bszo.Ort.Runtime;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Bszo.Models.Export;
+
+/// <summary>One output compared between the training graph and the exported model.</summary>
+/// <param name="Output">Output name.</param>
+/// <param name="MaxAbsDifference">Largest absolute difference over all elements.</param>
+/// <param name="Elements">Elements compared.</param>
+public sealed record OutputComparison(string Output, double MaxAbsDifference, long Elements);
+
+/// <summary>
+/// Loads an exported model in a fresh, default ONNX Runtime session (as a deployment would) and
+/// compares its outputs with the training graph's on the same batch.
+/// </summary>
+public static class ExportVerifier
+{
+    /// <summary>
+    /// Compares <paramref name="outputs"/> of <paramref name="exportedModel"/> and <paramref name="training"/>
+    /// on <paramref name="batch"/>; throws when a difference exceeds <paramref name="tolerance"/>
+    /// (absolute, scaled by max(1, |value|)).
+    /// </summary>
+    public static IReadOnlyList<OutputComparison> Compare(string exportedModel, TrainingGraphSession training, TensorBatch batch,
+        IReadOnlyList<string> outputs, double tolerance = 1e-4)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(outputs);
+        using var session = Open(exportedModel);
+        var feeds = batch.Values.Where(v => session.InputMetadata.ContainsKey(v.Name)).ToList();
+        var missing = session.InputMetadata.Keys.Where(k => feeds.All(f => f.Name != k)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new BszoException(BszoException.Format($"The exported model needs inputs the batch lacks: {string.Join(", ", missing)}.",
+                "the model's own inputs", string.Join(", ", batch.Values.Select(v => v.Name))));
+        }
+        var results = new List<OutputComparison>();
+        using var runOptions = new RunOptions();
+        using var fetched = session.Run(runOptions, feeds.Select(f => f.Name).ToList(), feeds.Select(f => f.Value).ToList(), outputs.ToList());
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            var exported = ToFloats(fetched[i], outputs[i]);
+            var (reference, _) = training.Run(batch, outputs[i]);
+            if (exported.Length != reference.Length)
+            {
+                throw new BszoException(BszoException.Format($"Output '{outputs[i]}' of the exported model has {exported.Length} elements.",
+                    $"{reference.Length}, as the training graph", $"{exported.Length}"));
+            }
+            double worst = 0;
+            for (int k = 0; k < exported.Length; k++)
+            {
+                double diff = Math.Abs((double)exported[k] - reference[k]) / Math.Max(1.0, Math.Abs(reference[k]));
+                if (!(diff <= worst)) worst = double.IsNaN(diff) ? double.PositiveInfinity : diff;
+            }
+            if (worst > tolerance)
+            {
+                throw new BszoException(BszoException.Format($"The exported model's output '{outputs[i]}' differs from the training graph's.",
+                    $"differences ≤ {tolerance}", $"{worst}", "the export is not written; report this with the model."));
+            }
+            results.Add(new OutputComparison(outputs[i], worst, exported.Length));
+        }
+        return results;
+    }
+
+    private static InferenceSession Open(string path)
+    {
+        try
+        {
+            return new InferenceSession(path);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new BszoException(BszoException.Format($"ONNX Runtime cannot load the exported model '{path}'.", found: e.Message,
+                hint: "the export is not written; report this with the model."), e);
+        }
+    }
+
+    private static float[] ToFloats(OrtValue value, string name)
+    {
+        var info = value.GetTensorTypeAndShape();
+        return info.ElementDataType switch
+        {
+            TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
+            TensorElementType.Float16 => value.GetTensorDataAsSpan<Float16>().ToArray().Select(h => h.ToFloat()).ToArray(),
+            TensorElementType.BFloat16 => value.GetTensorDataAsSpan<BFloat16>().ToArray().Select(h => h.ToFloat()).ToArray(),
+            TensorElementType.Int64 => value.GetTensorDataAsSpan<long>().ToArray().Select(v => (float)v).ToArray(),
+            TensorElementType.Int32 => value.GetTensorDataAsSpan<int>().ToArray().Select(v => (float)v).ToArray(),
+            _ => throw new BszoException(BszoException.Format($"Output '{name}' has type {info.ElementDataType}.", "a numeric tensor", info.ElementDataType.ToString())),
+        };
+    }
+}

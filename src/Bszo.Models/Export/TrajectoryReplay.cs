@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Bszo.Models.Training;
+using Bszo.Ort;
+using Bszo.Ort.Graph;
+using Bszo.Ort.Optimizers;
+using Bszo.Ort.Perturbation;
+using Bszo.Ort.Runtime;
+
+namespace Bszo.Models.Export;
+
+/// <summary>
+/// Rebuilds fine-tuned weights from the base model and a trajectory log alone: the optimizer named
+/// in the log's header, with the settings stored there, repeats every logged step (no forward
+/// passes), flushing where the log marks that the run did.
+/// </summary>
+public static class TrajectoryReplay
+{
+    /// <summary>
+    /// Replays the first <paramref name="steps"/> records of <paramref name="trajectoryPath"/> (all
+    /// when null) onto <paramref name="store"/>, which must hold the base weights of <paramref name="model"/>.
+    /// Returns the number of steps replayed.
+    /// </summary>
+    public static long Replay(PreparedModel model, WeightStore store, string trajectoryPath, long? steps = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(store);
+        var (header, records) = TrajectoryLog.Read(trajectoryPath);
+        if (header.BaseWeightsSha256 != model.Manifest.BaseWeightsSha256)
+        {
+            throw new BszoException(BszoException.Format($"Trajectory '{trajectoryPath}' was recorded on a different base model.",
+                model.Manifest.BaseWeightsSha256, header.BaseWeightsSha256, "replay needs the model the run was trained from."));
+        }
+        if (header.Options["settings"] is not JsonObject settingsJson)
+        {
+            throw new BszoException(BszoException.Format($"Trajectory '{trajectoryPath}' does not record its optimizer settings.",
+                "a header written by `bszo finetune`", header.Options.ToJsonString()));
+        }
+        long count = Math.Min(steps ?? records.Count, records.Count);
+        if (steps > records.Count)
+        {
+            throw new BszoException(BszoException.Format($"Trajectory '{trajectoryPath}' has {records.Count} steps.", $"at least {steps}", $"{records.Count}"));
+        }
+        var sweep = new PerturbationSweep(store);
+        sweep.SetDecayable(WeightDecay.AppliesTo);
+        var optimizer = TrainingOptimizers.Create(header.Optimizer, sweep, OptimizerSettings.FromJson(settingsJson));
+        for (int i = 0; i < count; i++)
+        {
+            optimizer.Replay(records[i]);
+            if (records[i].Scalars.ContainsKey("flushed")) optimizer.Flush();
+        }
+        optimizer.Flush();
+        return count;
+    }
+}

@@ -1,0 +1,64 @@
+using Bszo.Models.Data;
+
+namespace Bszo.Models.Training;
+
+/// <summary>
+/// Which training examples form the batch of each step. The batch of step t is a pure function of
+/// (data seed, t): position t·B onward in a sequence of seeded per-epoch permutations. A resumed
+/// run therefore needs no data cursor beyond the step index.
+/// </summary>
+public sealed class BatchSchedule
+{
+    private readonly int _count;
+    private readonly int _batchSize;
+    private readonly ulong _seed;
+    private long _cachedEpoch = -1;
+    private int[] _cachedOrder = [];
+
+    /// <summary>Batches of <paramref name="batchSize"/> from <paramref name="exampleCount"/> examples.</summary>
+    public BatchSchedule(int exampleCount, int batchSize, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(exampleCount);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        _count = exampleCount;
+        _batchSize = Math.Min(batchSize, exampleCount);
+        _seed = seed;
+    }
+
+    /// <summary>Examples per batch (the requested size, or all examples if there are fewer).</summary>
+    public int BatchSize => _batchSize;
+
+    /// <summary>Passes over the training set completed after <paramref name="steps"/> steps.</summary>
+    public double Epoch(long steps) => (double)steps * _batchSize / _count;
+
+    /// <summary>Indices of the examples in the batch of step <paramref name="step"/> (zero-based).</summary>
+    public int[] IndicesFor(long step)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        var indices = new int[_batchSize];
+        long position = step * _batchSize;
+        for (int j = 0; j < _batchSize; j++)
+        {
+            long q = position + j;
+            indices[j] = Order(q / _count)[(int)(q % _count)];
+        }
+        return indices;
+    }
+
+    /// <summary>The batch of step <paramref name="step"/>.</summary>
+    public List<T> For<T>(long step, IReadOnlyList<T> examples)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        return IndicesFor(step).Select(i => examples[i]).ToList();
+    }
+
+    private int[] Order(long epoch)
+    {
+        if (epoch != _cachedEpoch)
+        {
+            _cachedOrder = SeededShuffle.Permutation(_count, _seed, stream: 1000 + epoch);
+            _cachedEpoch = epoch;
+        }
+        return _cachedOrder;
+    }
+}

@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Bszo.Ort;
+using Bszo.Ort.Graph;
+using Bszo.Ort.Optimizers;
+using Bszo.Ort.Runtime;
+
+namespace Bszo.Models.Training;
+
+/// <summary>A complete checkpoint on disk.</summary>
+/// <param name="Step">Steps completed when it was written.</param>
+/// <param name="Directory">Its directory.</param>
+public sealed record CheckpointInfo(long Step, string Directory)
+{
+    /// <summary>The weight manifest (its data file is <c>weights.bin</c> beside it).</summary>
+    public WeightManifest Manifest => WeightManifest.Load(Path.Combine(Directory, WeightManifest.FileName));
+
+    /// <summary>Path of the fp32 weights.</summary>
+    public string WeightsPath => Path.Combine(Directory, "weights.bin");
+
+    /// <summary>The trainer state.</summary>
+    public TrainerState Trainer =>
+        JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(Directory, "trainer.json")), TrainerState.Json)
+        ?? throw new BszoException(BszoException.Format($"'{Directory}/trainer.json' is empty.", hint: "delete this checkpoint; an older one will be used."));
+
+    /// <summary>The optimizer state (null for best-weight snapshots, which carry none).</summary>
+    public JsonObject? Optimizer =>
+        File.Exists(Path.Combine(Directory, "optimizer.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, "optimizer.json")))?.AsObject() : null;
+
+    /// <summary>Directory holding the optimizer's per-element state.</summary>
+    public string OptimizerTensors => Path.Combine(Directory, "optimizer");
+
+    /// <summary>SHA-256 of the weights, as recorded in DONE.</summary>
+    public string Checksum => JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, Checkpoints.DoneMarker)))?["weights_sha256"]?.GetValue<string>() ?? "";
+}
+
+/// <summary>
+/// Writes and finds checkpoint directories (<c>step_NNNNNNNN</c>). A checkpoint is written in full
+/// into a temporary sibling directory, its <c>DONE</c> marker last, and only then renamed into
+/// place, so a directory with that name is always complete; a kill at any moment leaves at most a
+/// stray temporary directory, which is removed later.
+/// </summary>
+public static class Checkpoints
+{
+    /// <summary>The completion marker, written last.</summary>
+    public const string DoneMarker = "DONE";
+
+    /// <summary>Writes the weights (and, if given, optimizer state) after <paramref name="state"/>.Step steps under <paramref name="parent"/>.</summary>
+    public static CheckpointInfo Write(string parent, WeightStore store, ZerothOrderOptimizer? optimizer, TrainerState state)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(state);
+        var target = Path.Combine(parent, RunDirectory.StepName(state.Step));
+        var temp = Path.Combine(parent, $".{RunDirectory.StepName(state.Step)}.{Environment.ProcessId}.{Guid.NewGuid():N}.partial");
+        try
+        {
+            Directory.CreateDirectory(temp);
+            var manifest = store.Save(Path.Combine(temp, "weights.bin"));
+            manifest.Save(Path.Combine(temp, WeightManifest.FileName));
+            AtomicFile.WriteAllText(Path.Combine(temp, "trainer.json"), JsonSerializer.Serialize(state, TrainerState.Json));
+            if (optimizer is not null)
+            {
+                AtomicFile.WriteAllText(Path.Combine(temp, "optimizer.json"), optimizer.SaveState().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                var tensors = Directory.CreateDirectory(Path.Combine(temp, "optimizer")).FullName;
+                optimizer.SaveTensors(tensors);
+            }
+            var done = new JsonObject { ["step"] = state.Step, ["weights_sha256"] = store.Checksum() };
+            AtomicFile.WriteAllText(Path.Combine(temp, DoneMarker), done.ToJsonString());
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true); // an earlier attempt at the same step
+            Directory.Move(temp, target);
+            return new CheckpointInfo(state.Step, target);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new BszoException(BszoException.Format($"Cannot write checkpoint '{target}'.", found: e.Message,
+                hint: "check free disk space and permissions; earlier checkpoints and the trajectory log are unchanged, and --resume continues from them."), e);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>All complete checkpoints under <paramref name="parent"/>, oldest first.</summary>
+    public static IReadOnlyList<CheckpointInfo> List(string parent)
+    {
+        if (!Directory.Exists(parent)) return [];
+        var found = new List<CheckpointInfo>();
+        foreach (var dir in Directory.GetDirectories(parent, "step_*"))
+        {
+            var name = Path.GetFileName(dir);
+            if (!long.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var step)) continue;
+            if (!File.Exists(Path.Combine(dir, DoneMarker))) continue;
+            found.Add(new CheckpointInfo(step, dir));
+        }
+        return [.. found.OrderBy(c => c.Step)];
+    }
+
+    /// <summary>The newest complete checkpoint under <paramref name="parent"/>, or null.</summary>
+    public static CheckpointInfo? Newest(string parent)
+    {
+        var all = List(parent);
+        return all.Count == 0 ? null : all[^1];
+    }
+
+    /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints, and stray partial directories.</summary>
+    public static void Prune(string parent, int keep, long? protect = null)
+    {
+        var all = List(parent);
+        foreach (var old in all.Take(Math.Max(0, all.Count - Math.Max(1, keep))))
+        {
+            if (old.Step != protect) TryDelete(old.Directory);
+        }
+        if (!Directory.Exists(parent)) return;
+        foreach (var partial in Directory.GetDirectories(parent, ".step_*.partial"))
+        {
+            // Only directories of processes that are gone: a concurrent writer's are left alone.
+            var parts = Path.GetFileName(partial).Split('.');
+            if (parts.Length >= 3 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsAlive(pid)) TryDelete(partial);
+        }
+    }
+
+    /// <summary>Checks that a checkpoint's weights come from the same base model as <paramref name="model"/>.</summary>
+    public static void RequireSameBase(CheckpointInfo checkpoint, PreparedModel model)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(model);
+        var manifest = checkpoint.Manifest;
+        if (manifest.BaseWeightsSha256 != model.Manifest.BaseWeightsSha256)
+        {
+            throw new BszoException(BszoException.Format($"Checkpoint '{checkpoint.Directory}' was trained from a different base model.",
+                $"base weights {model.Manifest.BaseWeightsSha256[..16]}… ({model.Manifest.SourceModel})",
+                $"base weights {manifest.BaseWeightsSha256[..Math.Min(16, manifest.BaseWeightsSha256.Length)]}… ({manifest.SourceModel})",
+                "resume with the model the run started from, or start a new run with another --out directory."));
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+using Bszo.Models.Adapters;
+using Bszo.Ort;
+using Bszo.Ort.Graph;
+
+namespace Bszo.Models.Training;
+
+/// <summary>Prepares a model's training graph for its adapter's loss head, or reuses an identical earlier preparation.</summary>
+public static class TrainingModels
+{
+    /// <summary>
+    /// The training model of <paramref name="card"/> in <paramref name="directory"/>: reused when it was
+    /// prepared from the same source with the same loss head and trainable patterns, else prepared
+    /// with <see cref="TrainingModelBuilder.Prepare"/> and <paramref name="adapter"/>'s loss head.
+    /// </summary>
+    /// <param name="card">The model's card.</param>
+    /// <param name="adapter">The adapter for the card.</param>
+    /// <param name="trainable">Trainable-tensor patterns (empty: the card's list).</param>
+    /// <param name="directory">Where the training model lives.</param>
+    /// <param name="mayReplace">Whether a different preparation found there may be replaced (false when it belongs to a
+    /// run being resumed: its base weights define the run).</param>
+    /// <param name="log">Progress messages.</param>
+    public static PreparedModel PrepareOrReuse(ModelCard card, ModelAdapter adapter, IReadOnlyList<string> trainable, string directory, bool mayReplace,
+        Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        ArgumentNullException.ThrowIfNull(adapter);
+        ArgumentNullException.ThrowIfNull(trainable);
+        var source = Path.GetFullPath(card.Resolve(card.Model));
+        var patterns = trainable.Count > 0 ? trainable : card.Trainable;
+        var loss = adapter.CreateLossHead();
+        if (File.Exists(Path.Combine(directory, WeightManifest.FileName)))
+        {
+            var existing = PreparedModel.Open(directory);
+            if (existing.Manifest.SourceModel == source && JsonNode.DeepEquals(existing.Manifest.Loss, loss.Describe())
+                && existing.Manifest.TrainablePatterns.SequenceEqual(patterns))
+            {
+                return existing;
+            }
+            if (!mayReplace)
+            {
+                throw new BszoException(BszoException.Format($"The run's training model in '{directory}' was prepared from another model or with other settings.",
+                    $"{existing.Manifest.SourceModel} (trainable: {Patterns(existing.Manifest.TrainablePatterns)})", $"{source} (trainable: {Patterns(patterns)})",
+                    "resume with the --model and --trainable the run started with, or start a new run with another --out directory."));
+            }
+        }
+        log?.Invoke($"preparing {source} for training");
+        return TrainingModelBuilder.Prepare(source, directory, new PrepareOptions { Loss = loss, Trainable = patterns });
+    }
+
+    /// <summary>Checks that <paramref name="prepared"/> computes the loss the way <paramref name="adapter"/> collates for.</summary>
+    public static void RequireLossHead(PreparedModel prepared, ModelAdapter adapter)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        ArgumentNullException.ThrowIfNull(adapter);
+        var expected = adapter.CreateLossHead().Describe();
+        if (!JsonNode.DeepEquals(prepared.Manifest.Loss, expected))
+        {
+            throw new BszoException(BszoException.Format($"'{prepared.Directory}' was prepared with another loss head than the {adapter.Kind} adapter uses.",
+                expected.ToJsonString(), prepared.Manifest.Loss.ToJsonString(), "prepare the model again with `bszo prepare`."));
+        }
+    }
+
+    private static string Patterns(IReadOnlyList<string> patterns) => patterns.Count == 0 ? "all" : string.Join(" ", patterns);
+}

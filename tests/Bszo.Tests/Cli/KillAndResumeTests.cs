@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Bszo.Models.Training;
+using Bszo.Tests.Support;
+
+namespace Bszo.Tests.Cli;
+
+/// <summary>The real `bszo` binary, killed with SIGKILL mid-run and resumed, against an uninterrupted run.</summary>
+public class KillAndResumeTests
+{
+    private const long Steps = 1200;
+
+    [Test]
+    public void A_run_killed_mid_way_resumes_onto_the_uninterrupted_trajectory()
+    {
+        using var temp = new TempDirectory();
+        var model = FeatureModel.Write(temp["model"]);
+        var data = FeatureModel.WriteBlobs(temp["data.csv"], 400, seed: 3);
+        string[] Args(string run) =>
+        [
+            Repository.CliAssembly, .. FeatureModel.FinetuneArgs(model, data, run, Steps, "--eval-every", "300", "--checkpoint-every", "200", "--no-plots"),
+        ];
+
+        // The uninterrupted reference and the run to be killed, side by side.
+        using var reference = ChildProcess.Start("dotnet", Args(temp["straight"]));
+        var referenceOutput = reference.StandardOutput.ReadToEndAsync();
+        var referenceError = reference.StandardError.ReadToEndAsync();
+        using var victim = ChildProcess.Start("dotnet", Args(temp["killed"]));
+        _ = victim.StandardOutput.ReadToEndAsync();
+        _ = victim.StandardError.ReadToEndAsync();
+
+        // Kill it (SIGKILL: no cleanup of any kind) once it is well past a checkpoint, between two checkpoints.
+        var log = temp["killed/trajectory.jsonl"];
+        var deadline = Stopwatch.StartNew();
+        long logged = 0;
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60) && !victim.HasExited)
+        {
+            logged = File.Exists(log) ? CountLines(log) - 1 : 0;
+            if (logged >= 450) break;
+            Thread.Sleep(2);
+        }
+        Assert.That(victim.HasExited, Is.False, "the run finished before it could be killed; raise Steps");
+        victim.Kill();
+        victim.WaitForExit();
+        long atKill = CountLines(log) - 1;
+        TestContext.Out.WriteLine($"killed after {atKill} logged steps ({deadline.Elapsed.TotalSeconds:F1} s)");
+        Assert.That(atKill, Is.LessThan(Steps));
+        Assert.That(File.Exists(temp["killed/results.json"]), Is.False);
+
+        var resumed = ChildProcess.Bszo([.. Args(temp["killed"]).Skip(1), "--resume"], TimeSpan.FromSeconds(120));
+        Assert.That(resumed.ExitCode, Is.Zero, resumed.Output + resumed.Error);
+        Assert.That(resumed.Output, Does.Contain("resuming at step"));
+        reference.WaitForExit();
+        Assert.That(reference.ExitCode, Is.Zero, referenceOutput.Result + referenceError.Result);
+
+        var straight = RunResults.Load(temp["straight/results.json"])!;
+        var continued = RunResults.Load(temp["killed/results.json"])!;
+        Assert.That(File.ReadAllBytes(temp["killed/trajectory.jsonl"]), Is.EqualTo(File.ReadAllBytes(temp["straight/trajectory.jsonl"])), "identical trajectory log");
+        Assert.That(continued.FinalWeightsSha256, Is.EqualTo(straight.FinalWeightsSha256), "identical final weights");
+        Assert.That(continued.BestWeightsSha256, Is.EqualTo(straight.BestWeightsSha256), "identical best weights");
+        Assert.That(continued.FineTunedTest, Is.EqualTo(straight.FineTunedTest));
+        Assert.That(Directory.GetDirectories(temp["killed/checkpoints"], ".step_*"), Is.Empty, "no partial checkpoint left behind");
+    }
+
+    private static long CountLines(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        long lines = 0;
+        var buffer = new byte[1 << 16];
+        for (int n; (n = stream.Read(buffer)) > 0;)
+        {
+            for (int i = 0; i < n; i++) if (buffer[i] == (byte)'\n') lines++;
+        }
+        return lines;
+    }
+}

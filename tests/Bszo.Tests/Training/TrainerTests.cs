@@ -1,0 +1,162 @@
+using Bszo.Models.Adapters;
+using Bszo.Models.Data;
+using Bszo.Models.Tasks;
+using Bszo.Models.Training;
+using Bszo.Ort;
+using Bszo.Ort.Graph;
+using Bszo.Ort.Runtime;
+using Bszo.Tests.Support;
+
+namespace Bszo.Tests.Training;
+
+public class TrainerTests
+{
+    /// <summary>A prepared feature-classifier model and blob data, as `bszo finetune` would set them up.</summary>
+    private sealed class Setup : IDisposable
+    {
+        public Setup(int modelSeed = 1)
+        {
+            var modelDir = FeatureModel.Write(Temp["model"], modelSeed);
+            var card = ModelCard.Load(modelDir);
+            Adapter = ModelAdapters.Create(card);
+            Model = TrainingModelBuilder.Prepare(card.Resolve(card.Model), Temp["prepared"], new PrepareOptions { Loss = Adapter.CreateLossHead() });
+            var data = FeatureModel.WriteBlobs(Temp["data.csv"], 600, seed: 3);
+            Task = VerbalizedTask.Custom(FeatureModel.Template, FeatureModel.Verbalizer);
+            Data = TaskData.Load(Task, new DataSource { Data = data }, new SamplingOptions { Train = 240, Dev = 60, Test = 90 });
+        }
+
+        public TempDirectory Temp { get; } = new();
+
+        public ModelAdapter Adapter { get; }
+
+        public PreparedModel Model { get; }
+
+        public PromptTask Task { get; }
+
+        public DataSplits Data { get; }
+
+        public TrainerInputs Inputs(string run, long steps, bool resume = false, int? patience = null, double lr = 2e-3) => new()
+        {
+            Adapter = Adapter,
+            Model = Model,
+            Task = Task,
+            Data = Data,
+            Run = RunDirectory.At(Temp[run]),
+            OptimizerSettings = new OptimizerSettings { LearningRate = lr, Epsilon = 1e-3, Seed = 11 },
+            Training = new TrainingOptions { Steps = steps, BatchSize = 16, EvalEvery = 30, CheckpointEvery = 40, Patience = patience },
+            Session = new SessionSettings { IntraOpThreads = 1 },
+            Resume = resume,
+        };
+
+        public void Dispose() => Temp.Dispose();
+    }
+
+    [Test]
+    public void Fine_tuning_beats_the_zero_shot_score_on_the_held_out_test_split()
+    {
+        using var s = new Setup();
+        var result = Trainer.Run(s.Inputs("run", steps: 240));
+        TestContext.Out.WriteLine($"test accuracy {result.ZeroShotTest.Metric:F3} -> {result.FineTunedTest.Metric:F3}, best step {result.BestDev.Step}");
+        Assert.That(result.FineTunedTest.Metric, Is.GreaterThan(result.ZeroShotTest.Metric + 0.05));
+        Assert.That(result.FineTunedTest.Loss, Is.LessThan(result.ZeroShotTest.Loss));
+        Assert.That(result.ForwardPasses, Is.EqualTo(480));
+
+        var metrics = MetricsLog.Read(s.Temp["run/metrics.jsonl"]);
+        Assert.That(metrics[0]["step"]!.GetValue<long>(), Is.Zero, "the zero-shot score comes first");
+        Assert.That(metrics[0].ContainsKey("eval_accuracy"));
+        var stepLine = metrics.First(m => m.ContainsKey("loss"));
+        foreach (var key in new[] { "step", "epoch", "loss", "learning_rate", "forward_passes", "elapsed", "peak_rss_mb", "projected_grad" })
+        {
+            Assert.That(stepLine.ContainsKey(key), key);
+        }
+        Assert.That(metrics.Count(m => m.ContainsKey("eval_loss")), Is.EqualTo(1 + 8), "zero-shot plus every 30 steps");
+        Assert.That(RunResults.Load(s.Temp["run/results.json"])!.BestWeightsSha256, Is.EqualTo(result.BestWeightsSha256));
+    }
+
+    [Test]
+    public void An_interrupted_and_resumed_run_follows_the_uninterrupted_trajectory_exactly()
+    {
+        using var s = new Setup();
+        var straight = Trainer.Run(s.Inputs("straight", steps: 130));
+
+        using var cancel = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => Trainer.Run(s.Inputs("resumed", steps: 130), new CancelAt(95, cancel), cancel.Token));
+        Assert.That(Checkpoints.Newest(s.Temp["resumed/checkpoints"])!.Step, Is.EqualTo(80));
+        var resumed = Trainer.Run(s.Inputs("resumed", steps: 130, resume: true));
+
+        Assert.That(resumed.Timings.ReplaySeconds, Is.GreaterThan(0));
+        Assert.That(File.ReadAllBytes(s.Temp["resumed/trajectory.jsonl"]), Is.EqualTo(File.ReadAllBytes(s.Temp["straight/trajectory.jsonl"])));
+        Assert.That(resumed.FinalWeightsSha256, Is.EqualTo(straight.FinalWeightsSha256));
+        Assert.That(resumed.BestWeightsSha256, Is.EqualTo(straight.BestWeightsSha256));
+        Assert.That(resumed.FineTunedTest, Is.EqualTo(straight.FineTunedTest));
+        Assert.That(resumed.ForwardPasses, Is.EqualTo(straight.ForwardPasses));
+    }
+
+    [Test]
+    public void Resuming_on_another_base_model_is_refused()
+    {
+        using var s = new Setup(modelSeed: 1);
+        Trainer.Run(s.Inputs("run", steps: 40));
+        using var other = new Setup(modelSeed: 2);
+        var inputs = s.Inputs("run", steps: 40, resume: true) with { Model = other.Model, Adapter = other.Adapter };
+        var e = Assert.Throws<BszoException>(() => Trainer.Run(inputs))!;
+        Assert.That(e.Message, Does.Contain("different base model"));
+    }
+
+    [Test]
+    public void A_checkpoint_whose_base_differs_from_the_model_is_refused()
+    {
+        using var s = new Setup(modelSeed: 1);
+        using var other = new Setup(modelSeed: 2);
+        Trainer.Run(other.Inputs("run", steps: 40));
+        var checkpoint = Checkpoints.Newest(other.Temp["run/checkpoints"])!;
+        var e = Assert.Throws<BszoException>(() => Checkpoints.RequireSameBase(checkpoint, s.Model))!;
+        Assert.That(e.Message, Does.Contain("different base model").And.Contain(s.Model.Manifest.BaseWeightsSha256[..16]));
+    }
+
+    [Test]
+    public void Early_stopping_ends_the_run_after_patience_evaluations_without_improvement()
+    {
+        using var s = new Setup();
+        var result = Trainer.Run(s.Inputs("run", steps: 300, patience: 2, lr: 0));
+        Assert.That(result.StoppedEarly);
+        Assert.That(result.Steps, Is.EqualTo(60));
+        Assert.That(result.BestDev.Step, Is.Zero, "with no learning the base weights stay best");
+        Assert.That(result.BestWeightsSha256, Is.EqualTo(s.Model.Manifest.BaseWeightsSha256), "the best weights are the base weights, bit for bit");
+    }
+
+    [Test]
+    public void A_new_run_never_overwrites_an_existing_one()
+    {
+        using var s = new Setup();
+        Trainer.Run(s.Inputs("run", steps: 40));
+        var before = File.ReadAllBytes(s.Temp["run/trajectory.jsonl"]);
+        var e = Assert.Throws<BszoException>(() => Trainer.Run(s.Inputs("run", steps: 40)))!;
+        Assert.That(e.Message, Does.Contain("already holds a run").And.Contain("--resume"));
+        Assert.That(File.ReadAllBytes(s.Temp["run/trajectory.jsonl"]), Is.EqualTo(before));
+    }
+
+    private sealed class CancelAt(long step, CancellationTokenSource cancel) : ITrainingObserver
+    {
+        public void Started(RunStart start)
+        {
+        }
+
+        public void Stepped(StepReport report)
+        {
+            if (report.Step == step) cancel.Cancel();
+        }
+
+        public void Evaluated(EvalReport report)
+        {
+        }
+
+        public void Checkpointed(long completedSteps, string directory)
+        {
+        }
+
+        public void Message(string text)
+        {
+        }
+    }
+}
