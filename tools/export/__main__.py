@@ -3,6 +3,7 @@
   python3 -m tools.export hf --checkpoint DIR --out DIR [--storage fp16] [--layout optimum] [--description TEXT]
   python3 -m tools.export tiny --family gpt2|opt|llama|qwen2|bert|roberta --out DIR
   python3 -m tools.export random-decoder --shape opt-125m|opt-350m|opt-1.3b [--out DIR]
+  python3 -m tools.export test-fixtures --out DIR      (what the C# tests use)
 """
 import argparse
 import sys
@@ -27,6 +28,8 @@ def main(argv=None):
     rnd.add_argument("--shape", required=True, help="opt-125m, opt-350m or opt-1.3b")
     rnd.add_argument("--out", help="output directory (default: the Bszo cache, models/random-<shape>)")
     rnd.add_argument("--seed", type=int, default=0)
+    fixtures = commands.add_parser("test-fixtures", help="tiny checkpoints, their exports and error cases for the C# tests")
+    fixtures.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     try:
         if args.command == "hf":
@@ -35,6 +38,9 @@ def main(argv=None):
         elif args.command == "tiny":
             from .tiny import write_tiny
             print(write_tiny(args.family, args.out, args.seed))
+        elif args.command == "test-fixtures":
+            from .fixtures import write_fixtures
+            write_fixtures(args.out)
         else:
             from .random_decoder import write_random_decoder
             print(write_random_decoder(args.shape, args.out, args.seed))

@@ -11,6 +11,8 @@ public static class ModelAdapters
         ArgumentNullException.ThrowIfNull(card);
         return card.Kind switch
         {
+            DecoderLmAdapter.KindName => DecoderLmAdapter.Create(card),
+            GenericAdapter.KindName => GenericAdapter.Create(card),
             _ => throw new BszoException(BszoException.Format($"Model card in '{card.Directory}' has an unknown kind '{card.Kind}'.",
                 "encoder-classifier, decoder-lm or generic", card.Kind, "re-export the model with tools/export.")),
         };
