@@ -60,3 +60,20 @@ def sentiment_zero_shot(model, batch=64):
     return {"dataset": "UCI sentiment labelled sentences (imdb+yelp+amazon)", "examples": len(items),
             "prompt": "<sentence> It was", "candidates": [" great", " terrible"],
             "accuracy": correct / len(items), "predicted_positive": positive / len(items)}
+
+
+def evaluate_checkpoint(directory, cache_dir, tokens):
+    """Re-measures a saved checkpoint: validation perplexity on `tokens` tokens, the unigram baseline
+    on the same tokens, and the zero-shot sentiment prompt."""
+    from tools.export.checkpoint import load_model
+
+    from .train import validation_loss
+
+    torch.set_num_threads(1)
+    model, config = load_model(directory)
+    train_ids, valid_ids = corpus.build(cache_dir)
+    length = config["n_positions"]
+    valid = validation_loss(model, valid_ids, length, tokens)
+    return {"validation_tokens": tokens, "validation_perplexity": math.exp(valid),
+            "unigram_validation_perplexity": unigram_perplexity(train_ids, valid_ids[:tokens + 1], 50257),
+            "sentiment_zero_shot": sentiment_zero_shot(model)}

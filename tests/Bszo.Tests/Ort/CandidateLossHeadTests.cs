@@ -1,4 +1,6 @@
 using Bszo.Ort.Graph;
+using Bszo.Ort.Optimizers;
+using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
 using Bszo.Tests.Support;
 
@@ -57,6 +59,22 @@ public class CandidateLossHeadTests
             var gold = Candidates[e][Labels[e]];
             Assert.That(losses[e], Is.EqualTo(-f.MeanLogLikelihood(gold, Prompt[e])).Within(1e-5), $"example {e}");
         }
+    }
+
+    [Test]
+    public void Mezo_steps_on_the_in_graph_candidate_loss_lower_it()
+    {
+        using var f = new BigramFixture(CandidateProtocol.Classification);
+        using var batch = BigramFixture.Batch(classification: true);
+        f.Session.Bind(batch);
+        double before = f.Session.Loss();
+        var mezo = MezoOptimizer.Create(new PerturbationSweep(f.Store, new SweepOptions { Threads = 1 }),
+            new MezoOptions { LearningRate = 0.02, Epsilon = 1e-3, Seed = 4, TotalSteps = 300 });
+        var loss = new DelegateLossEvaluator(f.Session.Loss);
+        for (int step = 0; step < 300; step++) mezo.Step(loss);
+        double after = f.Session.Loss();
+        TestContext.Out.WriteLine($"candidate classification loss {before:F4} -> {after:F4} after 300 MeZO steps");
+        Assert.That(after, Is.LessThan(0.7 * before));
     }
 
     [TestCase(CandidateProtocol.Classification)]
