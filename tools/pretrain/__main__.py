@@ -15,6 +15,7 @@ def main():
     parser.add_argument("--evaluate", metavar="DIR", help="evaluate an existing checkpoint instead of training")
     parser.add_argument("--tokens", type=int, default=65536, help="validation tokens for --evaluate")
     parser.add_argument("--steps", type=int, default=None, help="override the recipe's step count (smoke tests)")
+    parser.add_argument("--stop-after", type=int, default=None, help="stop after this many steps of the recipe's schedule")
     parser.add_argument("--cache", default=os.path.join(cache_root(), "pretrain-corpus"), help="tokenized corpus cache")
     args = parser.parse_args()
     if args.evaluate:
@@ -23,7 +24,7 @@ def main():
         return
     if not args.out:
         parser.error("--out is required for training")
-    train(args.out, args.cache, args.steps, log=lambda m: print(m, flush=True))
+    train(args.out, args.cache, args.steps, log=lambda m: print(m, flush=True), stop_after=args.stop_after)
 
 
 if __name__ == "__main__":

@@ -85,10 +85,13 @@ def forward(model, ids):
     return model(ids, mask, positions)
 
 
-def train(out_dir, cache_dir, steps=None, log=print):
+def train(out_dir, cache_dir, steps=None, log=print, stop_after=None):
+    """Runs the recipe (optionally with another step count). stop_after ends the run early on the
+    recipe's own schedule: the result equals the full run's checkpoint at that step."""
     torch.set_num_threads(1)
     torch.manual_seed(RECIPE["seed"])
     r = dict(RECIPE, steps=steps or RECIPE["steps"])
+    last = min(r["steps"], stop_after or r["steps"])
     started = time.time()
     train_ids, valid_ids = corpus.build(cache_dir)
     log(f"corpus: {len(train_ids)} training tokens, {len(valid_ids)} validation tokens ({time.time() - started:.0f} s)")
@@ -103,7 +106,7 @@ def train(out_dir, cache_dir, steps=None, log=print):
     rng = np.random.default_rng(r["seed"])
     T, history = r["n_positions"], []
     train_start = time.time()
-    for step in range(r["steps"]):
+    for step in range(last):
         for group in opt.param_groups:
             group["lr"] = lr_at(step, r)
         batch = windows(train_ids, rng.integers(0, len(train_ids) - T - 1, size=r["batch"]), T)
@@ -115,18 +118,18 @@ def train(out_dir, cache_dir, steps=None, log=print):
         opt.step()
         if step % 20 == 0:
             log(f"step {step:5d}  loss {loss.item():.3f}  lr {lr_at(step, r):.2e}  {time.time() - train_start:.0f} s")
-        if (step + 1) % r["eval_every"] == 0 or step + 1 == r["steps"]:
+        if (step + 1) % r["eval_every"] == 0 or step + 1 == last:
             v = validation_loss(model, valid_ids, T, r["eval_tokens"])
             history.append({"step": step + 1, "train_loss": loss.item(), "valid_loss_sample": v, "seconds": time.time() - train_start})
             log(f"eval step {step + 1}: validation loss {v:.3f} (perplexity {math.exp(v):.1f}) on {r['eval_tokens']} tokens")
-            save_checkpoint(model, config, out_dir, {"recipe": r, "history": history, "complete": step + 1 == r["steps"]})
+            save_checkpoint(model, config, out_dir, {"recipe": r, "history": history, "steps_run": step + 1})
     train_seconds = time.time() - train_start
 
     valid = validation_loss(model, valid_ids, T, r["final_eval_tokens"])
     sentiment = sentiment_zero_shot(model)
     report = {
-        "recipe": r, "history": history, "complete": True,
-        "train_tokens_seen": r["steps"] * r["batch"] * T, "corpus_train_tokens": int(len(train_ids)),
+        "recipe": r, "history": history, "steps_run": last,
+        "train_tokens_seen": last * r["batch"] * T, "corpus_train_tokens": int(len(train_ids)),
         "validation_tokens": min(int(len(valid_ids)), r["final_eval_tokens"]), "validation_perplexity": math.exp(valid),
         "unigram_validation_perplexity": unigram_perplexity(train_ids, valid_ids[:r["final_eval_tokens"] + 1], 50257), "sentiment_zero_shot": sentiment,
         "train_seconds": train_seconds, "total_seconds": time.time() - started, "threads": torch.get_num_threads(),
