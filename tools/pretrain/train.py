@@ -20,9 +20,9 @@ from . import corpus
 from .evaluate import sentiment_zero_shot, unigram_perplexity
 
 RECIPE = dict(
-    seed=1234, n_embd=128, n_layer=4, n_head=4, n_positions=128,
-    batch=8, steps=160, lr=3e-3, min_lr_ratio=0.1, warmup=15, weight_decay=0.1, betas=(0.9, 0.95), clip=1.0,
-    eval_every=40, eval_tokens=4096, final_eval_tokens=65536,
+    seed=1234, n_embd=128, n_layer=4, n_head=4, n_positions=64,
+    batch=8, steps=600, lr=4e-3, min_lr_ratio=0.1, warmup=30, weight_decay=0.1, betas=(0.9, 0.95), clip=1.0,
+    eval_every=100, eval_tokens=4096, final_eval_tokens=65536,
 )
 
 
