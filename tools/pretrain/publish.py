@@ -22,4 +22,27 @@ def publish(checkpoint, out):
     )
     export_checkpoint(checkpoint, out, storage="fp16", description=description)
     shutil.copyfile(os.path.join(checkpoint, "training.json"), os.path.join(out, "training.json"))
+    with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
+        f.write(readme(report, description))
     return out
+
+
+def readme(report, description):
+    s = report["sentiment_zero_shot"]
+    return f"""# Self-pretrained decoder
+
+{description}
+
+Trained and exported by `tools/pretrain` (see tools/pretrain/README.md for the recipe):
+
+| measure | value |
+|---|---|
+| training steps / tokens seen | {report['steps_run']} / {report['train_tokens_seen']:,} |
+| validation perplexity ({report['validation_tokens']:,} held-out tokens) | {report['validation_perplexity']:.1f} |
+| unigram baseline on the same tokens | {report['unigram_validation_perplexity']:.1f} |
+| zero-shot "{s['prompt']}" {'/'.join(c.strip() for c in s['candidates'])} accuracy ({s['examples']} sentences) | {100 * s['accuracy']:.1f}% (predicts positive {100 * s['predicted_positive']:.1f}%) |
+| training wall time (one thread, nice 15, shared 2-core machine) | {report['train_seconds'] / 60:.0f} min |
+
+Weights are stored as fp16 (`model.onnx.data`); the graph computes in fp32 and Bszo keeps fp32
+master weights while training. `reference.json` holds torch's logits for a fixed batch.
+"""
