@@ -74,6 +74,23 @@ internal static class TestModels
         return Write(g, [("w", start, [start.Length])], directory, "quadratic.onnx", external: true);
     }
 
+    /// <summary>
+    /// A bigram language model: logits[r, t, :] = table[input_ids[r, t], :], with table [vocab, vocab]
+    /// trainable. Next-token log-probabilities are plain log-softmaxes of table rows, which makes
+    /// candidate scores easy to compute by hand.
+    /// </summary>
+    public static string BigramLm(string directory, int vocab, int seed = 3)
+    {
+        var g = new GraphBuilder("bigram");
+        g.Input("input_ids", OnnxDataType.Int64, "rows", "sequence");
+        g.Input("attention_mask", OnnxDataType.Int64, "rows", "sequence");
+        g.Node("Gather", ["table", "input_ids"], "logits");
+        g.Output("logits", OnnxDataType.Float, "rows", "sequence", (long)vocab);
+        // attention_mask is accepted (as decoders take it) but does not change a bigram's logits.
+        var tensors = new List<(string, float[], long[])> { ("table", Randn(new Random(seed), vocab * vocab, 1.5f), [vocab, vocab]) };
+        return Write(g, tensors, directory, "bigram.onnx", external: true);
+    }
+
     public static float[] Randn(Random rng, int n, float scale)
     {
         var a = new float[n];
