@@ -179,7 +179,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     private static IHost BuildHost(ClusterCoordinatorOptions options, RunLedger ledger, TrafficMeter meter)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Orleans' start-up notes (server GC, watchdog delays on busy machines) are not the user's concern.
+        builder.Logging.SetMinimumLevel(LogLevel.Error);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.AddSingleton(ledger).AddSingleton(meter).AddSingleton(options);
         builder.UseOrleans(silo =>

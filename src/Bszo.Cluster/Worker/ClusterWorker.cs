@@ -132,13 +132,7 @@ internal sealed class ClusterWorker
 
     private WorkerTrainer OpenTrainer(bool usable)
     {
-        WorkerSnapshot? snapshot = null;
-        if (usable)
-        {
-            // The header fields identify the run a snapshot belongs to; a probe trainer would cost a session, so compare with the spec's optimizer.
-            using var probe = WorkerTrainer.Open(_model, _spec, _options.Session with { IntraOpThreads = 1 }, _options.Sweep);
-            snapshot = _snapshots.Latest(probe.Optimizer.Name, probe.Optimizer.DescribeOptions().ToJsonString(), probe.BaseWeightsSha256);
-        }
+        var snapshot = usable ? _snapshots.Latest(_run.SpecJson, _model.Manifest.BaseWeightsSha256) : null;
         if (snapshot is null) return WorkerTrainer.Open(_model, _spec, _options.Session, _options.Sweep);
         var trainer = WorkerTrainer.Open(_model, _spec, _options.Session, _options.Sweep, snapshot);
         if (trainer.Store.Checksum() == snapshot.Checksum) return trainer;
@@ -207,7 +201,7 @@ internal sealed class ClusterWorker
             admitted = true;
             if (step % _spec.SnapshotEvery == 0 && step > trainer.StartedFrom)
             {
-                _snapshots.Save(trainer, checksum ?? trainer.Store.Checksum());
+                _snapshots.Save(trainer, _run.SpecJson, checksum ?? trainer.Store.Checksum());
             }
             using var batch = _data.Batch(step, plan.Shard, plan.Shards);
             if (batch is not null) trainer.Session.Bind(batch);

@@ -25,16 +25,15 @@ internal sealed class SnapshotDirectory(string workDirectory)
     private const string PointerFile = "snapshot.json";
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    /// <summary>The newest snapshot written for a run with this header, or null.</summary>
-    public WorkerSnapshot? Latest(string optimizer, string optionsJson, string baseWeightsSha256)
+    /// <summary>The newest snapshot written for a run of this spec over these base weights, or null.</summary>
+    public WorkerSnapshot? Latest(string specJson, string baseWeightsSha256)
     {
         var pointer = Path.Combine(workDirectory, PointerFile);
         if (!File.Exists(pointer)) return null;
         try
         {
             var node = JsonNode.Parse(File.ReadAllText(pointer))!.AsObject();
-            if ((string?)node["optimizer"] != optimizer || (string?)node["baseWeightsSha256"] != baseWeightsSha256
-                || !JsonNode.DeepEquals(node["options"], JsonNode.Parse(optionsJson)))
+            if ((string?)node["baseWeightsSha256"] != baseWeightsSha256 || !JsonNode.DeepEquals(node["spec"], JsonNode.Parse(specJson)))
             {
                 return null; // a snapshot of another run
             }
@@ -51,7 +50,7 @@ internal sealed class SnapshotDirectory(string workDirectory)
     }
 
     /// <summary>Saves the trainer's weights and state as the newest snapshot and deletes older ones.</summary>
-    public void Save(WorkerTrainer trainer, string checksum)
+    public void Save(WorkerTrainer trainer, string specJson, string checksum)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         long step = trainer.Optimizer.StepsTaken;
@@ -65,8 +64,7 @@ internal sealed class SnapshotDirectory(string workDirectory)
             ["step"] = step,
             ["checksum"] = checksum,
             ["directory"] = Path.Combine("snapshots", name),
-            ["optimizer"] = trainer.Optimizer.Name,
-            ["options"] = trainer.Optimizer.DescribeOptions(),
+            ["spec"] = JsonNode.Parse(specJson),
             ["baseWeightsSha256"] = trainer.BaseWeightsSha256,
             ["state"] = trainer.Optimizer.SaveState(),
             ["lastRecord"] = trainer.LastRecord is null ? null : JsonSerializer.SerializeToNode(trainer.LastRecord, Json),

@@ -90,6 +90,24 @@ internal sealed class ClusterTestBed : IAsyncDisposable
 
     public string WorkDirectory(string name) => Temp[Path.Combine("workers", name)];
 
+    /// <summary>Runs a worker inside this process (a real Orleans client over loopback; no process start-up).</summary>
+    public Task<ClusterWorkerSummary> RunWorkerInProcess(string name, CancellationToken cancellationToken)
+    {
+        var coordinator = Coordinator ?? throw new InvalidOperationException("Start the coordinator first.");
+        return ClusterRun.RunWorkerAsync(new ClusterWorkerOptions
+        {
+            Coordinator = $"127.0.0.1:{coordinator.Options.Endpoint.GatewayPort}",
+            RunName = coordinator.Options.RunName,
+            WorkerName = name,
+            ModelDirectory = Prepared.Directory,
+            WorkDirectory = WorkDirectory(name),
+            OpenData = minibatch => TensorDatasetBatchSource.Create(DataDirectory, minibatch),
+            Session = new SessionSettings { IntraOpThreads = 1 },
+            Sweep = new SweepOptions { Threads = 1 },
+            ConnectTimeout = TimeSpan.FromSeconds(30),
+        }, cancellationToken);
+    }
+
     /// <summary>The summary a worker wrote when it finished.</summary>
     public ClusterWorkerSummary Summary(string name) =>
         JsonSerializer.Deserialize<ClusterWorkerSummary>(File.ReadAllText(Path.Combine(WorkDirectory(name), "worker.json")), Json)!;
