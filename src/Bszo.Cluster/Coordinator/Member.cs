@@ -21,6 +21,9 @@ internal sealed class Member(string name)
     /// <summary>Monotonic time of the last call or heartbeat.</summary>
     public TimeSpan LastSeen { get; set; }
 
+    /// <summary>For a joiner: the step it last asked to begin (it follows the run there by replaying); −1 when unknown.</summary>
+    public long ReadyAt { get; set; } = -1;
+
     /// <summary>Times the worker was admitted at a step boundary.</summary>
     public int Admissions { get; set; }
 }

@@ -164,6 +164,10 @@ internal sealed class RunLedger : IDisposable
                     {
                         Lose(m, $"did not reach step {b.Step} within {_options.StallTimeout.TotalSeconds:F0} s", now);
                     }
+                    foreach (var m in _members.Values.Where(m => m.State == MemberState.Joining && m.ReadyAt == b.Step - 1 && !b.Arrivals.ContainsKey(m.Name)))
+                    {
+                        m.ReadyAt = -1; // a joiner that did not follow is not waited for again; it can join at a later checksum step
+                    }
                 }
                 if (_barrier is not null) TryResolveBarrier(now);
                 if (_barrier is { ShortSince: { } since } && now - since > _options.PauseTimeout)
@@ -194,6 +198,7 @@ internal sealed class RunLedger : IDisposable
         if (m.State != MemberState.Gone) Forget(m, now); // its previous life ended without notice
         m.Incarnation++;
         m.State = MemberState.Joining;
+        m.ReadyAt = -1;
         m.LastSeen = now;
         Emit(ClusterEventKind.WorkerJoined, _trajectory.Count, m.Name, $"incarnation {m.Incarnation}");
         return new JoinReply { Accepted = true, Incarnation = m.Incarnation, RecordedSteps = _trajectory.Count };
@@ -253,6 +258,7 @@ internal sealed class RunLedger : IDisposable
             return Task.FromResult(StepPlan.Of(Verdict.Evicted, "this worker is no longer a member; it must rejoin."));
         }
         m.LastSeen = now;
+        if (m.State == MemberState.Joining) m.ReadyAt = arrival.Step;
 
         if (arrival.Completed is { } completed && !HandIn(m, arrival, completed, now)) return Task.FromResult(Reject(m, now));
         if (State == RunState.Failed) return Task.FromResult(StepPlan.Of(Verdict.Failed, Error));
@@ -336,6 +342,9 @@ internal sealed class RunLedger : IDisposable
         if (active.Any(m => !b.Arrivals.ContainsKey(m.Name))) return;
 
         bool admitJoiners = _spec.IsChecksumStep(b.Step) || active.Count == 0;
+        // A joiner that waited through the previous step replays its record and arrives here within a round
+        // trip; without waiting for it, members that are always quicker would keep it out for ever.
+        if (admitJoiners && _members.Values.Any(m => m.State == MemberState.Joining && m.ReadyAt == b.Step - 1 && !b.Arrivals.ContainsKey(m.Name))) return;
         var participants = b.Arrivals
             .Where(a => _members[a.Key].State == MemberState.Active || (admitJoiners && a.Value is not null))
             .Select(a => a.Key).Order(StringComparer.Ordinal).ToList();
@@ -352,7 +361,7 @@ internal sealed class RunLedger : IDisposable
         var checksums = participants.Select(p => (Worker: p, Checksum: b.Arrivals[p])).Where(p => p.Checksum is not null).ToList();
         if (checksums.Select(c => c.Checksum).Distinct(StringComparer.Ordinal).Count() > 1)
         {
-            Fail($"Weights differ between workers at step {b.Step}: {string.Join(", ", checksums.Select(c => $"{c.Worker} {c.Checksum![..16]}…"))}.", DivergenceHint);
+            Fail($"Weights differ between workers at step {b.Step}: {string.Join(", ", checksums.Select(c => $"{c.Worker} {Short(c.Checksum)}"))}.", DivergenceHint);
             return;
         }
         foreach (var p in participants)
@@ -362,7 +371,7 @@ internal sealed class RunLedger : IDisposable
             {
                 m.State = MemberState.Active;
                 m.Admissions++;
-                Emit(ClusterEventKind.WorkerAdmitted, b.Step, p, $"weights {checksums.FirstOrDefault().Checksum?[..16]}…");
+                Emit(ClusterEventKind.WorkerAdmitted, b.Step, p, $"weights {Short(checksums.FirstOrDefault().Checksum)}");
             }
         }
         _barrier = null;
@@ -505,6 +514,8 @@ internal sealed class RunLedger : IDisposable
         }
         foreach (var e in events) _options.OnEvent?.Invoke(e);
     }
+
+    private static string Short(string? checksum) => checksum is null ? "unknown" : checksum.Length > 16 ? checksum[..16] + "…" : checksum;
 
     private static int IndexOf(IReadOnlyList<string> list, string item)
     {
