@@ -76,6 +76,7 @@ internal sealed class ClusterWorker
 
     private ClusterWorkerSummary Run()
     {
+        Stopwatch? unreachable = null;
         for (_rejoins = 0; ; _rejoins++)
         {
             if (_rejoins > _options.MaxRejoins)
@@ -87,10 +88,24 @@ internal sealed class ClusterWorker
             {
                 return Live();
             }
+            catch (MembershipLostException e) when (e.InnerException is OrleansException or TimeoutException)
+            {
+                // The coordinator is gone (restarting, or its machine is down): wait for it up to the connect timeout.
+                unreachable ??= Stopwatch.StartNew();
+                if (unreachable.Elapsed > _options.ConnectTimeout)
+                {
+                    throw new BszoException(BszoException.Format($"Worker '{_options.WorkerName}' lost the coordinator for {unreachable.Elapsed.TotalSeconds:F0} s.",
+                        found: e.Message, hint: "restart the coordinator with the same --run-dir; workers rejoin from their snapshots."), e);
+                }
+                _options.Log?.Invoke($"{_options.WorkerName}: {e.Message}; retrying.");
+                _rejoins--; // an unreachable coordinator is not this worker's fault
+                WaitBeforeRejoin(TimeSpan.FromSeconds(1));
+            }
             catch (MembershipLostException e)
             {
+                unreachable = null;
                 _options.Log?.Invoke($"{_options.WorkerName}: {e.Message}; rejoining from the last snapshot.");
-                WaitBeforeRejoin();
+                WaitBeforeRejoin(TimeSpan.FromMilliseconds(200));
             }
         }
     }
@@ -231,9 +246,8 @@ internal sealed class ClusterWorker
         };
     }
 
-    private void WaitBeforeRejoin()
+    private void WaitBeforeRejoin(TimeSpan pause)
     {
-        // A short pause lets a restarted coordinator come back; the connection itself retries underneath.
-        if (_cancellation.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200))) _cancellation.ThrowIfCancellationRequested();
+        if (_cancellation.WaitHandle.WaitOne(pause)) _cancellation.ThrowIfCancellationRequested();
     }
 }

@@ -63,8 +63,18 @@ internal sealed class ClusterTestBed : IAsyncDisposable
         return Coordinator;
     }
 
+    /// <summary>Stops the coordinator and starts a new one on the same ports and run directory (it resumes from the log).</summary>
+    public async Task<ClusterCoordinator> RestartCoordinatorAsync()
+    {
+        var options = Coordinator!.Options;
+        await Coordinator.DisposeAsync();
+        Coordinator = null;
+        Coordinator = await ClusterRun.StartCoordinatorAsync(options);
+        return Coordinator;
+    }
+
     /// <summary>Starts a worker process named <paramref name="name"/> (reusing its work directory on a restart).</summary>
-    public WorkerProcess StartWorker(string name)
+    public WorkerProcess StartWorker(string name, int threads = 1)
     {
         var coordinator = Coordinator ?? throw new InvalidOperationException("Start the coordinator first.");
         var info = new ProcessStartInfo("dotnet")
@@ -77,7 +87,7 @@ internal sealed class ClusterTestBed : IAsyncDisposable
         {
             HostAssembly, "--role", "worker", "--run", coordinator.Options.RunName,
             "--coordinator", $"127.0.0.1:{coordinator.Options.Endpoint.GatewayPort}", "--name", name,
-            "--model", Prepared.Directory, "--data", DataDirectory, "--work-dir", WorkDirectory(name), "--threads", "1", "--connect-timeout", "30",
+            "--model", Prepared.Directory, "--data", DataDirectory, "--work-dir", WorkDirectory(name), "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "--connect-timeout", "30",
         })
         {
             info.ArgumentList.Add(a);
@@ -113,11 +123,11 @@ internal sealed class ClusterTestBed : IAsyncDisposable
         JsonSerializer.Deserialize<ClusterWorkerSummary>(File.ReadAllText(Path.Combine(WorkDirectory(name), "worker.json")), Json)!;
 
     /// <summary>The same run in one process: full batch, same optimizer, plain <c>TrainingGraphSession.Loss</c>.</summary>
-    public (List<StepRecord> Records, float[] Weights) SingleProcess(ClusterTrainingSpec spec)
+    public (List<StepRecord> Records, float[] Weights) SingleProcess(ClusterTrainingSpec spec, int threads = 1, Action<long>? stepDone = null)
     {
         using var store = WeightStore.Load(Prepared);
-        using var session = TrainingGraphSession.Create(Prepared, store, new SessionSettings { IntraOpThreads = 1 });
-        var optimizer = spec.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Threads = 1 }));
+        using var session = TrainingGraphSession.Create(Prepared, store, new SessionSettings { IntraOpThreads = threads });
+        var optimizer = spec.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Threads = threads }));
         var data = TensorDatasetBatchSource.Create(DataDirectory, spec.Minibatch);
         var records = new List<StepRecord>();
         for (long step = 0; step < spec.Steps; step++)
@@ -125,6 +135,7 @@ internal sealed class ClusterTestBed : IAsyncDisposable
             using var batch = data.Batch(step, 0, 1)!;
             session.Bind(batch);
             records.Add(optimizer.Step(new DelegateLossEvaluator(session.Loss)));
+            stepDone?.Invoke(step);
         }
         return (records, store.Snapshot());
     }
@@ -163,16 +174,16 @@ internal sealed class ClusterTestBed : IAsyncDisposable
         Temp.Dispose();
     }
 
+    /// <summary>The repository's root (tests run from tests/Bszo.Tests/bin/&lt;Configuration&gt;/&lt;tfm&gt;/).</summary>
+    public static string RepositoryRoot => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+
     private static string HostAssembly
     {
         get
         {
             // tests/Bszo.Tests/bin/<Configuration>/<tfm>/ → src/Bszo.Cluster.Host/bin/<Configuration>/<tfm>/bszo-cluster.dll
             var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var tfm = here.Name;
-            var configuration = here.Parent!.Name;
-            var root = here.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
-            var path = Path.Combine(root, "src", "Bszo.Cluster.Host", "bin", configuration, tfm, "bszo-cluster.dll");
+            var path = Path.Combine(RepositoryRoot, "src", "Bszo.Cluster.Host", "bin", here.Parent!.Name, here.Name, "bszo-cluster.dll");
             if (!File.Exists(path)) Assert.Fail($"The cluster host is not built at {path}.");
             return path;
         }
