@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -14,7 +15,7 @@ namespace Bszo.Cluster.Host;
 
 /// <summary>
 /// Entry point of <c>bszo-cluster</c>. Exit codes: 0 the run completed; 1 the run failed or an input
-/// was wrong (the message says which); 2 the command line was malformed.
+/// was wrong (the message says which); 2 the command line was malformed; 130 interrupted (resumable).
 /// </summary>
 public static class Program
 {
@@ -46,7 +47,17 @@ public static class Program
                 return 1;
             }
         });
-        return await root.Parse(args).InvokeAsync();
+        // Ctrl-C or SIGTERM once: a coordinator finishes at the next checksum step, a worker stops. Twice: exit at once.
+        using var stop = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            if (stop.IsCancellationRequested) return;
+            context.Cancel = true;
+            stop.Cancel();
+        }
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
     }
 
     private static async Task<int> CoordinateAsync(ParseResult parse, CancellationToken cancellationToken)
@@ -75,7 +86,7 @@ public static class Program
         Console.WriteLine($"coordinator: run '{run}' on {options.Endpoint.ListenAddress}:{port}, log {Path.Combine(options.RunDirectory, "trajectory.jsonl")}");
         var summary = await ClusterRun.RunCoordinatorAsync(options, cancellationToken);
         Console.WriteLine(JsonSerializer.Serialize(summary, Json));
-        return 0;
+        return summary.State == RunState.Completed ? 0 : 130; // interrupted before the end: the log is resumable
     }
 
     private static async Task<int> WorkAsync(ParseResult parse, CancellationToken cancellationToken)

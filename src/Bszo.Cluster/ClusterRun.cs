@@ -20,7 +20,8 @@ public static class ClusterRun
 
     /// <summary>
     /// Runs a coordinator until its run ends. Cancelling the token ends the run gracefully at the next
-    /// checksum step. Throws <see cref="BszoException"/> when the run fails (the summary is still written).
+    /// checksum step (or leaves it resumable if no worker is there to finish it). Throws
+    /// <see cref="BszoException"/> when the run fails (the summary is still written).
     /// </summary>
     public static async Task<ClusterRunSummary> RunCoordinatorAsync(ClusterCoordinatorOptions options, CancellationToken cancellationToken = default)
     {

@@ -95,16 +95,22 @@ public sealed class ClusterCoordinator : IAsyncDisposable
 
     /// <summary>
     /// Waits for the run to complete or fail, lingers so that every worker hears the outcome, writes
-    /// <c>run.json</c>, and returns the summary. Cancelling the token asks for a graceful stop first and
-    /// stops waiting on a second request.
+    /// <c>run.json</c>, and returns the summary. Cancelling the token asks for a graceful stop at the next
+    /// checksum step; if the run has not ended 30 s later (no workers, say), the summary says
+    /// <see cref="RunState.Running"/> and the log stays resumable.
     /// </summary>
     public async Task<ClusterRunSummary> WaitAsync(CancellationToken cancellationToken = default)
     {
-        using (cancellationToken.Register(RequestStop))
+        try
         {
-            await _ledger.Finished.ConfigureAwait(false);
+            await _ledger.Finished.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        await Task.Delay(_options.Linger, CancellationToken.None).ConfigureAwait(false);
+        catch (OperationCanceledException)
+        {
+            RequestStop();
+            await Task.WhenAny(_ledger.Finished, Task.Delay(TimeSpan.FromSeconds(30), CancellationToken.None)).ConfigureAwait(false);
+        }
+        if (_ledger.Finished.IsCompleted) await Task.Delay(_options.Linger, CancellationToken.None).ConfigureAwait(false);
         var summary = Summary();
         var json = JsonSerializer.Serialize(summary, SummaryJson);
         AtomicFile.WriteAllText(Path.Combine(_options.RunDirectory, "run.json"), json);
@@ -179,6 +185,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     private static IHost BuildHost(ClusterCoordinatorOptions options, RunLedger ledger, TrafficMeter meter)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<IHostLifetime, HostLifetimeWithoutSignals>();
         // Orleans' start-up notes (server GC, watchdog delays on busy machines) are not the user's concern.
         builder.Logging.SetMinimumLevel(LogLevel.Error);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);

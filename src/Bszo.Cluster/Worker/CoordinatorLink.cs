@@ -46,6 +46,7 @@ internal sealed class CoordinatorLink : IAsyncDisposable
         var gateway = await ResolveAsync(coordinator, cancellationToken).ConfigureAwait(false);
         var deadline = Stopwatch.StartNew();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<IHostLifetime, HostLifetimeWithoutSignals>();
         builder.Logging.SetMinimumLevel(LogLevel.Error);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.UseOrleansClient(client =>
