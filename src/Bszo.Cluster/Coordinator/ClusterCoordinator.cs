@@ -188,6 +188,9 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, HostLifetimeWithoutSignals>();
         // Orleans' start-up notes (server GC, watchdog delays on busy machines) are not the user's concern.
         builder.Logging.SetMinimumLevel(LogLevel.Error);
+        // Requests that arrive while the silo shuts down are refused and logged as errors; workers treat the refusal
+        // as a lost coordinator and rejoin, so these are not failures of the run.
+        builder.Logging.AddFilter("Orleans.Messaging", LogLevel.Critical).AddFilter("Orleans.Grain", LogLevel.Critical);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.AddSingleton(ledger).AddSingleton(meter).AddSingleton(options);
         builder.UseOrleans(silo =>

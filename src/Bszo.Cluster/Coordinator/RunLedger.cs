@@ -496,8 +496,10 @@ internal sealed class RunLedger : IDisposable
         _finished.TrySetResult();
     }
 
+    // Forward passes may differ across devices (their sums are averaged once, here), but every worker applies
+    // the same sweeps to the same weights, so only a different build, model, snapshot or memory fault can split them.
     private const string DivergenceHint =
-        "workers must run the same Bszo build, model, data and ONNX Runtime execution provider; fp32 kernels that differ across CPUs or GPUs also break bitwise agreement.";
+        "run the same Bszo build and prepared model on every worker; a worker whose snapshot or weight file was altered must be started with an empty --work-dir.";
 
     private void Emit(ClusterEventKind kind, long step, string? worker, string? detail, double loss = double.NaN) =>
         _events.Add(new ClusterEvent(kind, step, worker, _members.Values.Count(m => m.State == MemberState.Active), loss, detail));

@@ -108,7 +108,7 @@ public class ClusterBenchmark
         md.AppendLine();
         md.AppendLine("*Payload*: serialized request and response bodies of the coordinator's `BeginStep` and `Submit` calls (grain call filter). *Wire*: whole Orleans messages as the coordinator's process sent and received them (headers included; Orleans' messaging metrics), which also counts heartbeats.");
         md.AppendLine();
-        md.AppendLine("With two cores, one worker per core is the ceiling: a third worker process competes for the same cores, and the other jobs on this machine take their share too. The speed-up to expect on real machines is the one the projection below describes: compute per worker shrinks with the shard, traffic does not grow with the model.");
+        md.AppendLine("Reading the table: this machine has 2 cores and was shared with other jobs while it ran (load averages above), so each configuration mostly measures how long its processes waited for a core; the examples/s column is one run per configuration and moves by tens of percent between runs. With one ONNX Runtime thread per worker, two workers are the most this machine can run at once, and a third competes for the same two cores. No speed-up from more workers can be read from it. What the table shows reliably is the traffic: it grows with the number of workers, not with the model.");
         md.AppendLine();
         md.AppendLine("## Projection to large models and many nodes");
         md.AppendLine();

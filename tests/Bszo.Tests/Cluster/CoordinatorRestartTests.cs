@@ -29,10 +29,13 @@ public class CoordinatorRestartTests
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(100));
         var workers = new[] { bed.RunWorkerInProcess("w0", cancel.Token), bed.RunWorkerInProcess("w1", cancel.Token) };
         await Until(() => first.Status.StepsRecorded >= 25 || workers.Any(w => w.IsFaulted), "25 steps");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var second = await bed.RestartCoordinatorAsync();
+        TestContext.Out.WriteLine($"restart took {clock.Elapsed.TotalSeconds:F1} s");
         long resumedAt = second.Status.StepsRecorded;
         Assert.That(resumedAt, Is.GreaterThanOrEqualTo(25), "the new coordinator read the log");
         await Until(() => second.Status.StepsRecorded >= resumedAt + 15 || workers.Any(w => w.IsFaulted), "15 steps after the restart");
+        TestContext.Out.WriteLine($"15 steps after restart at {clock.Elapsed.TotalSeconds:F1} s");
         second.RequestStop();
         var summary = await second.WaitAsync(cancel.Token);
         var finished = await Task.WhenAll(workers);
