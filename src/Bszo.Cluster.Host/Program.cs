@@ -46,6 +46,11 @@ public static class Program
                 await Console.Error.WriteLineAsync("error: " + e.Message);
                 return 1;
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await Console.Error.WriteLineAsync("stopped; a restarted worker with the same --name and --work-dir rejoins from its snapshot.");
+                return 130;
+            }
         });
         // Ctrl-C or SIGTERM once: a coordinator finishes at the next checksum step, a worker stops. Twice: exit at once.
         using var stop = new CancellationTokenSource();
