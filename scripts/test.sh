@@ -27,7 +27,7 @@ counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
 count() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
 passed=$(count passed)
 failed=$(( $(count failed) + $(count error) + $(count timeout) + $(count aborted) ))
-skipped=$(count notExecuted)
+skipped=$(( $(count total) - $(count executed) ))  # skipped or explicit (benchmarks)
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 if (( failed > 0 )); then exit 1; fi
 exit "$status"

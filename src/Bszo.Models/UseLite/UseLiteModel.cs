@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Bszo.Models.Adapters;
 using Bszo.Models.Assets;
+using Bszo.Ort.Graph;
 
 namespace Bszo.Models.UseLite;
 
@@ -48,41 +49,17 @@ public static class UseLiteModel
     /// <summary>Converts the package's <c>dist</c> folder into <paramref name="target"/> atomically (build in a sibling temp directory, then rename).</summary>
     internal static string ConvertInto(string distDirectory, string target, UseLiteOptions options)
     {
-        var temp = $"{target}.partial-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        try
+        options.Log?.Invoke($"converting Universal Sentence Encoder Lite to ONNX in {target}");
+        if (Directory.Exists(target) && !File.Exists(Path.Combine(target, ModelCard.FileName)))
         {
-            options.Log?.Invoke($"converting Universal Sentence Encoder Lite to ONNX in {target}");
+            AtomicDirectory.TryDelete(target); // left by an older, interrupted layout
+        }
+        // If another process converts the same model at the same time, its identical copy is kept.
+        return AtomicDirectory.Create(target, temp =>
+        {
             UseLiteConverter.Convert(distDirectory, temp, options, options.Log);
-            if (Directory.Exists(target) && !File.Exists(Path.Combine(target, ModelCard.FileName)))
-            {
-                Directory.Delete(target, recursive: true); // left by an older, interrupted layout
-            }
-            try
-            {
-                Directory.Move(temp, target);
-            }
-            catch (IOException) when (File.Exists(Path.Combine(target, ModelCard.FileName)))
-            {
-                // Another process converted the same model at the same time; its copy is identical.
-            }
             return target;
-        }
-        finally
-        {
-            if (Directory.Exists(temp))
-            {
-                try
-                {
-                    Directory.Delete(temp, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-                catch (UnauthorizedAccessException)
-                {
-                }
-            }
-        }
+        }, AtomicDirectory.Existing.Keep, $"the converted model '{target}'", "check free disk space and permissions of the Bszo cache (BSZO_HOME).");
     }
 
     /// <summary>The cache key: converter version, package checksum, labels, prompts and scale.</summary>

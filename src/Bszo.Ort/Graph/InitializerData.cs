@@ -82,6 +82,26 @@ public static class InitializerData
         return new InitializerInfo(tensor.Name, tensor.DataType, shape, Path.GetFullPath(path), offset, length);
     }
 
+    /// <summary>
+    /// Makes <paramref name="tensor"/> refer to <paramref name="length"/> bytes at <paramref name="offset"/>
+    /// of the external data file <paramref name="location"/> (relative to the model), dropping any inline data.
+    /// </summary>
+    public static void MakeExternal(TensorProto tensor, string location, long offset, long length)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        tensor.ClearRawData();
+        tensor.FloatData.Clear();
+        tensor.Int32Data.Clear();
+        tensor.Int64Data.Clear();
+        tensor.DoubleData.Clear();
+        tensor.Uint64Data.Clear();
+        tensor.ExternalData.Clear();
+        tensor.DataLocation = TensorProto.Types.DataLocation.External;
+        tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+        tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+    }
+
     /// <summary>Reads an fp32, fp16 or bf16 initializer and converts it to fp32 into <paramref name="destination"/>.</summary>
     public static void ReadAsFloat(TensorProto tensor, InitializerInfo info, Span<float> destination)
     {

@@ -134,16 +134,7 @@ public static class TrainingModelBuilder
                 Pad(stream);
                 long offset = stream.Position;
                 CopyRaw(tensor, info, stream, hash: null);
-                tensor.ClearRawData();
-                tensor.FloatData.Clear();
-                tensor.Int32Data.Clear();
-                tensor.Int64Data.Clear();
-                tensor.DoubleData.Clear();
-                tensor.ExternalData.Clear();
-                tensor.DataLocation = TensorProto.Types.DataLocation.External;
-                tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "frozen.bin" });
-                tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-                tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = info.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+                InitializerData.MakeExternal(tensor, "frozen.bin", offset, info.Length);
             }
         });
 
