@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bszo.Cli.Display;
 using Bszo.Cli.Setup;
+using Bszo.Models.Adapters;
 using Bszo.Models.Training;
 using Bszo.Ort;
 using Bszo.Ort.Runtime;
@@ -157,6 +158,13 @@ internal static class FinetuneCommand
         EnsureWritable(run.Root);
 
         var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
+        var recipe = model.Card.RecipeFor(settings.Optimizer, settings.Trainable);
+        if (recipe is not null)
+        {
+            // What the command line left open comes from the model's measured recipe; the config shows the result.
+            settings = settings with { OptimizerSettings = recipe.ApplyTo(settings.OptimizerSettings) };
+            TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
+        }
         var (task, data) = taskSettings.Load(log);
         var resolved = new JsonObject
         {
@@ -166,6 +174,7 @@ internal static class FinetuneCommand
             ["prepared"] = model.Prepared.Directory,
             ["base_weights_sha256"] = model.Prepared.Manifest.BaseWeightsSha256,
             ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
+            ["recipe"] = recipe is null ? "command line and the method's defaults" : $"the model card's {settings.Optimizer} recipe for what the command line left open",
             ["task"] = task.Describe(),
             ["data"] = new JsonObject { ["source"] = taskSettings.ResolveSource().Describe(), ["train"] = data.Train.Count, ["dev"] = data.Dev.Count, ["test"] = data.Test.Count },
         };

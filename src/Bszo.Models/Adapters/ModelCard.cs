@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Bszo.Models.Training;
 using Bszo.Ort;
 using Bszo.Ort.Graph;
 
@@ -28,6 +29,37 @@ public sealed record TokenizerCard
 
     /// <summary>"unigram": ids below this are control symbols that segmentation never produces (except <see cref="UnkId"/>).</summary>
     public int? ReservedCount { get; init; }
+}
+
+/// <summary>
+/// Fine-tuning settings measured to work for one model and one optimizer. `bszo finetune` takes
+/// from it what the command line leaves open, when the run trains the card's own trainable tensors
+/// (a learning rate found for 13k bias parameters says nothing about 7M matrix weights).
+/// </summary>
+public sealed record RecipeCard
+{
+    /// <summary>Learning rate η; null: the method's published default.</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Perturbation scale ε; null: the method's published default.</summary>
+    public double? Epsilon { get; init; }
+
+    /// <summary>Method-specific options (as <c>--optimizer-option key=value</c>), e.g. "prior-std".</summary>
+    public Dictionary<string, string> Options { get; init; } = [];
+
+    /// <summary><paramref name="settings"/> with every value it leaves open taken from this recipe; what it sets wins.</summary>
+    public OptimizerSettings ApplyTo(OptimizerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var extra = new Dictionary<string, string>(Options, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in settings.Extra) extra[key] = value;
+        return settings with
+        {
+            LearningRate = settings.LearningRate ?? LearningRate,
+            Epsilon = settings.Epsilon ?? Epsilon,
+            Extra = extra,
+        };
+    }
 }
 
 /// <summary>
@@ -70,6 +102,20 @@ public sealed record ModelCard
 
     /// <summary>Default trainable-tensor patterns (empty: all float tensors).</summary>
     public IReadOnlyList<string> Trainable { get; init; } = [];
+
+    /// <summary>Fine-tuning recipes for the <see cref="Trainable"/> tensors, by optimizer name (see <see cref="RecipeFor"/>).</summary>
+    public Dictionary<string, RecipeCard> Recipes { get; init; } = [];
+
+    /// <summary>
+    /// The recipe for <paramref name="optimizer"/> when a run trains <paramref name="trainable"/>;
+    /// null when the card has none or the run chose its own tensors (a non-empty list that differs from the card's).
+    /// </summary>
+    public RecipeCard? RecipeFor(string optimizer, IReadOnlyList<string> trainable)
+    {
+        ArgumentNullException.ThrowIfNull(trainable);
+        if (trainable.Count > 0 && !trainable.SequenceEqual(Trainable, StringComparer.Ordinal)) return null;
+        return Recipes.FirstOrDefault(r => string.Equals(r.Key, optimizer, StringComparison.OrdinalIgnoreCase)).Value;
+    }
 
     /// <summary>The card's directory (set when loaded).</summary>
     [JsonIgnore]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Bszo.Models.Adapters;
 using Bszo.Tests.Support;
 
 namespace Bszo.Tests.Cli;
@@ -101,6 +102,48 @@ public class CliTests
         Assert.That(saved["options"]!["task"]!["rename"]![0]!.GetValue<string>(), Is.EqualTo("unused=also_unused"));
         Assert.That(saved["versions"]!["onnxruntime"]!.GetValue<string>(), Is.Not.Empty);
         Assert.That(r.Output, Does.StartWith("test accuracy: zero-shot "));
+    }
+
+    [Test]
+    public void The_model_cards_recipe_fills_what_the_command_line_leaves_open_for_the_cards_tensors_only()
+    {
+        using var temp = new TempDirectory();
+        var model = FeatureModel.Write(temp["model"]);
+        var card = ModelCard.Load(model);
+        (card with
+        {
+            Recipes = new() { ["bszo"] = new RecipeCard { LearningRate = 0.25, Epsilon = 0.002, Options = new() { ["prior-std"] = "0.5" } } },
+        }).Save(model);
+        var data = FeatureModel.WriteBlobs(temp["d.csv"], 200, 1);
+
+        JsonNode Settings(string run, params string[] extra)
+        {
+            string[] args =
+            [
+                "finetune", "--model", model, "--task", "custom", "--data", data, "--template", FeatureModel.Template, "--verbalizer", FeatureModel.Verbalizer,
+                "--num-train", "60", "--num-dev", "20", "--num-test", "20", "--steps", "2", "--threads", "1", "--out", temp[run], "--quiet", "--no-plots", .. extra,
+            ];
+            var r = CliRunner.Run(args);
+            Assert.That(r.ExitCode, Is.Zero, r.ToString());
+            return JsonNode.Parse(File.ReadAllText(temp[$"{run}/config.json"]))!["options"]!["optimizer-settings"]!;
+        }
+
+        var fromCard = Settings("a");
+        Assert.That(fromCard["learning-rate"]!.GetValue<double>(), Is.EqualTo(0.25));
+        Assert.That(fromCard["epsilon"]!.GetValue<double>(), Is.EqualTo(0.002));
+        Assert.That(fromCard["extra"]!["prior-std"]!.GetValue<string>(), Is.EqualTo("0.5"));
+
+        var overridden = Settings("b", "--learning-rate", "0.125", "--optimizer-option", "prior-std=2");
+        Assert.That(overridden["learning-rate"]!.GetValue<double>(), Is.EqualTo(0.125));
+        Assert.That(overridden["epsilon"]!.GetValue<double>(), Is.EqualTo(0.002));
+        Assert.That(overridden["extra"]!["prior-std"]!.GetValue<string>(), Is.EqualTo("2"));
+
+        // Other tensors than the card's, or another optimizer: the recipe does not apply (the method's defaults will).
+        var ownTensors = Settings("c", "--trainable", "b*");
+        Assert.That(ownTensors["learning-rate"], Is.Null);
+        Assert.That(ownTensors["extra"]!.AsObject(), Is.Empty);
+        var mezo = Settings("d", "--optimizer", "mezo");
+        Assert.That(mezo["learning-rate"], Is.Null);
     }
 
     [Test]
