@@ -35,9 +35,16 @@ def external_info(tensor):
     return info["location"], int(info.get("offset", 0)), int(info.get("length", 0))
 
 
+def np_dtype(data_type):
+    # onnx.helper.tensor_dtype_to_np_dtype arrived in onnx 1.13; Debian ships 1.12.
+    if hasattr(onnx.helper, "tensor_dtype_to_np_dtype"):
+        return onnx.helper.tensor_dtype_to_np_dtype(data_type)
+    return onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[data_type]
+
+
 def read_external(tensor, directory):
     location, offset, _ = external_info(tensor)
-    dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type)
+    dtype = np_dtype(tensor.data_type)
     count = int(np.prod(tensor.dims)) if len(tensor.dims) else 1
     return np.fromfile(f"{directory}/{location}", dtype=dtype, count=count, offset=offset).reshape(tuple(tensor.dims))
 
