@@ -2,7 +2,7 @@
 
   python3 -m tools.export hf --checkpoint DIR --out DIR [--storage fp16] [--layout optimum] [--description TEXT]
   python3 -m tools.export tiny --family gpt2|opt|llama|qwen2|bert|roberta --out DIR
-  python3 -m tools.export random-decoder --shape opt-125m|opt-350m|opt-1.3b [--out DIR]
+  python3 -m tools.export random-decoder --shape opt-125m|opt-350m|opt-1.3b|opt-tiny [--out DIR]
   python3 -m tools.export test-fixtures --out DIR      (what the C# tests use)
 """
 import argparse
@@ -25,7 +25,7 @@ def main(argv=None):
     tiny.add_argument("--out", required=True)
     tiny.add_argument("--seed", type=int, default=0)
     rnd = commands.add_parser("random-decoder", help="write a full-size decoder with random weights (benchmarks)")
-    rnd.add_argument("--shape", required=True, help="opt-125m, opt-350m or opt-1.3b")
+    rnd.add_argument("--shape", required=True, help="opt-125m, opt-350m, opt-1.3b, or opt-tiny (two narrow layers, for smoke runs)")
     rnd.add_argument("--out", help="output directory (default: the Bszo cache, models/random-<shape>)")
     rnd.add_argument("--seed", type=int, default=0)
     fixtures = commands.add_parser("test-fixtures", help="tiny checkpoints, their exports and error cases for the C# tests")

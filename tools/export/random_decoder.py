@@ -23,6 +23,9 @@ SHAPES = {
     "opt-350m": dict(OPT_BASE, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, ffn_dim=4096, word_embed_proj_dim=512,
                      do_layer_norm_before=False),
     "opt-1.3b": dict(OPT_BASE, hidden_size=2048, num_hidden_layers=24, num_attention_heads=32, ffn_dim=8192, word_embed_proj_dim=2048),
+    # Two narrow layers over the full OPT vocabulary: the benchmark harness's smoke run.
+    "opt-tiny": dict(OPT_BASE, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, ffn_dim=64, word_embed_proj_dim=32,
+                     max_position_embeddings=64),
 }
 
 

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using Bszo.Bench.Measure;
+using Bszo.Bench.Setup;
+using Bszo.Ort.Graph;
+using Bszo.Ort.Optimizers;
+using Bszo.Ort.Perturbation;
+using Bszo.Ort.Runtime;
+
+namespace Bszo.Bench.Probes;
+
+/// <summary>
+/// Bszo fine-tuning with one optimizer, as `bszo finetune` sets it up: the prepared training graph,
+/// weights in a <see cref="WeightStore"/> bound once, a <see cref="PerturbationSweep"/> with as many
+/// threads as ONNX Runtime, the method's default options.
+/// </summary>
+public static class TrainProbe
+{
+    public static ProbeResult Run(ProbeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var name = request.Optimizers.Count == 1 ? request.Optimizers[0] : Throw.Bszo<string>("A train probe runs exactly one optimizer.", "1", $"{request.Optimizers.Count}");
+        using var sampler = request.SampleMilliseconds > 0 ? new RssSampler(request.SampleMilliseconds) : null;
+        var start = MemoryState.Now();
+        var files = BatchFiles.Read(request.BatchDirectory);
+        var clock = Stopwatch.StartNew();
+        var prepared = PreparedModel.Open(request.PreparedDirectory ?? Throw.Bszo<string>("A train probe needs a prepared model."));
+        using var store = WeightStore.Load(prepared);
+        using var session = TrainingGraphSession.Create(prepared, store, new SessionSettings { IntraOpThreads = request.Threads });
+        var sweep = new PerturbationSweep(store, new SweepOptions { Threads = request.Threads });
+        var optimizer = OptimizerCatalog.Create(name, sweep);
+        try
+        {
+            double loadSeconds = clock.Elapsed.TotalSeconds;
+            using var batch = files.TrainingInputs(request.Decoder);
+            session.Bind(batch);
+            var forward = new TimedForward(session, sampler);
+            var loaded = MemoryState.Now();
+            double initialLoss = forward.Evaluate();
+
+            var steps = new List<double>();
+            var forwards = new List<double>();
+            var sweeps = new List<double>();
+            var losses = new List<double>();
+            var beforeReset = MemoryState.Now();
+            for (int i = 0; i < request.Warmup + request.Steps; i++)
+            {
+                if (i == request.Warmup)
+                {
+                    beforeReset = MemoryState.Now();
+                    MemoryProbe.ResetPeak();
+                }
+                if (sampler is not null) sampler.Phase = "sweep";
+                double forwardBefore = forward.Seconds;
+                var sweepBefore = sweep.Elapsed;
+                long t0 = Stopwatch.GetTimestamp();
+                var record = optimizer.Step(forward);
+                double elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                if (sampler is not null) sampler.Phase = "idle";
+                losses.Add(record.Scalars.TryGetValue("loss", out var l) ? l : record.Losses.Average());
+                if (i < request.Warmup) continue;
+                steps.Add(elapsed);
+                forwards.Add(forward.Seconds - forwardBefore);
+                sweeps.Add((sweep.Elapsed - sweepBefore).TotalSeconds);
+            }
+            var end = MemoryState.Now();
+            return new ProbeResult
+            {
+                Configuration = $"bszo-{optimizer.Name}",
+                Parameters = store.ElementCount,
+                Threads = request.Threads,
+                LoadSeconds = loadSeconds,
+                MemoryStart = start,
+                MemoryLoaded = loaded,
+                MemoryEnd = end,
+                PeakBytes = Math.Max(end.Peak, beforeReset.Peak),
+                RunPeakBytes = end.Peak,
+                WarmupSteps = request.Warmup,
+                StepSeconds = steps,
+                ForwardSeconds = forwards,
+                SweepSeconds = sweeps,
+                ForwardsPerStep = optimizer.ForwardPassesPerStep,
+                InitialLoss = initialLoss,
+                Losses = losses,
+                StateBytes = optimizer.StateBytes,
+                Samples = sampler?.Finish(),
+            };
+        }
+        finally
+        {
+            (optimizer as IDisposable)?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Bszo.Bench.Measure;
+using Bszo.Bench.Setup;
+using Bszo.Ort.Perturbation;
+using ScottPlot;
+
+namespace Bszo.Bench.Reports;
+
+/// <summary>The kernel suite's result, as Markdown, JSON and a chart.</summary>
+public sealed class KernelReport(MachineInfo machine, LoadAverage loadBefore, LoadAverage loadAfter, BenchSettings settings, string job, IReadOnlyList<KernelReport.Row> rows)
+{
+    /// <summary>One benchmark: its size per call and BenchmarkDotNet's statistics (nanoseconds per call).</summary>
+    public sealed record Row(string Benchmark, long Size, string Unit, double MeanNs, double MedianNs, double StdDevNs, int Iterations, int Streams)
+    {
+        /// <summary>Elements (or bytes) per second, from the median.</summary>
+        public double PerSecond => Size / (MedianNs * 1e-9);
+
+        /// <summary>Noise values per second (elements × streams) for the sweep kernels.</summary>
+        public double NoisePerSecond => Streams > 0 ? PerSecond * Streams : double.NaN;
+
+        /// <summary>Memory traffic, read + write, GB/s: 8 bytes per swept element, twice the buffer for a copy.</summary>
+        public double Gbps => Unit == "bytes" ? 2.0 * Size / (MedianNs * 1e-9) / 1e9 : Streams > 0 ? 8.0 * Size / (MedianNs * 1e-9) / 1e9 : double.NaN;
+    }
+
+    public string Markdown()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("# Kernel micro-benchmarks");
+        text.AppendLine();
+        text.AppendLine(Format.Invariant($"Measured {machine.Date} with `{settings.CommandLine}` on {machine.Summary()}. Load average (1/5/15 min) before: {loadBefore}, after: {loadAfter}."));
+        text.AppendLine();
+        text.AppendLine(Format.Invariant($"BenchmarkDotNet 0.15.8, in-process toolchain, job '{job}' ({(job == "dry" ? "BenchmarkDotNet's dry job: one cold iteration, for the smoke run only" : "1 launch, 2 warm-up and 5 measured iterations")}). Sweep kernels and the RNG run on one thread over {Format.Count(rows.FirstOrDefault(r => r.Unit == "elements")?.Size ?? 0)} fp32 weights per call; the copy moves {Format.Count((rows.FirstOrDefault(r => r.Unit == "bytes")?.Size ?? 0) >> 20)} MiB between two buffers. Vectorised kernel in use: {(SweepKernels.IsVectorized ? "AVX2" : "none (scalar fallback)")}."));
+        text.AppendLine();
+        var table = new MarkdownTable("benchmark", "median per call", "± std dev", "ns per element", "M elements/s", "M noise values/s", "GB/s (read + write)");
+        foreach (var r in rows)
+        {
+            table.Row(r.Benchmark, Time(r.MedianNs), Time(r.StdDevNs), r.Unit == "elements" ? Format.Fixed(r.MedianNs / r.Size, 2) : Format.None,
+                r.Unit == "elements" ? Format.Fixed(r.PerSecond / 1e6, 0) : Format.None, Format.Fixed(r.NoisePerSecond / 1e6, 0), Format.Fixed(r.Gbps, 2));
+        }
+        text.Append(table);
+        text.AppendLine();
+        var fast = rows.FirstOrDefault(r => r.Benchmark == "Accumulate1Stream");
+        var reference = rows.FirstOrDefault(r => r.Benchmark == "Reference1Stream");
+        var three = rows.FirstOrDefault(r => r.Benchmark == "Accumulate3Streams");
+        var copy = rows.FirstOrDefault(r => r.Benchmark == "CopyOneThread");
+        if (fast is not null && reference is not null)
+        {
+            text.AppendLine(Format.Invariant($"- The AVX2 kernel is {reference.MedianNs / fast.MedianNs:F1}× the scalar reference (one stream); both compute the same bits."));
+        }
+        if (fast is not null && three is not null)
+        {
+            text.AppendLine(Format.Invariant($"- Three fused streams cost {three.MedianNs / fast.MedianNs:F2}× one stream: the weights are read and written once, the noise is generated three times."));
+        }
+        if (fast is not null && copy is not null)
+        {
+            text.AppendLine(Format.Invariant($"- One thread sweeps {fast.Gbps:F2} GB/s against a {copy.Gbps:F1} GB/s single-thread copy: the sweep is bound by generating noise ({fast.NoisePerSecond / 1e6:F0} M values/s per thread), not by memory."));
+        }
+        return text.ToString();
+    }
+
+    public JsonNode Json() => new JsonObject
+    {
+        ["suite"] = "kernels",
+        ["command"] = settings.CommandLine,
+        ["machine"] = ReportFiles.ToNode(machine),
+        ["load_before"] = ReportFiles.ToNode(loadBefore),
+        ["load_after"] = ReportFiles.ToNode(loadAfter),
+        ["job"] = job,
+        ["vectorized"] = SweepKernels.IsVectorized,
+        ["rows"] = ReportFiles.ToNode(rows.Select(r => new { r.Benchmark, r.Size, r.Unit, r.MeanNs, r.MedianNs, r.StdDevNs, r.Iterations, r.Streams, r.PerSecond, r.Gbps }).ToList()),
+    };
+
+    public Plot Chart()
+    {
+        var sweeps = rows.Where(r => r.Unit == "elements").ToList();
+        return Charts.StackedBars("Kernels on one thread: million elements per second", "M elements/s", sweeps.Select(r => r.Benchmark).ToList(),
+            [new Charts.Segment("elements per second (median)", Colors.SteelBlue, sweeps.Select(r => r.PerSecond / 1e6).ToArray())]);
+    }
+
+    private static string Time(double ns) =>
+        ns >= 1e6 ? Format.Invariant($"{ns / 1e6:F2} ms") : ns >= 1e3 ? Format.Invariant($"{ns / 1e3:F1} µs") : Format.Invariant($"{ns:F0} ns");
+}

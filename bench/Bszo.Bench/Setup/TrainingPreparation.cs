@@ -1,0 +1,24 @@
+using Bszo.Ort.Graph;
+
+namespace Bszo.Bench.Setup;
+
+/// <summary>Turns a benchmark model into Bszo's training model, as `bszo prepare` does.</summary>
+public static class TrainingPreparation
+{
+    /// <summary>
+    /// Prepares <paramref name="model"/> into <paramref name="directory"/>: every weight the card
+    /// names trainable (all float tensors for these models) becomes a graph input read from Bszo's
+    /// weight store. Decoders get the candidate loss head in its generation protocol (the mean
+    /// next-token log-likelihood of the target positions), classifiers the cross-entropy head.
+    /// </summary>
+    public static PreparedModel Prepare(BenchModel model, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var card = model.Card;
+        var logits = card.Outputs.GetValueOrDefault("logits", "logits");
+        LossHead head = model.IsDecoder
+            ? CandidateLossHead.Create(logits, CandidateProtocol.Generation)
+            : ClassificationLossHead.Create(logits, "labels");
+        return TrainingModelBuilder.Prepare(model.GraphPath, directory, new PrepareOptions { Loss = head, Trainable = card.Trainable });
+    }
+}
