@@ -176,7 +176,7 @@ internal static class FinetuneCommand
             ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
             ["recipe"] = recipe is null ? "command line and the method's defaults" : $"the model card's {settings.Optimizer} recipe for what the command line left open",
             ["task"] = task.Describe(),
-            ["data"] = new JsonObject { ["source"] = taskSettings.ResolveSource().Describe(), ["train"] = data.Train.Count, ["dev"] = data.Dev.Count, ["test"] = data.Test.Count },
+            ["data"] = new JsonObject { ["source"] = taskSettings.ResolveSource().ForTask(task.Name).Describe(), ["train"] = data.Train.Count, ["dev"] = data.Dev.Count, ["test"] = data.Test.Count },
         };
         var config = RunConfig.Build(settings, resolved);
         config["arguments"] = Arguments(p);

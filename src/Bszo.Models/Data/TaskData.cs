@@ -29,6 +29,10 @@ public sealed record DataSource
     /// <summary>Column renames applied to every row before the task reads it (from → to).</summary>
     public IReadOnlyDictionary<string, string> Renames { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>This source, or the task's built-in dataset when it names no data at all.</summary>
+    public DataSource ForTask(string taskName) =>
+        Dataset is null && Data is null && Train is null && BuiltInDatasets.DefaultFor(taskName) is string dataset ? this with { Dataset = dataset } : this;
+
     /// <summary>A short description for messages and summaries.</summary>
     public string Describe() =>
         Dataset is not null ? $"dataset {Dataset}" : Data is not null ? $"'{Data}'" : $"'{Train}'{(Dev is null ? "" : $" + '{Dev}'")}{(Test is null ? "" : $" + '{Test}'")}";
@@ -42,7 +46,7 @@ public static class TaskData
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(source);
-        var dataset = source.Dataset;
+        var dataset = source.ForTask(task.Name).Dataset;
         if (dataset is null && source.Data is null && source.Train is null)
         {
             dataset = BuiltInDatasets.DefaultFor(task.Name) ?? throw new BszoException(BszoException.Format(
