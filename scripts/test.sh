@@ -20,7 +20,8 @@ dotnet test "$root/Bszo.sln" -c Release --nologo \
 
 trx=$(find "$results" -name '*.trx' | head -n 1)
 if [[ -z "$trx" ]]; then
-    echo "0 passed, 1 failed (the test run did not produce results; see the build output above)"
+    echo "the test run did not produce results; see the build output above"
+    echo "0 passed, 1 failed"
     exit 1
 fi
 counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
@@ -28,6 +29,7 @@ count() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo
 passed=$(count passed)
 failed=$(( $(count failed) + $(count error) + $(count timeout) + $(count aborted) ))
 skipped=$(( $(count total) - $(count executed) ))  # skipped or explicit (benchmarks)
-echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+echo "${skipped} skipped (explicit benchmarks and tests for absent hardware)"
+echo "${passed} passed, ${failed} failed"
 if (( failed > 0 )); then exit 1; fi
 exit "$status"
