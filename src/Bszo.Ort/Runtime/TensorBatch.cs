@@ -51,6 +51,16 @@ public sealed class TensorBatch : IDisposable
         return this;
     }
 
+    /// <summary>Removes the value named <paramref name="name"/> and hands its ownership to the caller.</summary>
+    public OrtValue Take(string name)
+    {
+        int at = _values.FindIndex(v => v.Name == name);
+        if (at < 0) throw new ArgumentException($"The batch has no input named '{name}'.", nameof(name));
+        var value = _values[at].Value;
+        _values.RemoveAt(at);
+        return value;
+    }
+
     public void Dispose()
     {
         foreach (var (_, value) in _values) value.Dispose();

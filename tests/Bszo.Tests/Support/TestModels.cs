@@ -91,6 +91,28 @@ internal static class TestModels
         return Write(g, tensors, directory, "bigram.onnx", external: true);
     }
 
+    /// <summary>
+    /// A per-token layer then mean pooling: x[B, T, D] → MatMul(w1) → Relu → h[B, T, D] →
+    /// MatMul(w2) → [B, T, C] → ReduceMean over T → logits[B, C]. With only w2 trainable, the frozen
+    /// part ends in an activation with a sequence axis.
+    /// </summary>
+    public static string TokenPooler(string directory, int features = 4, int classes = 2, int seed = 5)
+    {
+        var rng = new Random(seed);
+        var g = new GraphBuilder("pooler");
+        g.Input("x", OnnxDataType.Float, "batch", "sequence", (long)features);
+        var h = g.Node("Relu", [g.Node("MatMul", ["x", "w1"], "h0")], "h");
+        var y = g.Node("MatMul", [h, "w2"], "y");
+        g.Node("ReduceMean", [y], "logits", ("axes", new long[] { 1 }), ("keepdims", 0L));
+        g.Output("logits", OnnxDataType.Float, "batch", (long)classes);
+        var tensors = new List<(string, float[], long[])>
+        {
+            ("w1", Randn(rng, features * features, 0.5f), [features, features]),
+            ("w2", Randn(rng, features * classes, 0.5f), [features, classes]),
+        };
+        return Write(g, tensors, directory, "pooler.onnx", external: true);
+    }
+
     public static float[] Randn(Random rng, int n, float scale)
     {
         var a = new float[n];

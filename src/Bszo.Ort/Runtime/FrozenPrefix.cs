@@ -1,0 +1,222 @@
+using Bszo.Onnx;
+using Bszo.Ort.Graph;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Bszo.Ort.Runtime;
+
+/// <summary>One activation at the cut between frozen prefix and trainable tail.</summary>
+/// <param name="Name">The activation's name in the training graph.</param>
+/// <param name="Dimensions">Its shape without the leading batch dimension.</param>
+public sealed record BoundaryActivation(string Name, IReadOnlyList<long> Dimensions)
+{
+    /// <summary>Floats per example.</summary>
+    public int RowLength { get; } = checked((int)Dimensions.Aggregate(1L, (a, b) => a * b));
+}
+
+/// <summary>
+/// A prepared model's frozen prefix as a runnable graph, and its trainable tail as a training graph:
+/// the pieces that let training compute the prefix once per example instead of on every pass.
+/// </summary>
+/// <remarks>
+/// <para><see cref="TryOpen"/> splits the training graph (<see cref="FrozenPrefixSplit"/>), writes
+/// <c>frozen_prefix.onnx</c> and <c>trainable_tail.onnx</c> beside it (both read the prepared
+/// directory's <c>frozen.bin</c>), and opens the prefix. A split is offered only when every boundary
+/// activation is fp32 of shape [batch, fixed dimensions...]: such an activation has one row per
+/// example whose length does not depend on the rest of the batch, so rows can be stored per
+/// example. Activations with a sequence axis (padded to each batch's longest example) are not
+/// cacheable this way.</para>
+/// <para>The tail graph is a training graph like the whole one: open it with
+/// <see cref="TrainingGraphSession.Create(string, WeightStore, SessionSettings?, PreparedModel?)"/>
+/// and feed it batches holding the boundary activations plus <see cref="PassThrough"/> inputs.</para>
+/// <para><b>Ownership.</b> This object owns the prefix's ONNX Runtime session (and the frozen weights
+/// it loaded); dispose it as soon as the rows are computed to give that memory back.</para>
+/// </remarks>
+public sealed class FrozenPrefix : IDisposable
+{
+    /// <summary>File name of the prefix graph in the prepared directory.</summary>
+    public const string PrefixFile = "frozen_prefix.onnx";
+
+    /// <summary>File name of the tail training graph in the prepared directory.</summary>
+    public const string TailFile = "trainable_tail.onnx";
+
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly string[] _outputNames;
+
+    private FrozenPrefix(InferenceSession session, FrozenPrefixSplit split, IReadOnlyList<BoundaryActivation> boundary, string tailPath)
+    {
+        _session = session;
+        Boundary = boundary;
+        PassThrough = split.PassThrough;
+        PrefixNodes = split.PrefixNodes;
+        TailNodes = split.TailNodes;
+        TailGraphPath = tailPath;
+        _outputNames = boundary.Select(b => b.Name).ToArray();
+    }
+
+    /// <summary>The activations the tail reads, with their per-example sizes.</summary>
+    public IReadOnlyList<BoundaryActivation> Boundary { get; }
+
+    /// <summary>Data inputs the tail reads directly (e.g. labels): they come from each batch as before.</summary>
+    public IReadOnlyList<string> PassThrough { get; }
+
+    /// <summary>Nodes the prefix runs once per example.</summary>
+    public int PrefixNodes { get; }
+
+    /// <summary>Nodes each forward pass still runs.</summary>
+    public int TailNodes { get; }
+
+    /// <summary>The tail's training graph.</summary>
+    public string TailGraphPath { get; }
+
+    /// <summary>Floats stored per example (all boundary activations).</summary>
+    public long RowLength => Boundary.Sum(b => (long)b.RowLength);
+
+    /// <summary>
+    /// Splits and opens <paramref name="model"/>'s frozen prefix; null, with the
+    /// <paramref name="reason"/> in words, when the graph has no prefix worth caching per example.
+    /// </summary>
+    public static FrozenPrefix? TryOpen(PreparedModel model, SessionSettings settings, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(settings);
+        var training = OnnxModelFile.Load(model.GraphPath);
+        var types = InferTypes(training, out reason);
+        if (types is null) return null;
+        // Integer and boolean plumbing at the cut (label indices, masks) is recomputed by the tail: it is cheap and not stored as floats.
+        var split = FrozenPrefixSplit.Create(training, model.Manifest.Tensors.Select(t => t.Name).ToList(),
+            name => types.TryGetValue(name, out var meta) && !IsFloating(meta.ElementDataType), out reason);
+        if (split is null) return null;
+
+        var boundary = new List<BoundaryActivation>();
+        var typed = new List<ValueInfoProto>();
+        foreach (var name in split.Boundary)
+        {
+            if (!types.TryGetValue(name, out var meta))
+            {
+                reason = $"ONNX Runtime could not infer the type of '{name}'";
+                return null;
+            }
+            var dims = meta.Dimensions;
+            var shape = "[" + string.Join(", ", dims.Select((d, i) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : meta.SymbolicDimensions[i] is { Length: > 0 } s ? s : "?")) + "]";
+            if (meta.ElementDataType != TensorElementType.Float)
+            {
+                reason = $"the tail reads '{name}', a {meta.ElementDataType} activation (only fp32 rows are stored)";
+                return null;
+            }
+            if (dims.Length < 2 || dims[0] >= 0 || dims.Skip(1).Any(d => d <= 0))
+            {
+                reason = $"the tail reads '{name}' of shape {shape}; only [batch, fixed sizes...] activations have a row per example that other examples do not change";
+                return null;
+            }
+            if (dims.Skip(1).Aggregate(1L, (a, b) => a * b) > int.MaxValue / sizeof(float))
+            {
+                reason = $"'{name}' has more than {int.MaxValue / sizeof(float)} values per example";
+                return null;
+            }
+            boundary.Add(new BoundaryActivation(name, dims.Skip(1).Select(d => (long)d).ToArray()));
+            typed.Add(GraphBuilder.ValueInfo(name, OnnxDataType.Float, dims.Select((d, i) => i == 0 ? (object)"batch" : (long)d).ToArray()));
+        }
+        split.Prefix.Graph.Output.Clear();
+        split.Prefix.Graph.Output.AddRange(typed.Select(v => v.Clone()));
+
+        var prefixPath = Path.Combine(model.Directory, PrefixFile);
+        var tailPath = Path.Combine(model.Directory, TailFile);
+        OnnxModelFile.Save(split.Prefix, prefixPath);
+        OnnxModelFile.Save(split.Tail(typed), tailPath);
+        using var options = settings.CreateOptions();
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(prefixPath, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            reason = $"ONNX Runtime could not load the prefix: {e.Message}";
+            return null;
+        }
+        return new FrozenPrefix(session, split, boundary, tailPath);
+    }
+
+    /// <summary>
+    /// Element types and shapes of every value in <paramref name="training"/>, from ONNX Runtime's
+    /// shape inference on a copy whose weights are declared but not loaded (as graph inputs), so the
+    /// check costs milliseconds even for large models.
+    /// </summary>
+    private static Dictionary<string, NodeMetadata>? InferTypes(ModelProto training, out string reason)
+    {
+        var model = training.Clone();
+        var graph = model.Graph;
+        var declared = graph.Input.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var tensor in graph.Initializer.ToList())
+        {
+            long elements = tensor.Dims.Aggregate(1L, (a, b) => a * b);
+            bool external = tensor.DataLocation == TensorProto.Types.DataLocation.External;
+            // Small integer tensors stay: shape inference reads their values (Reshape targets, axes).
+            if (!external && !(OnnxDataType.IsTrainable(tensor.DataType) && elements > 16)) continue;
+            graph.Initializer.Remove(tensor);
+            if (declared.Add(tensor.Name)) graph.Input.Add(GraphBuilder.ValueInfo(tensor.Name, tensor.DataType, tensor.Dims.Cast<object>().ToArray()));
+        }
+        var listed = graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var output in graph.Node.SelectMany(n => n.Output)) if (output.Length > 0 && listed.Add(output)) graph.Output.Add(new ValueInfoProto { Name = output });
+        try
+        {
+            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+            using var session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(model), options);
+            reason = "";
+            return new Dictionary<string, NodeMetadata>(session.OutputMetadata, StringComparer.Ordinal);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            reason = $"ONNX Runtime could not infer the graph's value types: {e.Message}";
+            return null;
+        }
+    }
+
+    private static bool IsFloating(TensorElementType type) =>
+        type is TensorElementType.Float or TensorElementType.Float16 or TensorElementType.BFloat16 or TensorElementType.Double;
+
+    /// <summary>
+    /// Runs the prefix on <paramref name="batch"/> (a batch for the whole training graph; inputs the
+    /// prefix does not read are ignored) and returns one array per boundary activation,
+    /// [examples × row length], row-major.
+    /// </summary>
+    public float[][] Run(TensorBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var names = new List<string>();
+        var values = new List<OrtValue>();
+        foreach (var (name, value) in batch.Values)
+        {
+            if (!_session.InputMetadata.ContainsKey(name)) continue;
+            names.Add(name);
+            values.Add(value);
+        }
+        var missing = _session.InputMetadata.Keys.Except(names).ToList();
+        if (missing.Count > 0)
+        {
+            Throw.Bszo($"The batch lacks input(s) {string.Join(", ", missing.Select(m => $"'{m}'"))} of the frozen prefix.",
+                string.Join(", ", _session.InputMetadata.Keys), string.Join(", ", batch.Values.Select(v => v.Name)));
+        }
+        using var results = _session.Run(_runOptions, names, values, _outputNames);
+        var rows = new float[Boundary.Count][];
+        for (int i = 0; i < Boundary.Count; i++)
+        {
+            var shape = results[i].GetTensorTypeAndShape().Shape;
+            if (shape[0] != batch.Examples)
+            {
+                Throw.Bszo($"Frozen-prefix activation '{Boundary[i].Name}' has {shape[0]} rows for a batch of {batch.Examples}.",
+                    "one row per example", $"shape [{string.Join(", ", shape)}]", "run without the frozen-prefix cache (--cache-frozen-prefix false).");
+            }
+            rows[i] = results[i].GetTensorDataAsSpan<float>().ToArray();
+        }
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}

@@ -1,0 +1,86 @@
+using Bszo.Ort.Graph;
+using Bszo.Ort.Runtime;
+using Bszo.Tests.Support;
+
+namespace Bszo.Tests.Graph;
+
+public class FrozenPrefixTests
+{
+    private static PreparedModel PrepareMlp(TempDirectory temp, params string[] trainable) =>
+        TrainingModelBuilder.Prepare(TestModels.Mlp(temp["model"]), temp["prepared"],
+            new PrepareOptions { Loss = ClassificationLossHead.Create("logits"), Trainable = trainable });
+
+    private static TensorBatch Batch(float[] x, long[] labels) =>
+        new TensorBatch(labels.Length).Add("x", x, labels.Length, 8).Add("labels", labels, labels.Length);
+
+    [Test]
+    public void The_tail_over_the_prefix_rows_computes_the_whole_graphs_loss_and_reads_the_live_weights()
+    {
+        using var temp = new TempDirectory();
+        var prepared = PrepareMlp(temp, "w2", "b2");
+        using var prefix = FrozenPrefix.TryOpen(prepared, new SessionSettings { IntraOpThreads = 1 }, out var reason);
+        Assert.That(prefix, Is.Not.Null, reason);
+        Assert.That(prefix!.Boundary.Select(b => (b.Name, b.RowLength)), Is.EqualTo(new[] { ("h2", 16) }), "the cut is the frozen layer's ReLU output");
+        Assert.That(prefix.PassThrough, Is.EqualTo(new[] { "labels" }), "label plumbing is recomputed by the tail, not stored");
+
+        var rng = new Random(4);
+        var x = TestModels.Randn(rng, 5 * 8, 1f);
+        long[] labels = [0, 2, 1, 1, 0];
+        using var store = WeightStore.Load(prepared);
+        using var whole = TrainingGraphSession.Create(prepared, store, new SessionSettings { IntraOpThreads = 1 });
+        using var tail = TrainingGraphSession.Create(prefix.TailGraphPath, store, new SessionSettings { IntraOpThreads = 1 }, prepared);
+        using var batch = Batch(x, labels);
+        var rows = prefix.Run(batch);
+        using var tailBatch = new TensorBatch(5).Add("h2", rows[0], 5, 16).Add("labels", (long[])labels.Clone(), 5);
+        whole.Bind(batch);
+        tail.Bind(tailBatch);
+
+        double before = whole.Loss();
+        Assert.That(tail.Loss(), Is.EqualTo(before).Within(1e-6));
+        foreach (ref var w in store.Master(store.IdOf("w2"))) w *= 1.5f;
+        double after = whole.Loss();
+        Assert.That(after, Is.Not.EqualTo(before).Within(1e-4), "the perturbation matters");
+        Assert.That(tail.Loss(), Is.EqualTo(after).Within(1e-6), "the tail reads the mutated weights in place");
+        Assert.That(File.Exists(Path.Combine(prepared.Directory, FrozenPrefix.PrefixFile)));
+    }
+
+    [Test]
+    public void No_split_is_offered_when_the_first_layer_trains()
+    {
+        using var temp = new TempDirectory();
+        var prepared = PrepareMlp(temp, "w1", "b1", "w2", "b2");
+        using var prefix = FrozenPrefix.TryOpen(prepared, new SessionSettings { IntraOpThreads = 1 }, out var reason);
+        Assert.That(prefix, Is.Null);
+        Assert.That(reason, Does.Contain("first layer"));
+    }
+
+    [Test]
+    public void An_activation_with_a_sequence_axis_is_not_stored_per_example()
+    {
+        using var temp = new TempDirectory();
+        var prepared = TrainingModelBuilder.Prepare(TestModels.TokenPooler(temp["model"]), temp["prepared"],
+            new PrepareOptions { Loss = ClassificationLossHead.Create("logits"), Trainable = ["w2"] });
+        using var prefix = FrozenPrefix.TryOpen(prepared, new SessionSettings { IntraOpThreads = 1 }, out var reason);
+        Assert.That(prefix, Is.Null);
+        Assert.That(reason, Does.Contain("'h'").And.Contain("[batch, sequence, 4]"));
+    }
+
+    [Test]
+    public void The_split_keeps_every_node_exactly_once_in_graph_order()
+    {
+        using var temp = new TempDirectory();
+        var prepared = PrepareMlp(temp, "w2", "b2");
+        var training = OnnxModelFile.Load(prepared.GraphPath);
+        var split = FrozenPrefixSplit.Create(training, ["w2", "b2"], name => name != "h2", out var reason)!;
+        Assert.That(split, Is.Not.Null, reason);
+        var tail = split.Tail([GraphBuilder.ValueInfo("h2", 1, "batch", 16L)]);
+        var prefixOutputs = split.Prefix.Graph.Node.SelectMany(n => n.Output).ToList();
+        var tailOutputs = tail.Graph.Node.SelectMany(n => n.Output).ToList();
+        Assert.That(prefixOutputs.Intersect(tailOutputs), Is.Empty);
+        var all = training.Graph.Node.SelectMany(n => n.Output).ToList();
+        Assert.That(all.Where(o => !prefixOutputs.Contains(o) && !tailOutputs.Contains(o)), Is.Empty, "no node of the loss is lost");
+        Assert.That(tailOutputs, Is.EqualTo(all.Where(tailOutputs.Contains)), "tail nodes keep the original order");
+        Assert.That(tail.Graph.Output.Select(o => o.Name), Does.Contain(LossHead.LossOutput));
+        Assert.That(tail.Graph.Input.Select(i => i.Name), Is.SupersetOf(new[] { "w2", "b2", "h2" }).And.Not.Contains("x"));
+    }
+}
