@@ -45,7 +45,7 @@ internal static class FinetuneCommand
     private static readonly Option<long> Warmup = new("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" };
     private static readonly Option<double?> Clip = new("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" };
     private static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option (repeatable), e.g. subspace-dimension=4 or prior-std=1 for BSZO, directions=2 for MeZO, rank=16 for SubZero.", HelpName = "key=value" };
-    private static readonly Option<long> Steps = new("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 1000L, HelpName = "n" };
+    private static readonly Option<long?> Steps = new("--steps") { Description = $"Optimizer steps (default: the model card's recipe, else {DefaultSteps}).", HelpName = "n" };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per step (MeZO: 16).", DefaultValueFactory = _ => 16, HelpName = "n" };
     private static readonly Option<long?> EvalEvery = new("--eval-every") { Description = "Evaluate on dev every n steps (default: 5 times per run).", HelpName = "n" };
     private static readonly Option<int> EvalBatchSize = new("--eval-batch-size") { Description = "Examples per forward pass when evaluating.", DefaultValueFactory = _ => 32, HelpName = "n" };
@@ -60,7 +60,15 @@ internal static class FinetuneCommand
     private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only errors and the final result line." };
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print progress and the result as JSON lines (for scripts)." };
     private static readonly Option<bool> NoPlots = new("--no-plots") { Description = "Do not write loss.png and accuracy.png." };
+    private static readonly Option<bool> CacheFrozenPrefix = new("--cache-frozen-prefix")
+    {
+        Description = "When only the graph's last layers train (a head), compute the frozen rest once per example and run only the trainable tail per pass.",
+        DefaultValueFactory = _ => true,
+        HelpName = "true|false",
+    };
     private static readonly TaskOptions TaskOptions = new();
+
+    private const long DefaultSteps = 1000;
 
     // Options that describe how to show a run, not the run: not saved for --resume.
     private static readonly Option[] Presentation = [Config, Resume, Out, Quiet, JsonOutput, NoPlots];
@@ -75,7 +83,7 @@ internal static class FinetuneCommand
         }
         TaskOptions.AddTo(command);
         foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Steps, BatchSize, EvalEvery,
-                     EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, Out, Resume, Threads, Device, Config, Quiet, JsonOutput, NoPlots })
+                     EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Out, Resume, Threads, Device, Config, Quiet, JsonOutput, NoPlots })
         {
             command.Options.Add(o);
         }
@@ -119,7 +127,7 @@ internal static class FinetuneCommand
                 Epsilon = p.GetValue(Epsilon),
                 WeightDecay = p.GetValue(WeightDecay),
                 Seed = p.GetValue(Seed),
-                TotalSteps = p.GetValue(Steps),
+                TotalSteps = p.GetValue(Steps) ?? DefaultSteps,
                 Schedule = p.GetValue(Schedule)!,
                 WarmupSteps = p.GetValue(Warmup),
                 ClipProjectedGradient = p.GetValue(Clip),
@@ -127,7 +135,7 @@ internal static class FinetuneCommand
             },
             Training = new TrainingOptions
             {
-                Steps = p.GetValue(Steps),
+                Steps = p.GetValue(Steps) ?? DefaultSteps,
                 BatchSize = p.GetValue(BatchSize),
                 EvalEvery = p.GetValue(EvalEvery),
                 EvalBatchSize = p.GetValue(EvalBatchSize),
@@ -135,6 +143,7 @@ internal static class FinetuneCommand
                 CheckpointEvery = p.GetValue(CheckpointEvery),
                 KeepCheckpoints = p.GetValue(KeepCheckpoints),
                 DataSeed = taskSettings.DataSeed,
+                CacheFrozenPrefix = p.GetValue(CacheFrozenPrefix),
             },
             Out = run.Root,
             Threads = p.GetValue(Threads),
@@ -163,6 +172,15 @@ internal static class FinetuneCommand
         {
             // What the command line left open comes from the model's measured recipe; the config shows the result.
             settings = settings with { OptimizerSettings = recipe.ApplyTo(settings.OptimizerSettings) };
+            if (p.GetValue(Steps) is null && recipe.Steps is long steps)
+            {
+                settings = settings with
+                {
+                    OptimizerSettings = settings.OptimizerSettings with { TotalSteps = steps },
+                    Training = settings.Training with { Steps = steps },
+                };
+                Validate(settings);
+            }
             TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
         }
         var (task, data) = taskSettings.Load(log);

@@ -120,24 +120,14 @@ public sealed class EncoderClassifierAdapter : ModelAdapter
         }
     }
 
+    public override string? ClassLogitsOutput => Logits;
+
     public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples)
     {
         ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(examples);
         using var batch = Collate(examples);
         var (logits, shape) = session.Run(batch, Logits);
-        if (shape.Length != 2 || shape[0] != examples.Count)
-        {
-            Throw.Bszo($"Output '{Logits}' has shape [{string.Join(", ", shape)}].", $"[{examples.Count}, classes]", $"[{string.Join(", ", shape)}]");
-        }
-        int classes = (int)shape[1];
-        var predictions = new int[examples.Count];
-        for (int i = 0; i < predictions.Length; i++)
-        {
-            var row = logits.AsSpan(i * classes, classes);
-            int best = 0;
-            for (int c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
-            predictions[i] = best;
-        }
-        return predictions;
+        return ArgMaxRows(logits, shape, examples.Count, Logits);
     }
 }

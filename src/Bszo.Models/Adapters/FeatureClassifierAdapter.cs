@@ -87,22 +87,15 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
         }
     }
 
+    public override string? ClassLogitsOutput => Logits;
+
     public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(examples);
         using var batch = Collate(examples);
         var (logits, shape) = session.Run(batch, Logits);
-        int classes = (int)shape[^1];
-        var predictions = new int[examples.Count];
-        for (int i = 0; i < examples.Count; i++)
-        {
-            var row = logits.AsSpan(i * classes, classes);
-            int best = 0;
-            for (int c = 1; c < row.Length; c++) if (row[c] > row[best]) best = c;
-            predictions[i] = best;
-        }
-        return predictions;
+        return ArgMaxRows(logits, shape, examples.Count, Logits);
     }
 
     private void CheckClasses(PromptedExample example)

@@ -62,6 +62,9 @@ public sealed class GenericAdapter : ModelAdapter
         return Build(examples, examples.Select(e => (long)e.Label).ToArray());
     }
 
+    /// <summary>The logits output when the model has no loss output of its own (then predictions come from the training batch).</summary>
+    public override string? ClassLogitsOutput => LossOutput is null ? LogitsOutput : null;
+
     public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples)
     {
         ArgumentNullException.ThrowIfNull(session);

@@ -1,3 +1,4 @@
+using Bszo.Ort;
 using Bszo.Ort.Graph;
 using Bszo.Ort.Runtime;
 
@@ -38,4 +39,33 @@ public abstract class ModelAdapter
 
     /// <summary>Index of the predicted candidate for each example.</summary>
     public abstract int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples);
+
+    /// <summary>
+    /// The output whose per-example arg-max is the prediction, computed from the very batch
+    /// <see cref="Collate"/> makes; null when <see cref="Predict"/> needs batches of its own (scoring
+    /// each candidate answer). Adapters that name it can train on cached frozen-prefix activations
+    /// (<see cref="CachedPrefixAdapter"/>).
+    /// </summary>
+    public virtual string? ClassLogitsOutput => null;
+
+    /// <summary>The arg-max over the last axis of each of <paramref name="examples"/> rows of <paramref name="output"/>.</summary>
+    protected static int[] ArgMaxRows(float[] logits, long[] shape, int examples, string output)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Length != 2 || shape[0] != examples)
+        {
+            Throw.Bszo($"Output '{output}' has shape [{string.Join(", ", shape)}].", $"[{examples}, classes]", $"[{string.Join(", ", shape)}]");
+        }
+        int classes = (int)shape[1];
+        var predictions = new int[examples];
+        for (int i = 0; i < examples; i++)
+        {
+            var row = logits.AsSpan(i * classes, classes);
+            int best = 0;
+            for (int c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
+            predictions[i] = best;
+        }
+        return predictions;
+    }
 }

@@ -44,6 +44,9 @@ public sealed record RecipeCard
     /// <summary>Perturbation scale ε; null: the method's published default.</summary>
     public double? Epsilon { get; init; }
 
+    /// <summary>Optimizer steps; null: the command's default.</summary>
+    public long? Steps { get; init; }
+
     /// <summary>Method-specific options (as <c>--optimizer-option key=value</c>), e.g. "prior-std".</summary>
     public Dictionary<string, string> Options { get; init; } = [];
 

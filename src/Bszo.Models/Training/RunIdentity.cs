@@ -15,7 +15,7 @@ namespace Bszo.Models.Training;
 internal static class RunIdentity
 {
     /// <summary>The trajectory header of a run.</summary>
-    public static TrajectoryHeader Header(ZerothOrderOptimizer optimizer, OptimizerSettings settings, TrainerInputs run, long trainableElements)
+    public static TrajectoryHeader Header(ZerothOrderOptimizer optimizer, OptimizerSettings settings, TrainerInputs run, long trainableElements, bool cachedPrefix)
     {
         var options = optimizer.DescribeOptions();
         options["settings"] = settings.ToJson();
@@ -30,6 +30,8 @@ internal static class RunIdentity
             ["trainExamples"] = run.Data.Train.Count,
             ["trainSha256"] = Hash(run.Data.Train),
         };
+        // Cached rows and whole-graph passes differ in the last bits; written only when used, so logs of uncached runs stay as they were.
+        if (cachedPrefix) options["training"]!["frozenPrefixCache"] = true;
         return new TrajectoryHeader
         {
             Optimizer = optimizer.Name,

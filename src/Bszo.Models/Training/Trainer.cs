@@ -31,6 +31,7 @@ public sealed class Trainer : IDisposable
     private readonly TrainingOptions _options;
     private readonly RunDirectory _dir;
     private readonly WeightStore _store;
+    private readonly TrainingGraph _graph;
     private readonly TrainingGraphSession _session;
     private readonly PerturbationSweep _sweep;
     private readonly OptimizerSettings _settings;
@@ -57,13 +58,14 @@ public sealed class Trainer : IDisposable
         _store = WeightStore.Load(run.Model);
         try
         {
-            _session = TrainingGraphSession.Create(run.Model, _store, run.Session);
+            _graph = PrefixCaching.Choose(run, observer);
+            _session = TrainingGraphSession.Create(_graph.GraphPath, _store, run.Session, run.Model);
             _sweep = new PerturbationSweep(_store, new SweepOptions { Threads = Math.Max(1, run.Session.IntraOpThreads) });
             _sweep.SetDecayable(WeightDecay.AppliesTo);
             _settings = TrainingOptimizers.Resolve(run.Optimizer, run.OptimizerSettings) with { TotalSteps = _options.Steps };
             _optimizer = TrainingOptimizers.Create(run.Optimizer, _sweep, _settings);
             _batches = new BatchSchedule(run.Data.Train.Count, _options.BatchSize, _options.DataSeed);
-            _evaluator = new TaskEvaluator(run.Adapter, _session, run.Task, _options.EvalBatchSize);
+            _evaluator = new TaskEvaluator(_graph.Adapter, _session, run.Task, _options.EvalBatchSize);
             _best = new BestWeights(_dir);
             _loss = new TimedLoss(_session);
         }
@@ -88,7 +90,7 @@ public sealed class Trainer : IDisposable
     private TrainingResult Train(CancellationToken cancel)
     {
         // 1. Start fresh, or resume from the newest checkpoint plus the steps logged after it.
-        var header = RunIdentity.Header(_optimizer, _settings, _run, _store.ElementCount);
+        var header = RunIdentity.Header(_optimizer, _settings, _run, _store.ElementCount, _graph.Cached);
         long replayed = 0;
         double replaySeconds = 0;
         string? resumedFrom = null;
@@ -117,7 +119,7 @@ public sealed class Trainer : IDisposable
             cancel.ThrowIfCancellationRequested();
             long stepStart = Stopwatch.GetTimestamp();
             StepRecord record;
-            using (var batch = _run.Adapter.Collate(_batches.For(_state.Step, _run.Data.Train)))
+            using (var batch = _graph.Adapter.Collate(_batches.For(_state.Step, _run.Data.Train)))
             {
                 _session.Bind(batch);
                 record = _optimizer.Step(_loss);

@@ -27,6 +27,12 @@ public sealed record TrainingOptions
     /// <summary>Seed of the batch order (the batch of step t depends only on it and t).</summary>
     public ulong DataSeed { get; init; }
 
+    /// <summary>
+    /// When only the last part of the graph depends on trainable weights, compute the frozen rest
+    /// once per example and run only the trainable tail on every forward pass (see <c>FrozenPrefix</c>).
+    /// </summary>
+    public bool CacheFrozenPrefix { get; init; } = true;
+
     /// <summary>Effective evaluation interval.</summary>
     public long EvalInterval => Math.Max(1, EvalEvery ?? Math.Max(1, Steps / 5));
 

@@ -4,6 +4,7 @@ using Bszo.Models.Tasks;
 using Bszo.Models.Training;
 using Bszo.Ort;
 using Bszo.Ort.Graph;
+using Bszo.Ort.Optimizers;
 using Bszo.Ort.Runtime;
 using Bszo.Tests.Support;
 
@@ -14,12 +15,12 @@ public class TrainerTests
     /// <summary>A prepared feature-classifier model and blob data, as `bszo finetune` would set them up.</summary>
     private sealed class Setup : IDisposable
     {
-        public Setup(int modelSeed = 1)
+        public Setup(int modelSeed = 1, params string[] trainable)
         {
             var modelDir = FeatureModel.Write(Temp["model"], modelSeed);
             var card = ModelCard.Load(modelDir);
             Adapter = ModelAdapters.Create(card);
-            Model = TrainingModelBuilder.Prepare(card.Resolve(card.Model), Temp["prepared"], new PrepareOptions { Loss = Adapter.CreateLossHead() });
+            Model = TrainingModelBuilder.Prepare(card.Resolve(card.Model), Temp["prepared"], new PrepareOptions { Loss = Adapter.CreateLossHead(), Trainable = trainable });
             var data = FeatureModel.WriteBlobs(Temp["data.csv"], 600, seed: 3);
             Task = VerbalizedTask.Custom(FeatureModel.Template, FeatureModel.Verbalizer);
             Data = TaskData.Load(Task, new DataSource { Data = data }, new SamplingOptions { Train = 240, Dev = 60, Test = 90 });
@@ -35,7 +36,7 @@ public class TrainerTests
 
         public DataSplits Data { get; }
 
-        public TrainerInputs Inputs(string run, long steps, bool resume = false, int? patience = null, double lr = 2e-3) => new()
+        public TrainerInputs Inputs(string run, long steps, bool resume = false, int? patience = null, double lr = 2e-3, bool cache = true) => new()
         {
             Adapter = Adapter,
             Model = Model,
@@ -43,7 +44,7 @@ public class TrainerTests
             Data = Data,
             Run = RunDirectory.At(Temp[run]),
             OptimizerSettings = new OptimizerSettings { LearningRate = lr, Epsilon = 1e-3, Seed = 11 },
-            Training = new TrainingOptions { Steps = steps, BatchSize = 16, EvalEvery = 30, CheckpointEvery = 40, Patience = patience },
+            Training = new TrainingOptions { Steps = steps, BatchSize = 16, EvalEvery = 30, CheckpointEvery = 40, Patience = patience, CacheFrozenPrefix = cache },
             Session = new SessionSettings { IntraOpThreads = 1 },
             Resume = resume,
         };
@@ -93,6 +94,40 @@ public class TrainerTests
     }
 
     [Test]
+    public void Training_only_the_last_layer_runs_the_tail_over_cached_rows_and_follows_whole_graph_training()
+    {
+        using var s = new Setup(1, "w2", "b2");
+        var messages = new Messages();
+        var cached = Trainer.Run(s.Inputs("cached", steps: 120, lr: 1e-2), messages);
+        var whole = Trainer.Run(s.Inputs("whole", steps: 120, lr: 1e-2, cache: false));
+
+        Assert.That(messages.Lines, Has.Some.Contains("frozen-prefix cache: ready"));
+        Assert.That(File.ReadLines(s.Temp["cached/trajectory.jsonl"]).First(), Does.Contain("frozenPrefixCache"));
+        Assert.That(File.ReadLines(s.Temp["whole/trajectory.jsonl"]).First(), Does.Not.Contain("frozenPrefixCache"));
+        Assert.That(cached.ZeroShotTest.Loss, Is.EqualTo(whole.ZeroShotTest.Loss).Within(1e-5));
+        Assert.That(cached.ZeroShotDev.Metric, Is.EqualTo(whole.ZeroShotDev.Metric));
+        // Same seeds and batches: the two runs differ only in the last bits of each loss.
+        var first = (TrajectoryLog.Read(s.Temp["cached/trajectory.jsonl"]).Records[0], TrajectoryLog.Read(s.Temp["whole/trajectory.jsonl"]).Records[0]);
+        Assert.That(first.Item1.Losses, Is.EqualTo(first.Item2.Losses).Within(1e-5));
+        Assert.That(cached.FineTunedTest.Loss, Is.EqualTo(whole.FineTunedTest.Loss).Within(0.02));
+        Assert.That(cached.FineTunedTest.Loss, Is.LessThan(cached.ZeroShotTest.Loss), "the head alone still learns");
+        Assert.That(cached.ForwardPasses, Is.EqualTo(whole.ForwardPasses));
+    }
+
+    [Test]
+    public void A_resumed_run_over_cached_rows_follows_the_uninterrupted_trajectory_exactly()
+    {
+        using var s = new Setup(1, "w2", "b2");
+        var straight = Trainer.Run(s.Inputs("straight", steps: 130));
+        using var cancel = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => Trainer.Run(s.Inputs("resumed", steps: 130), new CancelAt(95, cancel), cancel.Token));
+        var resumed = Trainer.Run(s.Inputs("resumed", steps: 130, resume: true));
+        Assert.That(File.ReadAllBytes(s.Temp["resumed/trajectory.jsonl"]), Is.EqualTo(File.ReadAllBytes(s.Temp["straight/trajectory.jsonl"])));
+        Assert.That(resumed.FinalWeightsSha256, Is.EqualTo(straight.FinalWeightsSha256));
+        Assert.That(resumed.FineTunedTest, Is.EqualTo(straight.FineTunedTest));
+    }
+
+    [Test]
     public void Resuming_on_another_base_model_is_refused()
     {
         using var s = new Setup(modelSeed: 1);
@@ -134,6 +169,29 @@ public class TrainerTests
         var e = Assert.Throws<BszoException>(() => Trainer.Run(s.Inputs("run", steps: 40)))!;
         Assert.That(e.Message, Does.Contain("already holds a run").And.Contain("--resume"));
         Assert.That(File.ReadAllBytes(s.Temp["run/trajectory.jsonl"]), Is.EqualTo(before));
+    }
+
+    private sealed class Messages : ITrainingObserver
+    {
+        public List<string> Lines { get; } = [];
+
+        public void Started(RunStart start)
+        {
+        }
+
+        public void Stepped(StepReport report)
+        {
+        }
+
+        public void Evaluated(EvalReport report)
+        {
+        }
+
+        public void Checkpointed(long completedSteps, string directory)
+        {
+        }
+
+        public void Message(string text) => Lines.Add(text);
     }
 
     private sealed class CancelAt(long step, CancellationTokenSource cancel) : ITrainingObserver

@@ -1,0 +1,155 @@
+using Bszo.Ort;
+using Bszo.Ort.Graph;
+using Bszo.Ort.Runtime;
+
+namespace Bszo.Models.Adapters;
+
+/// <summary>
+/// Wraps an adapter so that its batches feed a <see cref="FrozenPrefix"/>'s trainable tail: each
+/// example's prefix activations are computed once, stored, and copied into every later batch that
+/// holds the example, together with the inner adapter's pass-through inputs (labels).
+/// </summary>
+/// <remarks>
+/// <para>Rows are computed by <see cref="Fill"/> in the order given, a fixed number of examples per
+/// prefix run, so a run that fills the same lists in the same order (a resumed run) gets bit-identical
+/// rows: padding, and therefore the last bits of an activation, can depend on which examples share
+/// a batch.</para>
+/// <para><b>Ownership.</b> The adapter borrows the prefix until <see cref="ReleasePrefix"/>; after that
+/// it can only collate examples whose rows it already holds. It owns no native memory.</para>
+/// </remarks>
+public sealed class CachedPrefixAdapter : ModelAdapter
+{
+    private readonly ModelAdapter _inner;
+    private readonly string _logits;
+    private readonly Dictionary<PromptedExample, float[]> _rows = new(ReferenceEqualityComparer.Instance);
+    private FrozenPrefix? _prefix;
+
+    private CachedPrefixAdapter(ModelAdapter inner, FrozenPrefix prefix, string logits)
+        : base(inner.Card)
+    {
+        _inner = inner;
+        _prefix = prefix;
+        _logits = logits;
+        Boundary = prefix.Boundary;
+        PassThrough = prefix.PassThrough;
+    }
+
+    /// <summary>The wrapped adapter's kind.</summary>
+    public override string Kind => _inner.Kind;
+
+    /// <inheritdoc/>
+    public override string? ClassLogitsOutput => _logits;
+
+    /// <summary>The activations each batch carries.</summary>
+    public IReadOnlyList<BoundaryActivation> Boundary { get; }
+
+    /// <summary>The inner adapter's inputs each batch carries unchanged.</summary>
+    public IReadOnlyList<string> PassThrough { get; }
+
+    /// <summary>Examples whose rows are stored.</summary>
+    public int CachedExamples => _rows.Count;
+
+    /// <summary>Bytes of stored rows.</summary>
+    public long CachedBytes => _rows.Values.Sum(r => (long)r.Length * sizeof(float));
+
+    /// <summary>
+    /// Wraps <paramref name="inner"/> for <paramref name="prefix"/>'s tail; null, with the
+    /// <paramref name="reason"/>, when the inner adapter predicts through batches of its own
+    /// (candidate scoring), which the tail cannot take.
+    /// </summary>
+    public static CachedPrefixAdapter? Create(ModelAdapter inner, FrozenPrefix prefix, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (inner.ClassLogitsOutput is not string logits)
+        {
+            reason = $"the {inner.Kind} adapter scores each answer in a batch of its own";
+            return null;
+        }
+        reason = "";
+        return new CachedPrefixAdapter(inner, prefix, logits);
+    }
+
+    public override LossHead CreateLossHead() => _inner.CreateLossHead();
+
+    /// <summary>
+    /// Computes and stores the rows of the examples in <paramref name="examples"/> that have none yet,
+    /// <paramref name="chunkSize"/> per prefix run; <paramref name="progress"/> receives (done, total).
+    /// </summary>
+    public void Fill(IReadOnlyList<PromptedExample> examples, int chunkSize, Action<int, int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
+        var prefix = _prefix ?? throw new InvalidOperationException("The frozen prefix was released; no more rows can be computed.");
+        var missing = examples.Where(e => !_rows.ContainsKey(e)).Distinct(ReferenceEqualityComparer.Instance).Cast<PromptedExample>().ToList();
+        for (int start = 0; start < missing.Count; start += chunkSize)
+        {
+            var chunk = missing.GetRange(start, Math.Min(chunkSize, missing.Count - start));
+            float[][] activations;
+            using (var batch = _inner.Collate(chunk)) activations = prefix.Run(batch);
+            for (int i = 0; i < chunk.Count; i++)
+            {
+                var row = new float[prefix.RowLength];
+                int at = 0;
+                for (int b = 0; b < Boundary.Count; b++)
+                {
+                    int length = Boundary[b].RowLength;
+                    activations[b].AsSpan(i * length, length).CopyTo(row.AsSpan(at));
+                    at += length;
+                }
+                _rows[chunk[i]] = row;
+            }
+            progress?.Invoke(Math.Min(start + chunkSize, missing.Count), missing.Count);
+        }
+    }
+
+    /// <summary>Stops borrowing the prefix (so its owner can dispose it); stored rows stay usable.</summary>
+    public void ReleasePrefix() => _prefix = null;
+
+    /// <summary>The tail's inputs for <paramref name="examples"/>: stored activation rows plus the inner adapter's pass-through inputs.</summary>
+    public override TensorBatch Collate(IReadOnlyList<PromptedExample> examples)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        if (examples.Count == 0) throw new ArgumentException("A batch needs at least one example.", nameof(examples));
+        if (_prefix is not null) Fill(examples, Math.Max(1, examples.Count));
+        var batch = new TensorBatch(examples.Count);
+        try
+        {
+            using (var full = _inner.Collate(examples))
+            {
+                foreach (var name in PassThrough) batch.Add(name, full.Take(name));
+            }
+            int at = 0;
+            foreach (var activation in Boundary)
+            {
+                int length = activation.RowLength;
+                var data = new float[examples.Count * length];
+                for (int i = 0; i < examples.Count; i++)
+                {
+                    if (!_rows.TryGetValue(examples[i], out var row))
+                    {
+                        throw new InvalidOperationException($"Example {i} of the batch has no stored frozen-prefix activations (\"{examples[i].Prompt}\").");
+                    }
+                    row.AsSpan(at, length).CopyTo(data.AsSpan(i * length));
+                }
+                batch.Add(activation.Name, data, [examples.Count, .. activation.Dimensions]);
+                at += length;
+            }
+            return batch;
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The arg-max class of each example, read from the tail's logits.</summary>
+    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        using var batch = Collate(examples);
+        var (logits, shape) = session.Run(batch, _logits);
+        return ArgMaxRows(logits, shape, examples.Count, _logits);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Globalization;
+using Bszo.Models.Adapters;
+using Bszo.Models.Tasks;
+using Bszo.Ort.Runtime;
+
+namespace Bszo.Models.Training;
+
+/// <summary>What a run trains on: the adapter that collates its batches and the graph its forward passes run.</summary>
+/// <param name="Adapter">The run's adapter, or a <see cref="CachedPrefixAdapter"/> around it.</param>
+/// <param name="GraphPath">The whole training graph, or the trainable tail.</param>
+/// <param name="Cached">Whether batches carry cached frozen-prefix activations.</param>
+internal sealed record TrainingGraph(ModelAdapter Adapter, string GraphPath, bool Cached);
+
+/// <summary>
+/// Decides whether a run trains on the trainable tail of its graph with the frozen prefix computed
+/// once per example (see <see cref="FrozenPrefix"/>), and if so computes every example's rows up front.
+/// </summary>
+/// <remarks>
+/// Rows are computed for train, dev and test in that order, a fixed number of examples per run of
+/// the prefix, so a resumed run gets the same rows bit for bit. The prefix's session is disposed
+/// before training starts: from then on the frozen part costs only the stored rows.
+/// </remarks>
+internal static class PrefixCaching
+{
+    /// <summary>The most memory the rows may take; larger caches fall back to whole-graph passes.</summary>
+    public const long MaxCacheBytes = 2L << 30;
+
+    private const int RowsPerPrefixRun = 32;
+
+    public static TrainingGraph Choose(TrainerInputs run, ITrainingObserver observer)
+    {
+        var whole = new TrainingGraph(run.Adapter, run.Model.GraphPath, Cached: false);
+        if (!run.Training.CacheFrozenPrefix) return whole;
+        if (run.Task.Kind == TaskKind.Generation)
+        {
+            observer.Message("frozen-prefix cache: not used (generation tasks decode through the whole graph)");
+            return whole;
+        }
+        using var prefix = FrozenPrefix.TryOpen(run.Model, run.Session, out var reason);
+        if (prefix is null)
+        {
+            observer.Message($"frozen-prefix cache: not used ({reason})");
+            return whole;
+        }
+        var adapter = CachedPrefixAdapter.Create(run.Adapter, prefix, out reason);
+        if (adapter is null)
+        {
+            observer.Message($"frozen-prefix cache: not used ({reason})");
+            return whole;
+        }
+        var splits = new[] { run.Data.Train, run.Data.Dev, run.Data.Test };
+        long examples = splits.Sum(s => (long)s.Count);
+        long bytes = examples * prefix.RowLength * sizeof(float);
+        if (bytes > MaxCacheBytes)
+        {
+            observer.Message($"frozen-prefix cache: not used ({examples} examples × {prefix.RowLength} floats would take {Mib(bytes)}, more than {Mib(MaxCacheBytes)})");
+            return whole;
+        }
+
+        var names = string.Join(", ", prefix.Boundary.Select(b => $"'{b.Name}' [{string.Join("×", b.Dimensions)}]"));
+        observer.Message($"frozen-prefix cache: the trainable weights are read by the last {prefix.TailNodes} of {prefix.TailNodes + prefix.PrefixNodes} nodes; " +
+                         $"computing the frozen rest once for {examples} examples ({names}, {Mib(bytes)})");
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        int before = 0;
+        foreach (var split in splits)
+        {
+            adapter.Fill(split, RowsPerPrefixRun, (done, _) =>
+            {
+                if (clock.Elapsed - lastReport < TimeSpan.FromSeconds(10)) return;
+                lastReport = clock.Elapsed;
+                observer.Message($"frozen-prefix cache: {before + done}/{examples} examples ({clock.Elapsed.TotalSeconds:F0} s)");
+            });
+            before += split.Count;
+        }
+        adapter.ReleasePrefix();
+        observer.Message($"frozen-prefix cache: ready in {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s; " +
+                         $"forward passes now run the {prefix.TailNodes}-node tail ({Path.GetFileName(prefix.TailGraphPath)})");
+        return new TrainingGraph(adapter, prefix.TailGraphPath, Cached: true);
+    }
+
+    private static string Mib(long bytes) => (bytes / 1048576.0).ToString(bytes < 10 << 20 ? "F1" : "F0", CultureInfo.InvariantCulture) + " MiB";
+}
