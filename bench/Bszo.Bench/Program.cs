@@ -43,9 +43,11 @@ internal static class BenchCommands
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Where result files go (default: bench/results; smoke: a temporary directory).", HelpName = "dir" };
     private static readonly Option<bool> NoTorch = new("--no-torch") { Description = "Skip the PyTorch references." };
     private static readonly Option<string> Python = new("--python") { Description = "Python with torch and onnx (Debian's).", DefaultValueFactory = _ => "/usr/bin/python3", HelpName = "path" };
-    private static readonly Option<bool> Tiny = new("--tiny") { Description = "accuracy: the tiny plan (2 seeds, 1/500 of the budget, small splits): minutes, to check the path." };
+    private static readonly Option<bool> Tiny = new("--tiny") { Description = "accuracy: the tiny plan (2 seeds, a budget of 48 forward passes, small splits): minutes, to check the path." };
     private static readonly Option<string?> Work = new("--work") { Description = "accuracy: where the runs live (default: artifacts/bench-accuracy[-tiny]); finished runs are reused, interrupted ones resumed.", HelpName = "dir" };
     private static readonly Option<string?> Model = new("--model") { Description = "accuracy: the model directory (default: Bszo's default model).", HelpName = "dir" };
+    private static readonly Option<long?> Budget = new("--budget") { Description = $"accuracy: forward passes per run, equal for every method (default: {AccuracyRecipes.Budget}).", HelpName = "passes" };
+    private static readonly Option<string?> Name = new("--name") { Description = "accuracy: base name of the result files (default: accuracy, or accuracy-tiny).", HelpName = "name" };
     private static readonly Argument<string[]> FinetuneArguments = new("finetune-arguments")
     {
         Description = "accuracy: more `bszo finetune` arguments after --, e.g. -- --task custom --data reviews.csv --template ... --verbalizer ...",
@@ -153,13 +155,15 @@ internal static class BenchCommands
 
     private static Command AccuracyCommand(TextWriter output, TextWriter error, string commandLine)
     {
-        var command = new Command("accuracy", "Zero-shot, MeZO, SubZero, BSZO and BSZO-B at equal forward-pass budgets, 3 seeds, through `bszo finetune` (hours; --tiny: minutes).");
-        foreach (var o in new Option[] { Tiny, Work, Model, Threads, Out }) command.Options.Add(o);
+        var command = new Command("accuracy", "Zero-shot, MeZO, SubZero, BSZO and BSZO-B at equal forward-pass budgets, 3 seeds, through `bszo finetune` (about 15 minutes with the default model on 2 cores).");
+        foreach (var o in new Option[] { Tiny, Budget, Name, Work, Model, Threads, Out }) command.Options.Add(o);
         command.Arguments.Add(FinetuneArguments);
         command.SetAction(p => Guard(error, () =>
         {
             bool tiny = p.GetValue(Tiny);
-            var name = tiny ? "accuracy-tiny" : "accuracy";
+            var name = p.GetValue(Name) ?? (tiny ? "accuracy-tiny" : "accuracy");
+            var plan = tiny ? AccuracyRecipes.Tiny : AccuracyRecipes.Full;
+            if (p.GetValue(Budget) is long budget) plan = plan with { Methods = AccuracyRecipes.Methods(budget) };
             var settings = new BenchSettings
             {
                 Threads = p.GetValue(Threads),
@@ -167,7 +171,7 @@ internal static class BenchCommands
                 CommandLine = commandLine,
                 Log = Log(output),
             };
-            var options = new AccuracyOptions(tiny ? AccuracyRecipes.Tiny : AccuracyRecipes.Full,
+            var options = new AccuracyOptions(plan,
                 Path.GetFullPath(p.GetValue(Work) ?? Path.Combine(Repository.Root, "artifacts", $"bench-{name}")), name,
                 p.GetValue(Model) is string m ? Path.GetFullPath(m) : null, p.GetValue(FinetuneArguments) ?? []);
             AccuracySuite.Run(settings, options);
