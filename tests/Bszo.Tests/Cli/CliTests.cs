@@ -40,6 +40,22 @@ public class CliTests
     }
 
     [Test]
+    public void Training_only_the_last_layer_uses_the_frozen_prefix_cache_unless_turned_off()
+    {
+        using var temp = new TempDirectory();
+        var model = FeatureModel.Write(temp["model"]);
+        var data = FeatureModel.WriteBlobs(temp["d.csv"], 400, 1);
+        var cached = CliRunner.Run(FeatureModel.FinetuneArgs(model, data, temp["cached"], 20, "--trainable", "w2", "--trainable", "b2"));
+        Assert.That(cached.ExitCode, Is.Zero, cached.ToString());
+        Assert.That(cached.Output + cached.Error, Does.Contain("frozen-prefix cache: ready"));
+
+        var whole = CliRunner.Run(FeatureModel.FinetuneArgs(model, data, temp["whole"], 20, "--trainable", "w2", "--trainable", "b2", "--cache-frozen-prefix", "false"));
+        Assert.That(whole.ExitCode, Is.Zero, whole.ToString());
+        Assert.That(whole.Output + whole.Error, Does.Not.Contain("frozen-prefix cache"));
+        Assert.That(JsonNode.Parse(File.ReadAllText(temp["whole/config.json"]))!["arguments"]!["cache-frozen-prefix"]!.GetValue<bool>(), Is.False);
+    }
+
+    [Test]
     public void A_bad_data_row_names_the_file_and_the_line()
     {
         using var temp = new TempDirectory();
