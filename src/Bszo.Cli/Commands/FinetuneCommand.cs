@@ -23,7 +23,10 @@ internal static class FinetuneCommand
 
         Examples:
           bszo finetune
-              the default model on SST-2-style sentiment (Pang & Lee sentences, fetched on first use)
+              the default model on SST-2-style sentiment (Pang & Lee sentences, fetched on first use):
+              its classification head, 20,000 BSZO steps over cached encoder outputs, about a minute
+          bszo finetune --trainable '*' --learning-rate 1e-4 --steps 1000
+              the default model's every weight (6.98 M): each step runs the whole encoder
           bszo finetune --model ./my-model --task rte --train rte/train.jsonl --test rte/val.jsonl
           bszo finetune --model ./my-model --task custom --data reviews.csv \
               --template "{sentence} It was" --verbalizer '{"0":" terrible","1":" great"}'

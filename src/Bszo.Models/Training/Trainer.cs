@@ -19,6 +19,9 @@ namespace Bszo.Models.Training;
 /// optimizer's seeds only on the run seed and t. The trajectory log (one line per step) therefore
 /// replays the run exactly, so a resume loads the newest complete checkpoint and replays the steps
 /// logged after it, without forward passes, then continues as if never interrupted.</para>
+/// <para><b>Frozen prefix.</b> When only the graph's last layers train, forward passes run only
+/// its trainable tail over rows the frozen rest computed once per example (<see cref="PrefixCaching"/>);
+/// the step itself does not change.</para>
 /// <para><b>Files.</b> See <see cref="RunDirectory"/>. Logs are append-only and flushed per line;
 /// every other file is written atomically; checkpoint directories appear only when complete.</para>
 /// <para><b>Ownership.</b> The trainer owns its weight store and session for the duration of

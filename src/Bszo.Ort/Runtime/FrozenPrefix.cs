@@ -123,8 +123,16 @@ public sealed class FrozenPrefix : IDisposable
 
         var prefixPath = Path.Combine(model.Directory, PrefixFile);
         var tailPath = Path.Combine(model.Directory, TailFile);
-        OnnxModelFile.Save(split.Prefix, prefixPath);
-        OnnxModelFile.Save(split.Tail(typed), tailPath);
+        try
+        {
+            OnnxModelFile.Save(split.Prefix, prefixPath);
+            OnnxModelFile.Save(split.Tail(typed), tailPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            reason = $"cannot write the split graphs into '{model.Directory}': {e.Message}";
+            return null;
+        }
         using var options = settings.CreateOptions();
         InferenceSession session;
         try

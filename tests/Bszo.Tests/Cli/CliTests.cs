@@ -128,7 +128,7 @@ public class CliTests
         var card = ModelCard.Load(model);
         (card with
         {
-            Recipes = new() { ["bszo"] = new RecipeCard { LearningRate = 0.25, Epsilon = 0.002, Options = new() { ["prior-std"] = "0.5" } } },
+            Recipes = new() { ["bszo"] = new RecipeCard { LearningRate = 0.25, Epsilon = 0.002, Steps = 3, Options = new() { ["prior-std"] = "0.5" } } },
         }).Save(model);
         var data = FeatureModel.WriteBlobs(temp["d.csv"], 200, 1);
 
@@ -137,28 +137,32 @@ public class CliTests
             string[] args =
             [
                 "finetune", "--model", model, "--task", "custom", "--data", data, "--template", FeatureModel.Template, "--verbalizer", FeatureModel.Verbalizer,
-                "--num-train", "60", "--num-dev", "20", "--num-test", "20", "--steps", "2", "--threads", "1", "--out", temp[run], "--quiet", "--no-plots", .. extra,
+                "--num-train", "60", "--num-dev", "20", "--num-test", "20", "--threads", "1", "--out", temp[run], "--quiet", "--no-plots", .. extra,
             ];
             var r = CliRunner.Run(args);
             Assert.That(r.ExitCode, Is.Zero, r.ToString());
-            return JsonNode.Parse(File.ReadAllText(temp[$"{run}/config.json"]))!["options"]!["optimizer-settings"]!;
+            var options = JsonNode.Parse(File.ReadAllText(temp[$"{run}/config.json"]))!["options"]!;
+            Assert.That(options["training"]!["steps"]!.GetValue<long>(), Is.EqualTo(options["optimizer-settings"]!["total-steps"]!.GetValue<long>()));
+            return options["optimizer-settings"]!;
         }
 
         var fromCard = Settings("a");
+        Assert.That(fromCard["total-steps"]!.GetValue<long>(), Is.EqualTo(3), "the card's step count, --steps not given");
         Assert.That(fromCard["learning-rate"]!.GetValue<double>(), Is.EqualTo(0.25));
         Assert.That(fromCard["epsilon"]!.GetValue<double>(), Is.EqualTo(0.002));
         Assert.That(fromCard["extra"]!["prior-std"]!.GetValue<string>(), Is.EqualTo("0.5"));
 
-        var overridden = Settings("b", "--learning-rate", "0.125", "--optimizer-option", "prior-std=2");
+        var overridden = Settings("b", "--learning-rate", "0.125", "--optimizer-option", "prior-std=2", "--steps", "2");
+        Assert.That(overridden["total-steps"]!.GetValue<long>(), Is.EqualTo(2));
         Assert.That(overridden["learning-rate"]!.GetValue<double>(), Is.EqualTo(0.125));
         Assert.That(overridden["epsilon"]!.GetValue<double>(), Is.EqualTo(0.002));
         Assert.That(overridden["extra"]!["prior-std"]!.GetValue<string>(), Is.EqualTo("2"));
 
         // Other tensors than the card's, or another optimizer: the recipe does not apply (the method's defaults will).
-        var ownTensors = Settings("c", "--trainable", "b*");
+        var ownTensors = Settings("c", "--trainable", "b*", "--steps", "2");
         Assert.That(ownTensors["learning-rate"], Is.Null);
         Assert.That(ownTensors["extra"]!.AsObject(), Is.Empty);
-        var mezo = Settings("d", "--optimizer", "mezo");
+        var mezo = Settings("d", "--optimizer", "mezo", "--steps", "2");
         Assert.That(mezo["learning-rate"], Is.Null);
     }
 
