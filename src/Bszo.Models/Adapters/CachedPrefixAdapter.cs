@@ -1,6 +1,8 @@
 using Bszo.Ort;
 using Bszo.Ort.Graph;
 using Bszo.Ort.Runtime;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Bszo.Models.Adapters;
 
@@ -14,6 +16,9 @@ namespace Bszo.Models.Adapters;
 /// prefix run, so a run that fills the same lists in the same order (a resumed run) gets bit-identical
 /// rows: padding, and therefore the last bits of an activation, can depend on which examples share
 /// a batch.</para>
+/// <para>The pass-through inputs are stored per example too, when the inner adapter gives them one
+/// row per example (labels [batch]): a step then assembles its batch from stored rows alone, with no
+/// tokenizing. Batches whose stored rows disagree in shape are collated by the inner adapter.</para>
 /// <para><b>Ownership.</b> The adapter borrows the prefix until <see cref="ReleasePrefix"/>; after that
 /// it can only collate examples whose rows it already holds. It owns no native memory.</para>
 /// </remarks>
@@ -22,6 +27,7 @@ public sealed class CachedPrefixAdapter : ModelAdapter
     private readonly ModelAdapter _inner;
     private readonly string _logits;
     private readonly Dictionary<PromptedExample, float[]> _rows = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<PromptedExample, InputRow[]> _passRows = new(ReferenceEqualityComparer.Instance);
     private FrozenPrefix? _prefix;
 
     private CachedPrefixAdapter(ModelAdapter inner, FrozenPrefix prefix, string logits)
@@ -86,7 +92,11 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         {
             var chunk = missing.GetRange(start, Math.Min(chunkSize, missing.Count - start));
             float[][] activations;
-            using (var batch = _inner.Collate(chunk)) activations = prefix.Run(batch);
+            using (var batch = _inner.Collate(chunk))
+            {
+                activations = prefix.Run(batch);
+                StorePassRows(batch, chunk);
+            }
             for (int i = 0; i < chunk.Count; i++)
             {
                 var row = new float[prefix.RowLength];
@@ -115,8 +125,9 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         var batch = new TensorBatch(examples.Count);
         try
         {
-            using (var full = _inner.Collate(examples))
+            if (!AddStoredPassRows(batch, examples))
             {
+                using var full = _inner.Collate(examples);
                 foreach (var name in PassThrough) batch.Add(name, full.Take(name));
             }
             int at = 0;
@@ -143,6 +154,53 @@ public sealed class CachedPrefixAdapter : ModelAdapter
             throw;
         }
     }
+
+    /// <summary>Keeps each example's row of every pass-through input of <paramref name="batch"/> that has one row per example.</summary>
+    private void StorePassRows(TensorBatch batch, List<PromptedExample> examples)
+    {
+        var rows = new InputRow[examples.Count][];
+        for (int i = 0; i < rows.Length; i++) rows[i] = new InputRow[PassThrough.Count];
+        for (int p = 0; p < PassThrough.Count; p++)
+        {
+            var value = batch.Values.FirstOrDefault(v => v.Name == PassThrough[p]).Value;
+            if (value is null) return;
+            var info = value.GetTensorTypeAndShape();
+            if (info.Shape.Length == 0 || info.Shape[0] != examples.Count) return;
+            var bytes = value.GetTensorMutableRawData();
+            int rowBytes = bytes.Length / examples.Count;
+            var suffix = info.Shape[1..];
+            for (int i = 0; i < rows.Length; i++) rows[i][p] = new InputRow(info.ElementDataType, suffix, bytes.Slice(i * rowBytes, rowBytes).ToArray());
+        }
+        for (int i = 0; i < rows.Length; i++) _passRows[examples[i]] = rows[i];
+    }
+
+    /// <summary>Adds the pass-through inputs from stored rows; false (nothing added) when some example has none or shapes differ.</summary>
+    private bool AddStoredPassRows(TensorBatch batch, IReadOnlyList<PromptedExample> examples)
+    {
+        var rows = new InputRow[examples.Count][];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if (!_passRows.TryGetValue(examples[i], out var row)) return false;
+            rows[i] = row;
+        }
+        for (int p = 0; p < PassThrough.Count; p++)
+        {
+            var first = rows[0][p];
+            if (rows.Any(r => r[p].Type != first.Type || !r[p].Suffix.SequenceEqual(first.Suffix))) return false;
+        }
+        for (int p = 0; p < PassThrough.Count; p++)
+        {
+            var first = rows[0][p];
+            var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, first.Type, [examples.Count, .. first.Suffix]);
+            var target = value.GetTensorMutableRawData();
+            for (int i = 0; i < rows.Length; i++) rows[i][p].Bytes.CopyTo(target[(i * first.Bytes.Length)..]);
+            batch.Add(PassThrough[p], value);
+        }
+        return true;
+    }
+
+    /// <summary>One example's slice of a pass-through input: its element type, shape without the batch axis, and bytes.</summary>
+    private sealed record InputRow(TensorElementType Type, long[] Suffix, byte[] Bytes);
 
     /// <summary>The arg-max class of each example, read from the tail's logits.</summary>
     public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples)
