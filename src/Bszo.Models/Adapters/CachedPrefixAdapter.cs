@@ -12,10 +12,10 @@ namespace Bszo.Models.Adapters;
 /// holds the example, together with the inner adapter's pass-through inputs (labels).
 /// </summary>
 /// <remarks>
-/// <para>Rows are computed by <see cref="Fill"/> in the order given, a fixed number of examples per
-/// prefix run, so a run that fills the same lists in the same order (a resumed run) gets bit-identical
-/// rows: padding, and therefore the last bits of an activation, can depend on which examples share
-/// a batch.</para>
+/// <para>Rows are computed by <see cref="Fill"/> a fixed number of examples per prefix run, examples
+/// of similar prompt length together (stable order), so a run that fills the same lists in the same
+/// order (a resumed run) gets bit-identical rows: padding, and therefore the last bits of an
+/// activation, can depend on which examples share a batch.</para>
 /// <para>The pass-through inputs are stored per example too, when the inner adapter gives them one
 /// row per example (labels [batch]): a step then assembles its batch from stored rows alone, with no
 /// tokenizing. Batches whose stored rows disagree in shape are collated by the inner adapter.</para>
@@ -87,7 +87,9 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         ArgumentNullException.ThrowIfNull(examples);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
         var prefix = _prefix ?? throw new InvalidOperationException("The frozen prefix was released; no more rows can be computed.");
-        var missing = examples.Where(e => !_rows.ContainsKey(e)).Distinct(ReferenceEqualityComparer.Instance).Cast<PromptedExample>().ToList();
+        // Similar lengths share a prefix run, so little of it is spent on padding (a stable order: reruns get the same chunks).
+        var missing = examples.Where(e => !_rows.ContainsKey(e)).Distinct(ReferenceEqualityComparer.Instance).Cast<PromptedExample>()
+            .OrderBy(e => e.Prompt.Length).ToList();
         for (int start = 0; start < missing.Count; start += chunkSize)
         {
             var chunk = missing.GetRange(start, Math.Min(chunkSize, missing.Count - start));
