@@ -22,6 +22,7 @@ internal static class LiveProgress
     {
         private readonly ProgressTask _task = context.AddTask("starting", maxValue: steps);
         private string _eval = "";
+        private readonly System.Diagnostics.Stopwatch _sinceText = System.Diagnostics.Stopwatch.StartNew();
 
         public void Started(RunStart start)
         {
@@ -32,6 +33,9 @@ internal static class LiveProgress
         public void Stepped(StepReport r)
         {
             _task.Value = r.Step;
+            // The display redraws about ten times a second; cheap steps (a cached head: thousands a second) need not format more often.
+            if (_sinceText.ElapsedMilliseconds < 100 && r.Step != r.TotalSteps && r.Step != 1) return;
+            _sinceText.Restart();
             _task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"step {r.Step}/{r.TotalSteps}  loss {r.Loss:F4}{_eval}  {r.ForwardPassesPerSecond:F0} fwd/s  eta {PlainObserver.Eta(r.Eta)}  peak {r.PeakRssBytes / 1048576.0:F0} MB"));
         }
