@@ -128,7 +128,7 @@ internal static class EvalCommand
             return;
         }
         var table = new Table().AddColumns("task", "split", "weights", result.MetricName, "loss", "examples");
-        table.AddRow(task, split, weights, result.Metric.ToString("P2", CultureInfo.InvariantCulture), result.Loss.ToString("F4", CultureInfo.InvariantCulture),
+        table.AddRow(Markup.Escape(task), Markup.Escape(split), Markup.Escape(weights), result.Metric.ToString("P2", CultureInfo.InvariantCulture), result.Loss.ToString("F4", CultureInfo.InvariantCulture),
             result.Examples.ToString(CultureInfo.InvariantCulture));
         console.Ansi.Write(table);
     }

@@ -51,7 +51,7 @@ internal static class PrepareCommand
             var table = new Table().AddColumns("initializer", "type", "shape", "elements");
             foreach (var t in model.Graph.Initializer)
             {
-                table.AddRow(Markup.Escape(t.Name), OnnxDataType.Name(t.DataType), $"[{string.Join(", ", t.Dims)}]", t.Dims.Aggregate(1L, (a, b) => a * b).ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+                table.AddRow(Markup.Escape(t.Name), OnnxDataType.Name(t.DataType), Markup.Escape($"[{string.Join(", ", t.Dims)}]"), t.Dims.Aggregate(1L, (a, b) => a * b).ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
             }
             console.Ansi.Write(table);
             return ExitCodes.Ok;

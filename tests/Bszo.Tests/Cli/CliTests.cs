@@ -56,6 +56,16 @@ public class CliTests
     }
 
     [Test]
+    public void Prepare_list_prints_every_initializer_with_its_shape()
+    {
+        using var temp = new TempDirectory();
+        var model = FeatureModel.Write(temp["model"]);
+        var r = CliRunner.Run(["prepare", "--model", model, "--list"]);
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Output, Does.Contain("w1").And.Contain("[8, 16]").And.Contain("w2").And.Contain("[3, 16]"));
+    }
+
+    [Test]
     public void A_bad_data_row_names_the_file_and_the_line()
     {
         using var temp = new TempDirectory();
