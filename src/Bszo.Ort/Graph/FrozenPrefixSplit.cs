@@ -58,9 +58,10 @@ public sealed class FrozenPrefixSplit
     /// <param name="training">The training model; not modified (the parts copy what they need).</param>
     /// <param name="trainable">Names of the graph inputs that hold trainable weights.</param>
     /// <param name="recomputeInTail">
-    /// Whether a would-be boundary activation is better recomputed by the tail than stored (e.g. the
-    /// integer label indices a loss head derives from its labels input): its producer joins the
-    /// tail, and that node's own inputs are considered in turn.
+    /// Whether a would-be boundary activation is better recomputed by the tail than stored (e.g. one
+    /// of a type that cannot be stored): its producer joins the tail, and that node's own inputs are
+    /// considered in turn. Activations that no frozen weight went into (masks, label indices: plumbing
+    /// derived from the data inputs) are always recomputed.
     /// </param>
     /// <param name="reason">Why there is no split, in words for a log line; empty on success.</param>
     public static FrozenPrefixSplit? Create(ModelProto training, IReadOnlyCollection<string> trainable, Func<string, bool> recomputeInTail, out string reason)
@@ -91,6 +92,16 @@ public sealed class FrozenPrefixSplit
         var producer = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
         foreach (var node in graph.Node) foreach (var o in node.Output) if (o.Length > 0) producer[o] = node;
 
+        // Values computed from frozen weights (float initializers of two or more elements, as `prepare` counts weights) are worth storing;
+        // everything else at the cut is plumbing derived from the data inputs (masks, label indices), cheaper to recompute.
+        var weightDerived = graph.Initializer
+            .Where(t => OnnxDataType.IsTrainable(t.DataType) && t.Dims.Aggregate(1L, (a, b) => a * b) >= 2)
+            .Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var node in graph.Node)
+        {
+            if (node.Input.Any(weightDerived.Contains)) foreach (var o in node.Output) if (o.Length > 0) weightDerived.Add(o);
+        }
+
         // The tail's outside reads; those to recompute pull their producers in, until none is left.
         List<string> boundary, passThrough;
         while (true)
@@ -99,7 +110,7 @@ public sealed class FrozenPrefixSplit
                 .Where(name => name.Length > 0 && !dependent.Contains(name) && !initializers.Contains(name)).ToList();
             passThrough = tailReads.Where(inputs.Contains).ToList();
             boundary = tailReads.Where(n => !inputs.Contains(n)).ToList();
-            var pulled = boundary.Where(recomputeInTail).Select(b => producer[b]).ToList();
+            var pulled = boundary.Where(b => !weightDerived.Contains(b) || recomputeInTail(b)).Select(b => producer[b]).ToList();
             if (pulled.Count == 0) break;
             foreach (var node in pulled)
             {

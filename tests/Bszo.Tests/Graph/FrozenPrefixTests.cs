@@ -83,4 +83,26 @@ public class FrozenPrefixTests
         Assert.That(tail.Graph.Output.Select(o => o.Name), Does.Contain(LossHead.LossOutput));
         Assert.That(tail.Graph.Input.Select(i => i.Name), Is.SupersetOf(new[] { "w2", "b2", "h2" }).And.Not.Contains("x"));
     }
+
+    [Test]
+    public void Plumbing_derived_from_data_inputs_alone_is_recomputed_by_the_tail_not_stored()
+    {
+        // h = Relu(x·w1) with w1 frozen; mf = Cast(m) · 2 from a data input only; y = (h·w2) ⊙ mf with w2 trainable.
+        var g = new GraphBuilder("masked");
+        g.Input("x", OnnxDataType.Float, "batch", 4L);
+        g.Input("m", OnnxDataType.Int64, "batch", 2L);
+        g.Input("w2", OnnxDataType.Float, 4L, 2L);
+        g.Initializer("w1", TestModels.Randn(new Random(1), 16, 0.5f), 4, 4);
+        var h = g.Node("Relu", [g.Node("MatMul", ["x", "w1"], "h0")], "h");
+        var mf = g.Node("Mul", [g.Node("Cast", ["m"], "m_float", ("to", (long)OnnxDataType.Float)), g.Constant("two", 2f)], "mf");
+        g.Node("Mul", [g.Node("MatMul", [h, "w2"], "y0"), mf], "y");
+        g.Output("y", OnnxDataType.Float, "batch", 2L);
+
+        var split = FrozenPrefixSplit.Create(g.Build(), ["w2"], _ => false, out var reason);
+        Assert.That(split, Is.Not.Null, reason);
+        Assert.That(split!.Boundary, Is.EqualTo(new[] { "h" }), "only the weight-derived activation is stored");
+        Assert.That(split.PassThrough, Is.EqualTo(new[] { "m" }));
+        Assert.That(split.TailNodes, Is.EqualTo(4), "MatMul and Mul, and the mask's Cast and Mul");
+        Assert.That(split.PrefixNodes, Is.EqualTo(2));
+    }
 }
