@@ -133,7 +133,8 @@ public static class Program
                 Samples = parse.GetValue(HostOptions.Subspace) + 1,
                 PriorStd = parse.GetValue(HostOptions.PriorStd),
             }),
-            var other => throw new BszoException(BszoException.Format($"Unknown optimizer '{other}'.", "mezo or bszo", other)),
+            "subzero" => Tuned(new SubZeroOptions { Rank = parse.GetValue(HostOptions.Rank) }),
+            var other => throw new BszoException(BszoException.Format($"Unknown optimizer '{other}'.", "mezo, bszo or subzero", other)),
         };
         return new ClusterTrainingSpec
         {

@@ -22,7 +22,7 @@ public sealed record ClusterTrainingSpec
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    /// <summary>Optimizer options: <see cref="MezoOptions"/> or <see cref="BszoOptions"/>. Their <c>TotalSteps</c> is the run's length.</summary>
+    /// <summary>Optimizer options: <see cref="MezoOptions"/>, <see cref="BszoOptions"/> or <see cref="SubZeroOptions"/>. Their <c>TotalSteps</c> is the run's length.</summary>
     public required OptimizerOptions Optimizer { get; init; }
 
     /// <summary>How each step's minibatch is drawn.</summary>
@@ -47,9 +47,9 @@ public sealed record ClusterTrainingSpec
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Optimizer);
-        if (Optimizer is not (MezoOptions or BszoOptions))
+        if (Optimizer is not (MezoOptions or BszoOptions or SubZeroOptions))
         {
-            Fail("optimizer", "MezoOptions or BszoOptions", Optimizer.GetType().Name);
+            Fail("optimizer", "MezoOptions, BszoOptions or SubZeroOptions", Optimizer.GetType().Name);
         }
         Optimizer.Validate();
         Minibatch.Validate();
@@ -70,7 +70,8 @@ public sealed record ClusterTrainingSpec
         {
             MezoOptions m => MezoOptimizer.Create(sweep, m),
             BszoOptions b => BszoOptimizer.Create(sweep, b),
-            _ => throw new InvalidOperationException("Validate() admits only MeZO and BSZO options."),
+            SubZeroOptions z => SubZeroOptimizer.Create(sweep, z),
+            _ => throw new InvalidOperationException("Validate() admits only MeZO, BSZO and SubZero options."),
         };
     }
 
@@ -79,7 +80,7 @@ public sealed record ClusterTrainingSpec
     {
         var node = new JsonObject
         {
-            ["method"] = Optimizer is MezoOptions ? "mezo" : "bszo",
+            ["method"] = Optimizer switch { MezoOptions => "mezo", SubZeroOptions => "subzero", _ => "bszo" },
             ["optimizer"] = JsonSerializer.SerializeToNode(Optimizer, Optimizer.GetType(), Json),
             ["minibatch"] = JsonSerializer.SerializeToNode(Minibatch, Json),
             ["checksumEvery"] = ChecksumEvery,
@@ -101,7 +102,8 @@ public sealed record ClusterTrainingSpec
             {
                 "mezo" => optimizerNode.Deserialize<MezoOptions>(Json)!,
                 "bszo" => optimizerNode.Deserialize<BszoOptions>(Json)!,
-                _ => throw new BszoException(BszoException.Format("The run's optimizer is not known to this worker.", "mezo or bszo", method ?? "none",
+                "subzero" => optimizerNode.Deserialize<SubZeroOptions>(Json)!,
+                _ => throw new BszoException(BszoException.Format("The run's optimizer is not known to this worker.", "mezo, bszo or subzero", method ?? "none",
                     "run the same Bszo version on the coordinator and every worker.")),
             };
             var spec = new ClusterTrainingSpec

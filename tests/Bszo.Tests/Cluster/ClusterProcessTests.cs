@@ -12,9 +12,13 @@ public class ClusterProcessTests
 {
     private static ClusterTrainingSpec Spec(string optimizer, long steps) => new()
     {
-        Optimizer = optimizer == "mezo"
-            ? new MezoOptions { LearningRate = 2e-3, Epsilon = 1e-3, Seed = 7, TotalSteps = steps }
-            : new BszoOptions { LearningRate = 1e-2, Epsilon = 1e-3, Seed = 7, TotalSteps = steps, PriorStd = 0.5, InitialNoiseStd = 0.5 },
+        Optimizer = optimizer switch
+        {
+            "mezo" => new MezoOptions { LearningRate = 2e-3, Epsilon = 1e-3, Seed = 7, TotalSteps = steps },
+            // Rank 4 and a refresh every 15 steps: the subspaces are redrawn twice within the run.
+            "subzero" => new SubZeroOptions { LearningRate = 2e-3, Epsilon = 1e-3, Seed = 7, TotalSteps = steps, Rank = 4, RefreshInterval = 15 },
+            _ => new BszoOptions { LearningRate = 1e-2, Epsilon = 1e-3, Seed = 7, TotalSteps = steps, PriorStd = 0.5, InitialNoiseStd = 0.5 },
+        },
         Minibatch = new MinibatchOptions { BatchSize = 30, Seed = 11 },
         ChecksumEvery = 5,
         SnapshotEvery = 10,
@@ -22,6 +26,7 @@ public class ClusterProcessTests
 
     [TestCase("mezo", 3)]
     [TestCase("bszo", 2)]
+    [TestCase("subzero", 2)]
     public async Task Workers_follow_the_single_process_trajectory_and_end_with_equal_weights(string optimizer, int workers)
     {
         const long steps = 40;
