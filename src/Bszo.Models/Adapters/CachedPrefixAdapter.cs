@@ -26,8 +26,7 @@ public sealed class CachedPrefixAdapter : ModelAdapter
 {
     private readonly ModelAdapter _inner;
     private readonly string _logits;
-    private readonly Dictionary<PromptedExample, float[]> _rows = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<PromptedExample, InputRow[]> _passRows = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<PromptedExample, StoredExample> _stored = new(ReferenceEqualityComparer.Instance);
     private FrozenPrefix? _prefix;
 
     private CachedPrefixAdapter(ModelAdapter inner, FrozenPrefix prefix, string logits)
@@ -53,10 +52,10 @@ public sealed class CachedPrefixAdapter : ModelAdapter
     public IReadOnlyList<string> PassThrough { get; }
 
     /// <summary>Examples whose rows are stored.</summary>
-    public int CachedExamples => _rows.Count;
+    public int CachedExamples => _stored.Count;
 
-    /// <summary>Bytes of stored rows.</summary>
-    public long CachedBytes => _rows.Values.Sum(r => (long)r.Length * sizeof(float));
+    /// <summary>Bytes of stored activation rows.</summary>
+    public long CachedBytes => _stored.Values.Sum(r => (long)r.Activations.Length * sizeof(float));
 
     /// <summary>
     /// Wraps <paramref name="inner"/> for <paramref name="prefix"/>'s tail; null, with the
@@ -88,16 +87,17 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
         var prefix = _prefix ?? throw new InvalidOperationException("The frozen prefix was released; no more rows can be computed.");
         // Similar lengths share a prefix run, so little of it is spent on padding (a stable order: reruns get the same chunks).
-        var missing = examples.Where(e => !_rows.ContainsKey(e)).Distinct(ReferenceEqualityComparer.Instance).Cast<PromptedExample>()
+        var missing = examples.Where(e => !_stored.ContainsKey(e)).Distinct(ReferenceEqualityComparer.Instance).Cast<PromptedExample>()
             .OrderBy(e => e.Prompt.Length).ToList();
         for (int start = 0; start < missing.Count; start += chunkSize)
         {
             var chunk = missing.GetRange(start, Math.Min(chunkSize, missing.Count - start));
             float[][] activations;
+            InputRow[][]? inputs;
             using (var batch = _inner.Collate(chunk))
             {
                 activations = prefix.Run(batch);
-                StorePassRows(batch, chunk);
+                inputs = PassThroughRows(batch, chunk.Count);
             }
             for (int i = 0; i < chunk.Count; i++)
             {
@@ -109,7 +109,7 @@ public sealed class CachedPrefixAdapter : ModelAdapter
                     activations[b].AsSpan(i * length, length).CopyTo(row.AsSpan(at));
                     at += length;
                 }
-                _rows[chunk[i]] = row;
+                _stored[chunk[i]] = new StoredExample(row, inputs?[i]);
             }
             progress?.Invoke(Math.Min(start + chunkSize, missing.Count), missing.Count);
         }
@@ -124,10 +124,18 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         ArgumentNullException.ThrowIfNull(examples);
         if (examples.Count == 0) throw new ArgumentException("A batch needs at least one example.", nameof(examples));
         if (_prefix is not null) Fill(examples, Math.Max(1, examples.Count));
+        var stored = new StoredExample[examples.Count];
+        for (int i = 0; i < stored.Length; i++)
+        {
+            if (!_stored.TryGetValue(examples[i], out stored[i]!))
+            {
+                throw new InvalidOperationException($"Example {i} of the batch has no stored frozen-prefix activations (\"{examples[i].Prompt}\").");
+            }
+        }
         var batch = new TensorBatch(examples.Count);
         try
         {
-            if (!AddStoredPassRows(batch, examples))
+            if (!AddStoredInputs(batch, stored))
             {
                 using var full = _inner.Collate(examples);
                 foreach (var name in PassThrough) batch.Add(name, full.Take(name));
@@ -137,14 +145,7 @@ public sealed class CachedPrefixAdapter : ModelAdapter
             {
                 int length = activation.RowLength;
                 var data = new float[examples.Count * length];
-                for (int i = 0; i < examples.Count; i++)
-                {
-                    if (!_rows.TryGetValue(examples[i], out var row))
-                    {
-                        throw new InvalidOperationException($"Example {i} of the batch has no stored frozen-prefix activations (\"{examples[i].Prompt}\").");
-                    }
-                    row.AsSpan(at, length).CopyTo(data.AsSpan(i * length));
-                }
+                for (int i = 0; i < stored.Length; i++) stored[i].Activations.AsSpan(at, length).CopyTo(data.AsSpan(i * length));
                 batch.Add(activation.Name, data, [examples.Count, .. activation.Dimensions]);
                 at += length;
             }
@@ -157,34 +158,33 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         }
     }
 
-    /// <summary>Keeps each example's row of every pass-through input of <paramref name="batch"/> that has one row per example.</summary>
-    private void StorePassRows(TensorBatch batch, List<PromptedExample> examples)
+    /// <summary>
+    /// Each example's row of every pass-through input of <paramref name="batch"/> ([example][input]);
+    /// null when some input does not have one row per example.
+    /// </summary>
+    private InputRow[][]? PassThroughRows(TensorBatch batch, int examples)
     {
-        var rows = new InputRow[examples.Count][];
+        var rows = new InputRow[examples][];
         for (int i = 0; i < rows.Length; i++) rows[i] = new InputRow[PassThrough.Count];
         for (int p = 0; p < PassThrough.Count; p++)
         {
             var value = batch.Values.FirstOrDefault(v => v.Name == PassThrough[p]).Value;
-            if (value is null) return;
+            if (value is null) return null;
             var info = value.GetTensorTypeAndShape();
-            if (info.Shape.Length == 0 || info.Shape[0] != examples.Count) return;
+            if (info.Shape.Length == 0 || info.Shape[0] != examples) return null;
             var bytes = value.GetTensorMutableRawData();
-            int rowBytes = bytes.Length / examples.Count;
+            int rowBytes = bytes.Length / examples;
             var suffix = info.Shape[1..];
             for (int i = 0; i < rows.Length; i++) rows[i][p] = new InputRow(info.ElementDataType, suffix, bytes.Slice(i * rowBytes, rowBytes).ToArray());
         }
-        for (int i = 0; i < rows.Length; i++) _passRows[examples[i]] = rows[i];
+        return rows;
     }
 
     /// <summary>Adds the pass-through inputs from stored rows; false (nothing added) when some example has none or shapes differ.</summary>
-    private bool AddStoredPassRows(TensorBatch batch, IReadOnlyList<PromptedExample> examples)
+    private bool AddStoredInputs(TensorBatch batch, StoredExample[] stored)
     {
-        var rows = new InputRow[examples.Count][];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            if (!_passRows.TryGetValue(examples[i], out var row)) return false;
-            rows[i] = row;
-        }
+        if (stored.Any(e => e.Inputs is null)) return false;
+        var rows = stored.Select(e => e.Inputs!).ToArray();
         for (int p = 0; p < PassThrough.Count; p++)
         {
             var first = rows[0][p];
@@ -193,7 +193,7 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         for (int p = 0; p < PassThrough.Count; p++)
         {
             var first = rows[0][p];
-            var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, first.Type, [examples.Count, .. first.Suffix]);
+            var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, first.Type, [rows.Length, .. first.Suffix]);
             var target = value.GetTensorMutableRawData();
             for (int i = 0; i < rows.Length; i++) rows[i][p].Bytes.CopyTo(target[(i * first.Bytes.Length)..]);
             batch.Add(PassThrough[p], value);
@@ -201,15 +201,12 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         return true;
     }
 
+    /// <summary>What is kept for one example: its activations (every boundary value, concatenated) and its pass-through inputs, when those come one row per example.</summary>
+    private sealed record StoredExample(float[] Activations, InputRow[]? Inputs);
+
     /// <summary>One example's slice of a pass-through input: its element type, shape without the batch axis, and bytes.</summary>
     private sealed record InputRow(TensorElementType Type, long[] Suffix, byte[] Bytes);
 
     /// <summary>The arg-max class of each example, read from the tail's logits.</summary>
-    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples)
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        using var batch = Collate(examples);
-        var (logits, shape) = session.Run(batch, _logits);
-        return ArgMaxRows(logits, shape, examples.Count, _logits);
-    }
+    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples) => PredictByArgMax(session, examples, _logits);
 }

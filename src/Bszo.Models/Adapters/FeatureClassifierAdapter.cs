@@ -89,14 +89,7 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
 
     public override string? ClassLogitsOutput => Logits;
 
-    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples)
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        ArgumentNullException.ThrowIfNull(examples);
-        using var batch = Collate(examples);
-        var (logits, shape) = session.Run(batch, Logits);
-        return ArgMaxRows(logits, shape, examples.Count, Logits);
-    }
+    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples) => PredictByArgMax(session, examples, Logits);
 
     private void CheckClasses(PromptedExample example)
     {

@@ -48,18 +48,23 @@ public abstract class ModelAdapter
     /// </summary>
     public virtual string? ClassLogitsOutput => null;
 
-    /// <summary>The arg-max over the last axis of each of <paramref name="examples"/> rows of <paramref name="output"/>.</summary>
-    protected static int[] ArgMaxRows(float[] logits, long[] shape, int examples, string output)
+    /// <summary>
+    /// The arg-max over the last axis of <paramref name="output"/>, run on the batch <see cref="Collate"/>
+    /// makes for <paramref name="examples"/>: prediction for adapters whose output is class logits.
+    /// </summary>
+    protected int[] PredictByArgMax(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples, string output)
     {
-        ArgumentNullException.ThrowIfNull(logits);
-        ArgumentNullException.ThrowIfNull(shape);
-        if (shape.Length != 2 || shape[0] != examples)
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(examples);
+        using var batch = Collate(examples);
+        var (logits, shape) = session.Run(batch, output);
+        if (shape.Length != 2 || shape[0] != examples.Count)
         {
-            Throw.Bszo($"Output '{output}' has shape [{string.Join(", ", shape)}].", $"[{examples}, classes]", $"[{string.Join(", ", shape)}]");
+            Throw.Bszo($"Output '{output}' has shape [{string.Join(", ", shape)}].", $"[{examples.Count}, classes]", $"[{string.Join(", ", shape)}]");
         }
         int classes = (int)shape[1];
-        var predictions = new int[examples];
-        for (int i = 0; i < examples; i++)
+        var predictions = new int[examples.Count];
+        for (int i = 0; i < predictions.Length; i++)
         {
             var row = logits.AsSpan(i * classes, classes);
             int best = 0;

@@ -84,7 +84,7 @@ public sealed class FrozenPrefix : IDisposable
         var training = OnnxModelFile.Load(model.GraphPath);
         var types = InferTypes(training, out reason);
         if (types is null) return null;
-        // Integer and boolean plumbing at the cut (label indices, masks) is recomputed by the tail: it is cheap and not stored as floats.
+        // The split itself recomputes what no frozen weight went into (label indices, masks); other non-floating values cannot be fp32 rows either.
         var split = FrozenPrefixSplit.Create(training, model.Manifest.Tensors.Select(t => t.Name).ToList(),
             name => types.TryGetValue(name, out var meta) && !IsFloating(meta.ElementDataType), out reason);
         if (split is null) return null;
