@@ -17,7 +17,7 @@ public sealed class AccuracyReport(MachineInfo machine, LoadAverage loadBefore, 
         var text = new StringBuilder();
         text.AppendLine(Format.Invariant($"# Accuracy at equal forward-pass budgets: {options.Model ?? "the default model"}"));
         text.AppendLine();
-        text.AppendLine(Format.Invariant($"Measured {machine.Date} with `{settings.CommandLine}` on {machine.Summary()}. Load average (1/5/15 min) before: {loadBefore}, after: {loadAfter}."));
+        text.AppendLine(machine.Provenance(settings.CommandLine, Format.Invariant($"before: {loadBefore}, after: {loadAfter}")));
         text.AppendLine();
         text.AppendLine(Format.Invariant($"Each run is `bszo finetune` in its own process: seeds {string.Join(", ", options.Plan.Seeds)} (each seeds the perturbations and the data sample), batch {options.Plan.BatchSize}, {options.Plan.Evaluations} dev evaluations per run at equal forward-pass intervals; the test score is that of the best dev weights. Settings come from bench/Bszo.Bench/Accuracy/AccuracyRecipes.cs; 'default' means `bszo finetune`'s default (the model card's recipe, else the method's published one)."));
         if (options.FinetuneArguments.Count > 0) text.AppendLine().Append("Extra `bszo finetune` arguments: `").Append(string.Join(' ', options.FinetuneArguments)).AppendLine("`.");

@@ -50,6 +50,10 @@ public sealed record MachineInfo
     };
 
     /// <summary>One line for report headers.</summary>
+    /// <summary>The line every result file opens with: when, by which command, on what, under which load (<paramref name="loads"/>, e.g. "before: …, after: …").</summary>
+    public string Provenance(string commandLine, string loads) =>
+        string.Create(CultureInfo.InvariantCulture, $"Measured {Date} with `{commandLine}` on {Summary()}. Load average (1/5/15 min) {loads}.");
+
     public string Summary() =>
         string.Create(CultureInfo.InvariantCulture, $"{Cpu}, {Cores} cores, {MemoryBytes / (1024.0 * 1024 * 1024):F1} GiB; {Dotnet}; ONNX Runtime {OnnxRuntime}; AVX2 {(Avx2 ? "yes" : "no")}; {Build} build")
         + (Torch is null ? "" : $"; PyTorch {Torch} ({TorchBlas})");

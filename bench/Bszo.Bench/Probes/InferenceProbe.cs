@@ -52,19 +52,9 @@ public static class InferenceProbe
             }
             if (sampler is not null) sampler.Phase = "idle";
         }
-        var end = MemoryState.Now();
-        return new ProbeResult
+        return ProbeResult.Measured(Configuration, request, loadSeconds, start, loaded, beforeReset, MemoryState.Now()) with
         {
-            Configuration = Configuration,
             Parameters = ParameterCount.Of(card.Resolve(card.Model)),
-            Threads = request.Threads,
-            LoadSeconds = loadSeconds,
-            MemoryStart = start,
-            MemoryLoaded = loaded,
-            MemoryEnd = end,
-            PeakBytes = Math.Max(end.Peak, beforeReset.Peak),
-            RunPeakBytes = end.Peak,
-            WarmupSteps = request.Warmup,
             StepSeconds = seconds,
             ForwardSeconds = seconds,
             ForwardsPerStep = 1,

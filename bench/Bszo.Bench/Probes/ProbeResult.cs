@@ -77,6 +77,32 @@ public sealed record ProbeResult
     [JsonIgnore]
     public bool Ok => Status == "ok";
 
+    /// <summary>
+    /// A result with the memory of a probe's phases: at <paramref name="start"/>, once
+    /// <paramref name="loaded"/>, just before the peak was reset for the measured steps
+    /// (<paramref name="beforeReset"/>) and at the <paramref name="end"/>. The whole run's peak is the
+    /// larger of the peaks before and after the reset; the steps' own peak is the one after.
+    /// </summary>
+    public static ProbeResult Measured(string configuration, ProbeRequest request, double loadSeconds,
+        MemoryState start, MemoryState loaded, MemoryState beforeReset, MemoryState end)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(beforeReset);
+        ArgumentNullException.ThrowIfNull(end);
+        return new ProbeResult
+        {
+            Configuration = configuration,
+            Threads = request.Threads,
+            LoadSeconds = loadSeconds,
+            MemoryStart = start,
+            MemoryLoaded = loaded,
+            MemoryEnd = end,
+            PeakBytes = Math.Max(end.Peak, beforeReset.Peak),
+            RunPeakBytes = end.Peak,
+            WarmupSteps = request.Warmup,
+        };
+    }
+
     /// <summary>Median step time in seconds.</summary>
     [JsonIgnore]
     public double MedianStep => Stats.Median(StepSeconds);

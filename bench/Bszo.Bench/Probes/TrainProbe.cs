@@ -62,19 +62,9 @@ public static class TrainProbe
                 forwards.Add(forward.Seconds - forwardBefore);
                 sweeps.Add((sweep.Elapsed - sweepBefore).TotalSeconds);
             }
-            var end = MemoryState.Now();
-            return new ProbeResult
+            return ProbeResult.Measured($"bszo-{optimizer.Name}", request, loadSeconds, start, loaded, beforeReset, MemoryState.Now()) with
             {
-                Configuration = $"bszo-{optimizer.Name}",
                 Parameters = store.ElementCount,
-                Threads = request.Threads,
-                LoadSeconds = loadSeconds,
-                MemoryStart = start,
-                MemoryLoaded = loaded,
-                MemoryEnd = end,
-                PeakBytes = Math.Max(end.Peak, beforeReset.Peak),
-                RunPeakBytes = end.Peak,
-                WarmupSteps = request.Warmup,
                 StepSeconds = steps,
                 ForwardSeconds = forwards,
                 SweepSeconds = sweeps,

@@ -28,7 +28,7 @@ public sealed class KernelReport(MachineInfo machine, LoadAverage loadBefore, Lo
         var text = new StringBuilder();
         text.AppendLine("# Kernel micro-benchmarks");
         text.AppendLine();
-        text.AppendLine(Format.Invariant($"Measured {machine.Date} with `{settings.CommandLine}` on {machine.Summary()}. Load average (1/5/15 min) before: {loadBefore}, after: {loadAfter}."));
+        text.AppendLine(machine.Provenance(settings.CommandLine, Format.Invariant($"before: {loadBefore}, after: {loadAfter}")));
         text.AppendLine();
         text.AppendLine(Format.Invariant($"BenchmarkDotNet 0.15.8, in-process toolchain, job '{job}' ({(job == "dry" ? "BenchmarkDotNet's dry job: one cold iteration, for the smoke run only" : "1 launch, 2 warm-up and 5 measured iterations")}). Sweep kernels and the RNG run on one thread over {Format.Count(rows.FirstOrDefault(r => r.Unit == "elements")?.Size ?? 0)} fp32 weights per call; the copy moves {Format.Count((rows.FirstOrDefault(r => r.Unit == "bytes")?.Size ?? 0) >> 20)} MiB between two buffers. Vectorised kernel in use: {(SweepKernels.IsVectorized ? "AVX2" : "none (scalar fallback)")}."));
         text.AppendLine();

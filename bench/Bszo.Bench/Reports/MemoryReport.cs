@@ -22,7 +22,7 @@ public sealed class MemoryReport(Workload workload, MachineInfo machine, LoadAve
         var text = new StringBuilder();
         text.AppendLine(Format.Invariant($"# Peak memory: {workload.Model.Name}, batch {workload.Batch} × {workload.Sequence} tokens"));
         text.AppendLine();
-        text.AppendLine(Format.Invariant($"Measured {machine.Date} with `{settings.CommandLine}` on {machine.Summary()}. Load average (1/5/15 min) before: {loadBefore}, after: {loadAfter}."));
+        text.AppendLine(machine.Provenance(settings.CommandLine, Format.Invariant($"before: {loadBefore}, after: {loadAfter}")));
         text.AppendLine();
         text.AppendLine(Format.Invariant($"Each configuration ran in its own process on the same weights ({Format.Count(results.FirstOrDefault(r => r.Ok)?.Parameters ?? 0)} parameters, fp32) and the same batch: load, one forward pass at the loaded weights, {settings.Warmup} warm-up step(s), {settings.MemorySteps} measured steps, {settings.Threads} threads. *Peak* is the process's VmHWM from /proc/self/status (loading included); *after load* is VmRSS once weights and sessions exist; *steps' peak* is VmHWM over the measured steps alone (reset before them). Step times here come from a few steps in separate processes: the speed results are the ones to compare."));
         text.AppendLine();

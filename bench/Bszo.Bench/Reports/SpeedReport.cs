@@ -80,7 +80,7 @@ public sealed class SpeedReport(Workload workload, MachineInfo machine, BenchSet
         var text = new StringBuilder();
         text.AppendLine(Format.Invariant($"# Step speed: {workload.Model.Name}, batch {workload.Batch} × {workload.Sequence} tokens"));
         text.AppendLine();
-        text.AppendLine(Format.Invariant($"Measured {machine.Date} with `{settings.CommandLine}` on {machine.Summary()}. Load average (1/5/15 min) before: {bszo.LoadBefore}, after the Bszo rounds: {bszo.LoadAfter}, after PyTorch: {loadAfter}."));
+        text.AppendLine(machine.Provenance(settings.CommandLine, Format.Invariant($"before: {bszo.LoadBefore}, after the Bszo rounds: {bszo.LoadAfter}, after PyTorch: {loadAfter}")));
         text.AppendLine();
         text.AppendLine(Format.Invariant($"Bszo's configurations ran in one process, interleaved: {bszo.Warmup} warm-up and {bszo.Rounds} measured rounds, each round two plain-inference forward passes, two passes of Bszo's training graph and one step of every optimizer, starting at a different item each round. PyTorch MeZO ran right after, in its own process ({settings.Warmup} warm-up + {settings.SpeedRounds} steps). All use {bszo.Threads} threads. Times are medians; {Format.Count(bszo.Parameters)} trainable parameters."));
         text.AppendLine();
