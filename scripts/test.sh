@@ -8,6 +8,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+# Whatever stops the script (a failed prerequisite install, a crash), it ends with the counts line.
+counted=0
+trap 'code=$?; if (( counted == 0 )); then echo "the test run stopped before its results were counted (exit $code); see the output above"; echo "0 passed, 1 failed"; fi' EXIT
+
 "$root/scripts/prerequisites.sh" test
 
 results="$root/artifacts/test-results"
@@ -21,7 +25,6 @@ dotnet test "$root/Bszo.sln" -c Release --nologo \
 trx=$(find "$results" -name '*.trx' | head -n 1)
 if [[ -z "$trx" ]]; then
     echo "the test run did not produce results; see the build output above"
-    echo "0 passed, 1 failed"
     exit 1
 fi
 counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
@@ -30,6 +33,7 @@ passed=$(count passed)
 failed=$(( $(count failed) + $(count error) + $(count timeout) + $(count aborted) ))
 skipped=$(( $(count total) - $(count executed) ))  # skipped or explicit (benchmarks)
 echo "${skipped} skipped (explicit benchmarks and tests for absent hardware)"
+counted=1
 echo "${passed} passed, ${failed} failed"
 if (( failed > 0 )); then exit 1; fi
 exit "$status"
