@@ -12,7 +12,7 @@ namespace Bszo.Models.Tokenizers;
 /// <remarks>
 /// Supported card types: "bpe" (byte-level BPE from vocab.json + merges.txt, or a Hugging Face
 /// tokenizer.json holding one), "sentencepiece" (tokenizer.model) and "wordpiece" (vocab.txt, with
-/// do_lower_case from an optional tokenizer_config.json). Holds no native memory.
+/// do_lower_case from an optional tokenizer_config.json, or a tokenizer.json holding one). Holds no native memory.
 /// </remarks>
 public sealed class CardTokenizer
 {
@@ -86,13 +86,30 @@ public sealed class CardTokenizer
 
     private static CardTokenizer WordPiece(ModelCard card, TokenizerCard t)
     {
+        byte[] vocab;
         bool lower = true;
-        if (t.Files.TryGetValue("config", out var config))
+        bool? stripAccents = null;
+        if (t.Files.TryGetValue("tokenizer", out var json))
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(RequireFile(card, config)));
-            if (doc.RootElement.TryGetProperty("do_lower_case", out var flag)) lower = flag.GetBoolean();
+            (vocab, lower) = HuggingFaceTokenizerJson.ReadWordPiece(RequireFile(card, json));
         }
-        var tokenizer = BertTokenizer.Create(RequireFile(card, FileFor(card, t, "vocab")), new BertOptions { LowerCaseBeforeTokenization = lower });
+        else
+        {
+            vocab = File.ReadAllBytes(RequireFile(card, FileFor(card, t, "vocab")));
+            if (t.Files.TryGetValue("config", out var config))
+            {
+                using var doc = JsonDocument.Parse(File.ReadAllText(RequireFile(card, config)));
+                if (doc.RootElement.TryGetProperty("do_lower_case", out var flag)) lower = flag.GetBoolean();
+                if (doc.RootElement.TryGetProperty("strip_accents", out var strip) && strip.ValueKind is JsonValueKind.True or JsonValueKind.False) stripAccents = strip.GetBoolean();
+            }
+        }
+        using var stream = new MemoryStream(vocab);
+        // BERT strips accents whenever it lowercases, unless the tokenizer's config says otherwise.
+        var tokenizer = BertTokenizer.Create(stream, new BertOptions
+        {
+            Normalizer = new BertTextNormalizer(lower, stripAccents ?? lower),
+            PreTokenizer = BertPreTokenizer.Instance,
+        });
         return new CardTokenizer(tokenizer, text => tokenizer.EncodeToIds(text, addSpecialTokens: false), t);
     }
 
