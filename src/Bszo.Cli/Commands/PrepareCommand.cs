@@ -25,16 +25,18 @@ internal static class PrepareCommand
                                                       (also write the tokenized training split for bszo-cluster workers)
         """;
 
-    private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Directory to write the training model into.", HelpName = "dir" };
     private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<bool> List = new("--list") { Description = "List the model's initializers and exit." };
     private static readonly Option<string?> ClusterData = new("--cluster-data") { Description = "Also write the task's training split, tokenized and batched as the model's inputs, into this directory: the --data of bszo-cluster workers.", HelpName = "dir" };
     private static readonly TaskOptions TaskOptions = new();
+    private static readonly ModelOptions ModelOptions = new();
 
     public static Command Create(CliConsole console)
     {
-        var command = new Command("prepare", "Prepare a model for training (weights as inputs, a loss head) once, to share between runs.") { Model, Out, Trainable, List, ClusterData };
+        var command = new Command("prepare", "Prepare a model for training (weights as inputs, a loss head) once, to share between runs.");
+        ModelOptions.AddTo(command);
+        foreach (var o in new Option[] { Out, Trainable, List, ClusterData }) command.Options.Add(o);
         TaskOptions.AddTo(command);
         command.SetAction(p => Guard.Run(console, () => Execute(p, console)));
         return command;
@@ -43,21 +45,24 @@ internal static class PrepareCommand
     private static int Execute(ParseResult p, CliConsole console)
     {
         var log = (string line) => console.Error.WriteLine($"bszo: {line}");
+        var request = ModelOptions.Read(p, TaskOptions.Read(p).ResolveTask());
         if (p.GetValue(List))
         {
-            var directory = p.GetValue(Model) ?? DefaultModel.Resolve(log);
-            var card = ModelCard.Load(directory);
+            var card = ModelResolver.Resolve(request with { Log = log });
             var model = OnnxModelFile.Load(card.Resolve(card.Model));
-            var table = new Table().AddColumns("initializer", "type", "shape", "elements");
+            var trainable = NameGlob.Create(card.Trainable);
+            var table = new Table().AddColumns("initializer", "type", "shape", "elements", "trained by default");
             foreach (var t in model.Graph.Initializer)
             {
-                table.AddRow(Markup.Escape(t.Name), OnnxDataType.Name(t.DataType), Markup.Escape($"[{string.Join(", ", t.Dims)}]"), t.Dims.Aggregate(1L, (a, b) => a * b).ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+                bool trained = TrainingModelBuilder.Selects(t, trainable);
+                table.AddRow(Markup.Escape(t.Name), OnnxDataType.Name(t.DataType), Markup.Escape($"[{string.Join(", ", t.Dims)}]"),
+                    t.Dims.Aggregate(1L, (a, b) => a * b).ToString("N0", System.Globalization.CultureInfo.InvariantCulture), trained ? "yes" : "");
             }
             console.Ansi.Write(table);
             return ExitCodes.Ok;
         }
         var output = p.GetValue(Out) ?? throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format("bszo prepare needs --out.", "--out DIR", "none"));
-        var setup = ModelSetup.Resolve(p.GetValue(Model), prepared: null, p.GetValue(Trainable) ?? [], Path.GetFullPath(output), log);
+        var setup = ModelSetup.Resolve(request, prepared: null, p.GetValue(Trainable) ?? [], Path.GetFullPath(output), log);
         var m = setup.Prepared.Manifest;
         console.Out.WriteLine(FormattableString.Invariant($"prepared {m.SourceModel}"));
         console.Out.WriteLine(FormattableString.Invariant($"  into {setup.Prepared.Directory}: {m.Tensors.Count} trainable tensors, {m.ElementCount:N0} weights, loss head {setup.Prepared.Loss.Kind}"));

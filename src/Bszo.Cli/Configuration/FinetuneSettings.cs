@@ -7,6 +7,12 @@ internal sealed record FinetuneSettings
 {
     public string? Model { get; init; }
 
+    /// <summary>--head: a sentence encoder's head (null: zero-shot).</summary>
+    public string? Head { get; init; }
+
+    /// <summary>--pooling: a sentence encoder's pooling (null: its files' or mean).</summary>
+    public string? Pooling { get; init; }
+
     public string? Prepared { get; init; }
 
     public IReadOnlyList<string> Trainable { get; init; } = [];

@@ -22,10 +22,12 @@ public sealed class GenericAdapter : ModelAdapter
     public const string KindName = "generic";
 
     private readonly CardTokenizer _tokenizer;
+    private readonly TokenBatcher _batcher;
 
     private GenericAdapter(ModelCard card) : base(card)
     {
         _tokenizer = CardTokenizer.Create(card);
+        _batcher = new TokenBatcher(card, _tokenizer);
         LogitsOutput = card.Outputs.GetValueOrDefault("logits");
         LossOutput = card.Outputs.GetValueOrDefault("loss");
         if (LogitsOutput is null && LossOutput is null)
@@ -97,51 +99,8 @@ public sealed class GenericAdapter : ModelAdapter
         return best;
     }
 
-    private TensorBatch Build(IReadOnlyList<PromptedExample> examples, long[] labels)
-    {
-        if (examples.Count == 0) throw new ArgumentException("A batch needs at least one example.", nameof(examples));
-        var rows = examples.Select(e => Encode(e.Prompt)).ToList();
-        int n = rows.Count, seq = rows.Max(r => r.Count);
-        var ids = new long[n * seq];
-        var mask = new long[n * seq];
-        var positions = new long[n * seq];
-        Array.Fill(ids, _tokenizer.PadId);
-        for (int r = 0; r < n; r++)
-        {
-            for (int t = 0; t < rows[r].Count; t++)
-            {
-                ids[r * seq + t] = rows[r][t];
-                mask[r * seq + t] = 1;
-                positions[r * seq + t] = t;
-            }
-        }
-        var batch = new TensorBatch(n);
-        try
-        {
-            batch.Add(Role("input_ids"), ids, n, seq);
-            if (Card.Inputs.ContainsKey("attention_mask")) batch.Add(Role("attention_mask"), mask, n, seq);
-            if (Card.Inputs.ContainsKey("position_ids")) batch.Add(Role("position_ids"), positions, n, seq);
-            if (Card.Inputs.ContainsKey("token_type_ids")) batch.Add(Role("token_type_ids"), new long[n * seq], n, seq);
-            batch.Add(Role("labels"), labels, n);
-            return batch;
-        }
-        catch
-        {
-            batch.Dispose();
-            throw;
-        }
-    }
-
-    private List<int> Encode(string text)
-    {
-        var ids = new List<int>();
-        if (_tokenizer.BosId is int bos) ids.Add(bos);
-        var body = _tokenizer.Encode(text);
-        int room = Card.MaxLength - ids.Count - (_tokenizer.EosId is null ? 0 : 1);
-        ids.AddRange(body.Take(Math.Max(0, room)));
-        if (_tokenizer.EosId is int eos) ids.Add(eos);
-        return ids;
-    }
+    private TensorBatch Build(IReadOnlyList<PromptedExample> examples, long[] labels) =>
+        _batcher.Collate(examples.Select(e => e.Prompt).ToList(), Role("labels"), labels);
 
     private string Role(string role) => Card.Inputs.GetValueOrDefault(role, role);
 

@@ -75,10 +75,7 @@ public static class TrainingModelBuilder
 
         var trainable = graph.Initializer
             .Where(t => adapterTensors.Contains(t.Name)
-                        || (!onlyAdapters
-                            && OnnxDataType.IsTrainable(t.DataType)
-                            && (glob.ExactNames.Contains(t.Name) || t.Dims.Aggregate(1L, (a, b) => a * b) >= 2)
-                            && glob.Matches(t.Name)))
+                        || (!onlyAdapters && Selects(t, glob)))
             .ToList();
         if (trainable.Count == 0)
         {
@@ -107,9 +104,9 @@ public static class TrainingModelBuilder
                 foreach (var tensor in trainable)
                 {
                     var info = InitializerData.Describe(tensor, sourceDirectory);
-                    Pad(stream);
+                    ExternalData.Pad(stream);
                     entries.Add(new WeightEntry(tensor.Name, entries.Count, tensor.DataType, tensor.DataType, info.Shape, stream.Position));
-                    CopyRaw(tensor, info, stream, hash);
+                    ExternalData.CopyRaw(tensor, info, stream, hash);
                 }
             });
             sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
@@ -123,20 +120,7 @@ public static class TrainingModelBuilder
         }
 
         // 2. Frozen tensors with external data (or large inline data) -> frozen.bin, owned by ONNX Runtime.
-        AtomicFile.Write(Path.Combine(outDir, "frozen.bin"), stream =>
-        {
-            foreach (var tensor in GraphSurgery.AllTensors(graph).ToList())
-            {
-                bool external = tensor.DataLocation == TensorProto.Types.DataLocation.External;
-                bool large = !external && tensor.RawData.Length > options.InlineLimitBytes;
-                if (!external && !large) continue;
-                var info = InitializerData.Describe(tensor, sourceDirectory);
-                Pad(stream);
-                long offset = stream.Position;
-                CopyRaw(tensor, info, stream, hash: null);
-                InitializerData.MakeExternal(tensor, "frozen.bin", offset, info.Length);
-            }
-        });
+        ExternalData.Move(graph, sourceDirectory, Path.Combine(outDir, "frozen.bin"), options.InlineLimitBytes);
 
         // 3. The loss head.
         var modelOutputs = graph.Output.Select(o => o.Name).ToList();
@@ -157,6 +141,20 @@ public static class TrainingModelBuilder
         return PreparedModel.Open(outDir);
     }
 
+    /// <summary>
+    /// Whether <paramref name="patterns"/> select <paramref name="tensor"/> for training: a float
+    /// tensor the patterns match, with two or more elements unless named exactly (scalars in exported
+    /// graphs are operator constants).
+    /// </summary>
+    public static bool Selects(TensorProto tensor, NameGlob patterns)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(patterns);
+        return OnnxDataType.IsTrainable(tensor.DataType)
+               && (patterns.ExactNames.Contains(tensor.Name) || tensor.Dims.Aggregate(1L, (a, b) => a * b) >= 2)
+               && patterns.Matches(tensor.Name);
+    }
+
     private static void CheckOpset(ModelProto model, string path)
     {
         var opset = model.OpsetImport.FirstOrDefault(o => string.IsNullOrEmpty(o.Domain))?.Version ?? 0;
@@ -165,65 +163,5 @@ public static class TrainingModelBuilder
             Throw.Bszo($"'{path}' uses ONNX opset {opset}.", "opset 13 or newer", $"opset {opset}",
                 "re-export the model with a newer opset (tools/export uses 17).");
         }
-    }
-
-    private static void Pad(Stream stream)
-    {
-        long pad = (Alignment - stream.Position % Alignment) % Alignment;
-        for (long i = 0; i < pad; i++) stream.WriteByte(0);
-    }
-
-    /// <summary>Copies a tensor's bytes (as stored: little-endian, its own element type) to <paramref name="destination"/>.</summary>
-    private static void CopyRaw(TensorProto tensor, InitializerInfo info, Stream destination, IncrementalHash? hash)
-    {
-        if (info.ExternalPath is not null)
-        {
-            using var source = new FileStream(info.ExternalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            source.Position = info.Offset;
-            var buffer = new byte[1 << 20];
-            long left = info.Length;
-            while (left > 0)
-            {
-                int n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                if (n == 0) Throw.Bszo($"External data for '{info.Name}' ended early in '{info.ExternalPath}'.", hint: "the file is truncated.");
-                destination.Write(buffer, 0, n);
-                hash?.AppendData(buffer, 0, n);
-                left -= n;
-            }
-            return;
-        }
-        ReadOnlySpan<byte> bytes = tensor.RawData.Span;
-        byte[]? converted = null;
-        if (bytes.IsEmpty && info.ElementCount > 0)
-        {
-            converted = InlineToRaw(tensor, info);
-            bytes = converted;
-        }
-        destination.Write(bytes);
-        hash?.AppendData(bytes);
-    }
-
-    private static byte[] InlineToRaw(TensorProto tensor, InitializerInfo info)
-    {
-        int size = OnnxDataType.ElementSize(info.DataType);
-        var raw = new byte[info.ElementCount * size];
-        var span = raw.AsSpan();
-        for (int i = 0; i < info.ElementCount; i++)
-        {
-            var slot = span.Slice(i * size, size);
-            switch (info.DataType)
-            {
-                case OnnxDataType.Float: BitConverter.TryWriteBytes(slot, tensor.FloatData[i]); break;
-                case OnnxDataType.Double: BitConverter.TryWriteBytes(slot, tensor.DoubleData[i]); break;
-                case OnnxDataType.Int64: BitConverter.TryWriteBytes(slot, tensor.Int64Data[i]); break;
-                case OnnxDataType.Float16 or OnnxDataType.BFloat16: BitConverter.TryWriteBytes(slot, (ushort)tensor.Int32Data[i]); break;
-                case OnnxDataType.Int32: BitConverter.TryWriteBytes(slot, tensor.Int32Data[i]); break;
-                default:
-                    if (size == 1) slot[0] = (byte)tensor.Int32Data[i];
-                    else Throw.Bszo($"Cannot copy inline data of '{info.Name}' ({OnnxDataType.Name(info.DataType)}).");
-                    break;
-            }
-        }
-        return raw;
     }
 }

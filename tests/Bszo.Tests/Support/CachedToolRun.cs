@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+
+namespace Bszo.Tests.Support;
+
+/// <summary>
+/// Runs a reference program (a Node.js oracle, a Python reference) whose last argument is the file
+/// it writes, unless a result for the same inputs is already in <c>artifacts/test-cache</c>.
+/// </summary>
+internal static class CachedToolRun
+{
+    /// <summary>
+    /// The output file of <paramref name="program"/> <paramref name="arguments"/> OUT, run in
+    /// <paramref name="workingDirectory"/>; cached by the bytes of <paramref name="inputs"/> and the arguments.
+    /// </summary>
+    public static string Run(string program, string[] arguments, string workingDirectory, string[] inputs, string outputName,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in inputs)
+        {
+            using var stream = File.OpenRead(file);
+            var buffer = new byte[1 << 20];
+            for (int n; (n = stream.Read(buffer)) > 0;) hash.AppendData(buffer, 0, n);
+        }
+        foreach (var a in arguments.Prepend(program)) hash.AppendData(System.Text.Encoding.UTF8.GetBytes(a + "\0"));
+        var key = Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+        var cacheDir = Directory.CreateDirectory(Path.Combine(Repository.Root, "artifacts", "test-cache")).FullName;
+        var output = Path.Combine(cacheDir, $"{outputName}-{key}.json");
+        if (File.Exists(output)) return output;
+
+        var temp = output + $".{Environment.ProcessId}.tmp";
+        var start = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        start.ArgumentList.Add(temp);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{program} {string.Join(' ', arguments)} did not finish within 5 minutes.");
+        }
+        if (process.ExitCode != 0)
+        {
+            Assert.Fail($"{program} {string.Join(' ', arguments)} failed (exit code {process.ExitCode}):\n{stderr.Result}\n{stdout.Result}");
+        }
+        File.Move(temp, output, overwrite: true);
+        return output;
+    }
+}
