@@ -35,7 +35,12 @@ internal sealed record ClusterSettings(int Workers, int RemoteWorkers, string Li
 /// <remarks><b>Ownership.</b> Owns the coordinator and the worker processes; dispose to stop both.</remarks>
 internal sealed class LocalCluster : IDisposable
 {
-    private static readonly JsonSerializerOptions SummaryJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private static readonly JsonSerializerOptions SummaryJson = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
     private readonly ClusterCoordinator _coordinator;
     private readonly ConcurrentQueue<string> _messages;
     private readonly RunDirectory _run;

@@ -34,6 +34,7 @@ internal static class FinetuneCommand
               --template "{sentence} It was" --verbalizer '{"0":" terrible","1":" great"}'
           bszo finetune --config run.yaml --learning-rate 1e-5      (command-line options override the file)
           bszo finetune --out runs/sst2 --resume                     (continue an interrupted run exactly)
+          bszo finetune --workers 2                                  (data-parallel: two worker processes hold the batches)
 
         Then: bszo export --run runs/sst2 --out deploy/sst2
         """;
