@@ -1,3 +1,6 @@
+using Bszo.Cli.Commands;
+using Bszo.Models.Adapters;
+using Bszo.Models.SentenceEncoders;
 using Bszo.Models.Training;
 
 namespace Bszo.Cli;
@@ -29,4 +32,13 @@ internal sealed record FinetuneSettings
     public int Threads { get; init; } = Environment.ProcessorCount;
 
     public string Device { get; init; } = "cpu";
+
+    /// <summary>The model these settings name, with what shapes it (finetune and every cluster worker resolve it so).</summary>
+    public ModelRequest ToModelRequest() => new()
+    {
+        Model = Model,
+        Head = ModelOptions.ParseHead(Head),
+        Pooling = Pooling is string pooling ? SentencePooling.Parse(pooling) : null,
+        Task = Task.ResolveTask(),
+    };
 }
