@@ -17,7 +17,9 @@ internal static class PythonReference
             Repository.Root,
             [model, vocab, textsJson, .. Directory.GetFiles(tools, "*.py")],
             "sentence-embeddings",
-            new Dictionary<string, string> { ["PYTHONPATH"] = Repository.Root });
+            new Dictionary<string, string> { ["PYTHONPATH"] = Repository.Root },
+            // About 20 s of CPU (float64 over 240 sentences); far longer on a machine shared with builds.
+            limit: TimeSpan.FromMinutes(15));
         using var doc = JsonDocument.Parse(File.ReadAllBytes(output));
         var ids = doc.RootElement.GetProperty("ids").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
         var embeddings = doc.RootElement.GetProperty("embeddings").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
