@@ -29,4 +29,7 @@ public sealed record TrainingSetup
 
     /// <summary>ONNX Runtime settings of this process (threads also size the sweeps).</summary>
     public SessionSettings Session { get; init; } = new();
+
+    /// <summary>Where sweeps work on the weights: on the host (the default on the CPU), or on the session's device (with CUDA, always).</summary>
+    public WeightSweep Sweep { get; init; } = WeightSweep.Host;
 }
