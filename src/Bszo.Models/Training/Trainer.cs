@@ -38,6 +38,7 @@ public sealed class Trainer : IDisposable
     private readonly TrainingCore _core;
     private readonly WeightStore _store;
     private readonly ZerothOrderOptimizer _optimizer;
+    private readonly IStepLosses _losses;
     private readonly TaskEvaluator _evaluator;
     private readonly BestWeights _best;
     private readonly TimedLoss _loss;
@@ -59,14 +60,16 @@ public sealed class Trainer : IDisposable
         _steps = _setup.Spec.Steps;
         _dir = run.Run;
         var data = _setup.Data;
-        _core = TrainingCore.Open(_setup, [data.Train, data.Dev, data.Test], observer.Message);
+        // A trainer whose losses come from elsewhere runs forward passes only to evaluate.
+        _core = TrainingCore.Open(_setup, run.Losses is null ? [data.Train, data.Dev, data.Test] : [data.Dev, data.Test], observer.Message);
         try
         {
             _store = _core.Store;
             _optimizer = _core.Optimizer;
             _evaluator = new TaskEvaluator(_core.Adapter, _core.Session, _setup.Task, _options.EvalBatchSize);
             _best = new BestWeights(_dir);
-            _loss = new TimedLoss(_core.Session);
+            _loss = new TimedLoss();
+            _losses = run.Losses?.Invoke(_core) ?? new LocalStepLosses(_core);
         }
         catch
         {
@@ -116,11 +119,15 @@ public sealed class Trainer : IDisposable
         {
             cancel.ThrowIfCancellationRequested();
             long stepStart = Stopwatch.GetTimestamp();
-            StepRecord record;
-            using (var batch = _core.Batch(_state.Step)!)
+            StepRecord? record = null;
+            try
             {
-                _core.Session.Bind(batch);
+                _loss.Source = _losses.Begin(_state.Step);
                 record = _optimizer.Step(_loss);
+            }
+            finally
+            {
+                _losses.Complete(record);
             }
             long completed = _state.Step + 1;
             WriteTrajectory(record);
@@ -134,6 +141,7 @@ public sealed class Trainer : IDisposable
         }
 
         // 3. The held-out score of the best weights.
+        _losses.Finish(_state.Step);
         var timings = new LoopTimings(liveSteps, stepSeconds, _loss.Seconds - forwardBefore, _core.Sweep.Elapsed.TotalSeconds - sweepBefore, firstStep, replaySeconds);
         return Finish(timings);
     }
@@ -162,7 +170,7 @@ public sealed class Trainer : IDisposable
             if (report.IsBest)
             {
                 _state = _state with { BestStep = completed, BestMetric = report.Metric, EvalsWithoutImprovement = 0 };
-                if (_best.Step != completed) _best.Save(HostWeights(), _state);
+                if (_best.Step != completed) _best.Save(_core.HostWeights(), _state);
             }
             else
             {
@@ -179,7 +187,7 @@ public sealed class Trainer : IDisposable
         {
             if (Checkpoints.Newest(_dir.Checkpoints)?.Step == completed) return;
             _state = _state with { ElapsedSeconds = Elapsed };
-            var checkpoint = Checkpoints.Write(_dir.Checkpoints, HostWeights(), _optimizer, _state);
+            var checkpoint = Checkpoints.Write(_dir.Checkpoints, _core.HostWeights(), _optimizer, _state);
             Checkpoints.Prune(_dir.Checkpoints, _options.KeepCheckpoints);
             _observer.Checkpointed(completed, checkpoint.Directory);
         }
@@ -199,15 +207,12 @@ public sealed class Trainer : IDisposable
                     $"a log with at least {checkpoint.Step} steps", $"{records.Count} steps", "the log was truncated; the run cannot be resumed exactly."));
             }
             Checkpoints.RequireSameBase(checkpoint, _setup.Model);
-            _store.LoadFrom(checkpoint.Manifest, checkpoint.WeightsPath);
+            _core.Load(checkpoint.Manifest, checkpoint.WeightsPath, checkpoint.Optimizer ?? [], checkpoint.OptimizerTensors);
             if (_store.Checksum() != checkpoint.Checksum)
             {
                 throw new BszoException(BszoException.Format($"Checkpoint '{checkpoint.Directory}' holds damaged weights.", checkpoint.Checksum, _store.Checksum(),
                     "delete this checkpoint directory; --resume then uses the one before it."));
             }
-            _core.Weights.CopyFromHost();
-            _optimizer.LoadState(checkpoint.Optimizer ?? []);
-            _optimizer.LoadTensors(checkpoint.OptimizerTensors);
             _state = checkpoint.Trainer;
         }
 
@@ -270,7 +275,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Loads the best weights, scores them on test, and writes results.json.</summary>
     private TrainingResult Finish(LoopTimings timings)
     {
-        string finalSha = HostWeights().Checksum();
+        string finalSha = _core.HostWeights().Checksum();
         var snapshot = _best.Snapshot;
         if (snapshot is null) _store.LoadFrom(_setup.Model.Manifest, _setup.Model.DataPath);
         else _store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
@@ -358,12 +363,6 @@ public sealed class Trainer : IDisposable
 
     private double Elapsed => _elapsedBase + _clock.Elapsed.TotalSeconds;
 
-    /// <summary>The host store holding the current weights (copied back first when they live on a device).</summary>
-    private WeightStore HostWeights()
-    {
-        _core.Weights.CopyToHost();
-        return _store;
-    }
 
     // Reading /proc costs about as much as a tiny model's forward pass: sample at most every 250 ms.
     private long PeakRss()

@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Bszo.Models.Adapters;
+using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
 using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
@@ -54,8 +56,8 @@ public sealed class TrainingCore : IDisposable
     /// <summary>The sweep that mutates the weights.</summary>
     public IWeightMutator Sweep => Weights.Mutator;
 
-    /// <summary>The run's optimizer (owned).</summary>
-    public ZerothOrderOptimizer Optimizer { get; }
+    /// <summary>The run's optimizer (owned; replaced by <see cref="Restart"/>).</summary>
+    public ZerothOrderOptimizer Optimizer { get; private set; }
 
     /// <summary>The run's batch order.</summary>
     public BatchSchedule Batches { get; }
@@ -101,6 +103,36 @@ public sealed class TrainingCore : IDisposable
         var examples = new PromptedExample[count];
         for (int i = 0; i < count; i++) examples[i] = train[indices[start + i]];
         return Graph.Adapter.Collate(examples);
+    }
+
+    /// <summary>Puts the base model's weights back and starts a fresh optimizer at step 0 (a cluster worker that rejoins starts over from here).</summary>
+    public void Restart()
+    {
+        Store.LoadFrom(Setup.Model.Manifest, Setup.Model.DataPath);
+        Weights.CopyFromHost();
+        var fresh = Setup.Spec.CreateOptimizer(Sweep);
+        Optimizer.Dispose();
+        Optimizer = fresh;
+    }
+
+    /// <summary>
+    /// Loads saved weights (<paramref name="manifest"/>, <paramref name="weightsPath"/>) and the optimizer's
+    /// state saved with them (scalars, and per-element buffers in <paramref name="optimizerTensors"/>):
+    /// a checkpoint, or a cluster worker's snapshot.
+    /// </summary>
+    public void Load(WeightManifest manifest, string weightsPath, JsonObject optimizerState, string optimizerTensors)
+    {
+        Store.LoadFrom(manifest, weightsPath);
+        Weights.CopyFromHost();
+        Optimizer.LoadState(optimizerState);
+        Optimizer.LoadTensors(optimizerTensors);
+    }
+
+    /// <summary>The host store holding the current weights (copied back from the device first when they live there): for checksums and saves.</summary>
+    public WeightStore HostWeights()
+    {
+        Weights.CopyToHost();
+        return Store;
     }
 
     public void Dispose()
