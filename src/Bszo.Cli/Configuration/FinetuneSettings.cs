@@ -41,4 +41,7 @@ internal sealed record FinetuneSettings
         Pooling = Pooling is string pooling ? SentencePooling.Parse(pooling) : null,
         Task = Task.ResolveTask(),
     };
+
+    /// <summary>Where sweeps work on the weights (resolved from --sweep and --device).</summary>
+    public WeightSweep Sweep { get; init; } = WeightSweep.Host;
 }
