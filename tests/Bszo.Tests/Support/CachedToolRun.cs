@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 
 namespace Bszo.Tests.Support;
@@ -32,17 +31,7 @@ internal static class CachedToolRun
         if (File.Exists(output)) return output;
 
         var temp = output + $".{Environment.ProcessId}.tmp";
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        start.ArgumentList.Add(temp);
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
-        using var process = Process.Start(start)!;
+        using var process = ChildProcess.Start(program, [.. arguments, temp], workingDirectory, environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         var wait = limit ?? TimeSpan.FromMinutes(5);
