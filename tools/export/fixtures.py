@@ -4,6 +4,7 @@
   <out>/checkpoints/<family>   tiny random Hugging Face checkpoints (tiny.py)
   <out>/models/<family>        their exports (bszo layout: card, reference, tokenizer files)
   <out>/optimum/<family>       Optimum-style exports of bert and gpt2 (no card; gpt2 with tokenizer.json only)
+  <out>/cached/{with-past,merged}  the tiny GPT-2 exported with past key/values, plain and merged (cached.py)
   <out>/encoders/{bare,st}     the tiny BERT's body as a sentence encoder (encoder.py), with reference.json
   <out>/errors.json            the exporter's message for each broken checkpoint
 """
@@ -14,6 +15,7 @@ import shutil
 import torch
 
 from . import safetensors
+from .cached import write_cached_decoders
 from .encoder import write_encoders
 from .errors import ExportError
 from .hf import export_checkpoint
@@ -31,6 +33,7 @@ def write_fixtures(out, log=print):
     for name in ("vocab.json", "merges.txt"):
         os.remove(os.path.join(gpt2, name))
     shutil.copyfile(os.path.join(out, "checkpoints", "qwen2", "tokenizer.json"), os.path.join(gpt2, "tokenizer.json"))
+    write_cached_decoders(os.path.join(out, "checkpoints", "gpt2"), os.path.join(out, "cached"))
     with open(os.path.join(out, "checkpoints", "bert", "expected_tokens.json"), encoding="utf-8") as f:
         expected = json.load(f)
     write_encoders(os.path.join(out, "checkpoints", "bert"), os.path.join(out, "encoders"), expected["texts"], expected["ids"])

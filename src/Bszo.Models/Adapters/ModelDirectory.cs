@@ -62,18 +62,24 @@ public static class ModelDirectory
     {
         var graph = OnnxModelFile.Load(modelPath).Graph;
         var initializers = graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        var inputs = graph.Input.Select(i => i.Name).Where(n => !initializers.Contains(n)).ToList();
+        var allInputs = graph.Input.Select(i => i.Name).Where(n => !initializers.Contains(n)).ToList();
+        var cache = allInputs.Where(CacheInputs.IsCacheInput).ToList();
+        var inputs = allInputs.Except(cache).ToList();
         var unknown = inputs.Where(n => !TokenInputs.Contains(n)).ToList();
         if (!inputs.Contains("input_ids") || unknown.Count > 0)
         {
-            throw new BszoException(BszoException.Format($"'{modelPath}' has inputs the generic path cannot feed.",
-                string.Join(", ", TokenInputs), string.Join(", ", inputs),
-                "export the model without past key/values (a plain forward pass: token ids in, logits or loss out)."));
+            throw new BszoException(BszoException.Format($"'{modelPath}' has inputs Bszo cannot feed.",
+                $"{string.Join(", ", TokenInputs)} (and past key/values, fed empty)", string.Join(", ", allInputs),
+                "export the model with token inputs only: ids, attention mask, positions, token types."));
         }
         var config = ReadConfig(directory);
         var family = (string?)config?["model_type"] ?? "";
         var (tokenizer, vocabulary) = TokenizerInference.Infer(directory, family, config);
         var (kind, outputs, reason) = Outputs(graph, modelPath, config, vocabulary);
+        if (cache.Count > 0)
+        {
+            reason += $"; {cache.Count} key/value-cache inputs ({CacheSummary(cache)}) are fed empty: whole sequences, the no-cache path";
+        }
         string? pooling = null;
         if (kind == SentenceClassifier.EncoderKind)
         {
@@ -98,14 +104,23 @@ public static class ModelDirectory
         };
     }
 
+    private static string CacheSummary(List<string> cache) =>
+        cache.Count <= 3 ? string.Join(", ", cache) : $"{cache[0]}, {cache[1]}, ..., {cache[^1]}";
+
+    /// <summary>Optimum's file names, plainest first: a decoder directory may hold the model with and without its cache.</summary>
+    private static readonly string[] PreferredModels = ["model.onnx", "decoder_model.onnx", "decoder_model_merged.onnx"];
+
     private static string FindModel(string directory)
     {
-        var preferred = Path.Combine(directory, "model.onnx");
-        if (File.Exists(preferred)) return preferred;
+        foreach (var name in PreferredModels)
+        {
+            var preferred = Path.Combine(directory, name);
+            if (File.Exists(preferred)) return preferred;
+        }
         var all = Directory.GetFiles(directory, "*.onnx");
         if (all.Length == 1) return all[0];
         throw new BszoException(BszoException.Format($"'{directory}' has {(all.Length == 0 ? "no" : "several")} ONNX files and no {ModelCard.FileName}.",
-            "model.onnx (or exactly one .onnx file)", all.Length == 0 ? "none" : string.Join(", ", all.Select(Path.GetFileName)),
+            $"{string.Join(", ", PreferredModels)} (or exactly one .onnx file)", all.Length == 0 ? "none" : string.Join(", ", all.Select(Path.GetFileName)),
             "pass the .onnx file to use to --model."));
     }
 

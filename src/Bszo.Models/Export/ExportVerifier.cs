@@ -1,4 +1,5 @@
 using Bszo.Ort;
+using Bszo.Ort.Graph;
 using Bszo.Ort.Runtime;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -30,6 +31,8 @@ public static class ExportVerifier
         ArgumentNullException.ThrowIfNull(outputs);
         using var session = Open(exportedModel);
         var feeds = batch.Values.Where(v => session.InputMetadata.ContainsKey(v.Name)).ToList();
+        using var cache = EmptyCache(exportedModel, session, batch);
+        feeds.AddRange(cache.Values);
         var missing = session.InputMetadata.Keys.Where(k => feeds.All(f => f.Name != k)).ToList();
         if (missing.Count > 0)
         {
@@ -62,6 +65,42 @@ public static class ExportVerifier
             results.Add(new OutputComparison(outputs[i], worst, exported.Length));
         }
         return results;
+    }
+
+    /// <summary>
+    /// An empty key/value cache and a false use_cache_branch for a decoder exported with past key/values,
+    /// as the training graph feeds itself (<see cref="CacheInputs"/>); empty for other models.
+    /// </summary>
+    private static TensorBatch EmptyCache(string exportedModel, InferenceSession session, TensorBatch batch)
+    {
+        var cache = new TensorBatch(batch.Examples);
+        try
+        {
+            if (!session.InputMetadata.Keys.Any(CacheInputs.IsCacheInput)) return cache;
+            var data = batch.Values.Where(v => v.Name == "input_ids").Select(v => v.Value).FirstOrDefault() ?? batch.Values[0].Value;
+            long rows = data.GetTensorTypeAndShape().Shape[0];
+            foreach (var input in OnnxModelFile.Load(exportedModel).Graph.Input.Where(i => session.InputMetadata.ContainsKey(i.Name) && CacheInputs.IsCacheInput(i.Name)))
+            {
+                var shape = CacheInputs.EmptyShape(input, rows);
+                int count = (int)shape.Aggregate(1L, (a, b) => a * b);
+                int type = input.Type?.TensorType?.ElemType ?? OnnxDataType.Float;
+                cache.Add(input.Name, type switch
+                {
+                    OnnxDataType.Float => OrtValue.CreateTensorValueFromMemory(new float[count], shape),
+                    OnnxDataType.Float16 => OrtValue.CreateTensorValueFromMemory(new Float16[count], shape),
+                    OnnxDataType.BFloat16 => OrtValue.CreateTensorValueFromMemory(new BFloat16[count], shape),
+                    OnnxDataType.Bool => OrtValue.CreateTensorValueFromMemory(new bool[count], shape),
+                    _ => throw new BszoException(BszoException.Format($"Cache input '{input.Name}' of '{exportedModel}' is {OnnxDataType.Name(type)}.",
+                        "float, float16, bfloat16 or bool", OnnxDataType.Name(type))),
+                });
+            }
+            return cache;
+        }
+        catch
+        {
+            cache.Dispose();
+            throw;
+        }
     }
 
     private static InferenceSession Open(string path)

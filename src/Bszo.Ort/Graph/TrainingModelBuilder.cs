@@ -51,6 +51,7 @@ public static class TrainingModelBuilder
         var model = OnnxModelFile.Load(sourcePath);
         var graph = model.Graph;
         CheckOpset(model, sourcePath);
+        var cacheInputs = CacheInputs.FeedEmpty(graph, BatchSource(graph));
 
         var adapters = options.Lora is null ? [] : LoraInsertion.Insert(graph, options.Lora);
         var adapterTensors = adapters.SelectMany(a => new[] { a.A, a.B }).ToHashSet(StringComparer.Ordinal);
@@ -134,6 +135,7 @@ public static class TrainingModelBuilder
             Loss = options.Loss.Describe(),
             TrainablePatterns = options.Trainable,
             ModelOutputs = modelOutputs,
+            EmptyCacheInputs = cacheInputs,
             Tensors = entries,
             Lora = adapters,
         };
@@ -153,6 +155,14 @@ public static class TrainingModelBuilder
         return OnnxDataType.IsTrainable(tensor.DataType)
                && (patterns.ExactNames.Contains(tensor.Name) || tensor.Dims.Aggregate(1L, (a, b) => a * b) >= 2)
                && patterns.Matches(tensor.Name);
+    }
+
+    /// <summary>The data input whose first axis is the batch: input_ids when the graph has it.</summary>
+    private static string BatchSource(GraphProto graph)
+    {
+        var initializers = graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var data = graph.Input.Where(i => !initializers.Contains(i.Name) && !CacheInputs.IsCacheInput(i.Name)).Select(i => i.Name).ToList();
+        return data.Contains("input_ids") ? "input_ids" : data.FirstOrDefault() ?? "input_ids";
     }
 
     private static void CheckOpset(ModelProto model, string path)

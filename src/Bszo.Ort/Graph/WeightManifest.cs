@@ -57,6 +57,9 @@ public sealed record WeightManifest
     /// <summary>Outputs of the original model, still available in the training graph.</summary>
     public IReadOnlyList<string> ModelOutputs { get; init; } = [];
 
+    /// <summary>Key/value-cache inputs of the source graph that the training graph feeds itself, empty (see <see cref="CacheInputs"/>).</summary>
+    public IReadOnlyList<string> EmptyCacheInputs { get; init; } = [];
+
     /// <summary>The trainable tensors in id order.</summary>
     public IReadOnlyList<WeightEntry> Tensors { get; init; } = [];
 

@@ -63,6 +63,39 @@ public class CardlessModelTests
     }
 
     [Test]
+    public void A_merged_decoder_with_a_cache_fine_tunes_and_exports_its_own_graph()
+    {
+        using var temp = new TempDirectory();
+        var model = ExportFixtures.Cached("merged");
+        var data = WriteReviews(temp["reviews.csv"], 48);
+        var train = CliRunner.Run(["finetune", "--model", model, "--task", "sst2", "--data", data, "--num-train", "16", "--num-dev", "16", "--num-test", "16",
+            "--steps", "4", "--threads", "1", "--no-plots", "--out", temp["run"]]);
+        Assert.That(train.ExitCode, Is.Zero, train.ToString());
+        Assert.That(train.Error, Does.Contain("inferred by Bszo from decoder_model_merged.onnx").And.Contain("5 key/value-cache inputs"));
+
+        var export = CliRunner.Run(["export", "--run", temp["run"], "--out", temp["deploy"]]);
+        Assert.That(export.ExitCode, Is.Zero, export.ToString());
+        Assert.That(export.Output, Does.Contain("verified: output 'logits'").And.Contain("verified: output 'present.1.value'"));
+        var source = OnnxModelFile.Load(Path.Combine(model, "decoder_model_merged.onnx")).Graph;
+        var exported = OnnxModelFile.Load(temp["deploy/decoder_model_merged.onnx"]).Graph;
+        Assert.That((exported.Node, exported.Input), Is.EqualTo((source.Node, source.Input)), "the source graph, the cache inputs still its inputs");
+
+        // A deployment feeds the empty cache and the no-cache branch itself; onnxruntime-node runs the export so.
+        var ids = new double[] { 464, 3807, 373 };
+        var inputs = new Dictionary<string, NodeTensor>
+        {
+            ["input_ids"] = new("int64", [1, 3], ids),
+            ["attention_mask"] = new("int64", [1, 3], [1, 1, 1]),
+            ["position_ids"] = new("int64", [1, 3], [0, 1, 2]),
+            ["use_cache_branch"] = new("bool", [1], [0]),
+        };
+        foreach (var name in source.Input.Select(i => i.Name).Where(n => n.StartsWith("past_key_values.", StringComparison.Ordinal))) inputs[name] = new("float32", [1, 4, 0, 8], []);
+        var outputs = IndependentRuntime.Run(temp["deploy/decoder_model_merged.onnx"], inputs);
+        Assert.That(outputs["logits"].Dims, Is.EqualTo(new long[] { 1, 3, 50257 }));
+        Assert.That(outputs["present.0.key"].Dims, Is.EqualTo(new long[] { 1, 4, 3, 8 }));
+    }
+
+    [Test]
     public void A_path_that_is_neither_a_model_name_nor_a_file_names_the_choices()
     {
         var result = CliRunner.Run(["prepare", "--model", "no-such-model", "--list"]);

@@ -25,6 +25,9 @@ internal static class ExportFixtures
 
     public static string Optimum(string family) => Path.Combine(Directory, "optimum", family);
 
+    /// <summary>The tiny GPT-2 exported with past key/values: "with-past" (model.onnx) or "merged" (decoder_model_merged.onnx).</summary>
+    public static string Cached(string layout) => Path.Combine(Directory, "cached", layout);
+
     /// <summary>The texts and ids the independent reference tokenizers produced for a checkpoint.</summary>
     public static (string[] Texts, int[][] Ids) ExpectedTokens(string family)
     {
