@@ -21,6 +21,7 @@ from onnx import TensorProto, helper
 
 from . import checkpoint, export
 from .blocks import MASKED, attend, merge_heads, split_heads
+from .errors import ExportError
 from .gpt2 import Gpt2
 
 DATA_INPUTS = ("input_ids", "attention_mask", "position_ids")
@@ -59,6 +60,9 @@ def cached_causal_bias(attention_mask, query_length):
 def write_cached_decoders(checkpoint_dir, out):
     """Writes <out>/with-past and <out>/merged from the GPT-2 checkpoint; returns out."""
     plain, config = checkpoint.load_model(checkpoint_dir)
+    if config.get("model_type") != "gpt2":
+        raise ExportError(f"'{checkpoint_dir}' is a {config.get('model_type')} checkpoint.", "a GPT-2 checkpoint (model_type gpt2)",
+                          str(config.get("model_type")), "export other families with `hf`; only GPT-2 has a cached export here.")
     model = Gpt2WithPast(config)
     model.load_state_dict(plain.state_dict())
     layers, heads = config["n_layer"], config["n_head"]
