@@ -32,6 +32,8 @@ internal static class RunIdentity
         };
         // Cached rows and whole-graph passes differ in the last bits; written only when used, so logs of uncached runs stay as they were.
         if (cachedPrefix) options["training"]!["frozenPrefixCache"] = true;
+        // Likewise the objective: a log of losses and a log of batch scores must never be mixed.
+        if (t.Objective != TrainingObjectives.Loss) options["training"]!["objective"] = t.Objective;
         return new TrajectoryHeader
         {
             Optimizer = optimizer.Name,

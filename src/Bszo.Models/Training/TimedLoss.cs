@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using Bszo.Ort.Optimizers;
-using Bszo.Ort.Runtime;
 
 namespace Bszo.Models.Training;
 
-/// <summary>The loss evaluator of training steps: one forward pass on the batch bound to the session, timed.</summary>
-internal sealed class TimedLoss(TrainingGraphSession session) : ILossEvaluator
+/// <summary>The loss evaluator of training steps: the run's objective on the step's batch (one forward pass for the loss), timed.</summary>
+internal sealed class TimedLoss(ILossEvaluator objective) : ILossEvaluator
 {
     /// <summary>Seconds spent in forward passes.</summary>
     public double Seconds { get; private set; }
@@ -15,7 +14,7 @@ internal sealed class TimedLoss(TrainingGraphSession session) : ILossEvaluator
         long start = Stopwatch.GetTimestamp();
         try
         {
-            return session.Loss();
+            return objective.Evaluate();
         }
         finally
         {

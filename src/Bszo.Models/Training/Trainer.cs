@@ -42,6 +42,7 @@ public sealed class Trainer : IDisposable
     private readonly BatchSchedule _batches;
     private readonly TaskEvaluator _evaluator;
     private readonly BestWeights _best;
+    private readonly BatchScoreLoss? _batchScore;
     private readonly TimedLoss _loss;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private TrajectoryLog? _trajectory;
@@ -70,7 +71,8 @@ public sealed class Trainer : IDisposable
             _batches = new BatchSchedule(run.Data.Train.Count, _options.BatchSize, _options.DataSeed);
             _evaluator = new TaskEvaluator(_graph.Adapter, _session, run.Task, _options.EvalBatchSize);
             _best = new BestWeights(_dir);
-            _loss = new TimedLoss(_session);
+            _batchScore = TrainingObjectives.UsesTaskScore(_options.Objective, run.Task) ? new BatchScoreLoss(_evaluator) : null;
+            _loss = new TimedLoss(_batchScore ?? (ILossEvaluator)new DelegateLossEvaluator(_session.Loss));
         }
         catch
         {
@@ -122,9 +124,11 @@ public sealed class Trainer : IDisposable
             cancel.ThrowIfCancellationRequested();
             long stepStart = Stopwatch.GetTimestamp();
             StepRecord record;
-            using (var batch = _graph.Adapter.Collate(_batches.For(_state.Step, _run.Data.Train)))
+            var examples = _batches.For(_state.Step, _run.Data.Train);
+            using (var batch = _graph.Adapter.Collate(examples))
             {
                 _session.Bind(batch);
+                _batchScore?.Use(examples);
                 record = _optimizer.Step(_loss);
             }
             long completed = _state.Step + 1;

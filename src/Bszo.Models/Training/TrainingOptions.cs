@@ -33,6 +33,12 @@ public sealed record TrainingOptions
     /// </summary>
     public bool CacheFrozenPrefix { get; init; } = true;
 
+    /// <summary>
+    /// What the optimizer minimises (<see cref="TrainingObjectives"/>): "loss", or "accuracy" / "f1",
+    /// minus the task's score of each step's batch.
+    /// </summary>
+    public string Objective { get; init; } = TrainingObjectives.Loss;
+
     /// <summary>Effective evaluation interval.</summary>
     public long EvalInterval => Math.Max(1, EvalEvery ?? Math.Max(1, Steps / 5));
 
