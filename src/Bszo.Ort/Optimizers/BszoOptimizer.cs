@@ -216,22 +216,4 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
         // Checkpoints written before the floor moved off the running mean stored the floored σₑ² as "noiseVariance".
         _residualSquareMean = (double?)state["residualSquareMean"] ?? (double?)state["noiseVariance"] ?? _initialNoiseVariance;
     }
-
-    public override JsonObject DescribeOptions() => new()
-    {
-        ["variant"] = Options.Variant.ToString().ToLowerInvariant(),
-        ["learningRate"] = Options.LearningRate,
-        ["epsilon"] = Options.Epsilon,
-        ["subspaceDimension"] = Options.SubspaceDimension,
-        ["samples"] = Options.Samples,
-        ["adaptiveNoise"] = Options.AdaptiveNoise,
-        ["noiseUpdate"] = Options.NoiseUpdate.ToString(),
-        ["noiseEmaAlpha"] = Options.NoiseEmaAlpha,
-        ["priorStd"] = Math.Sqrt(_priorVariance),
-        ["initialNoiseStd"] = Math.Sqrt(_initialNoiseVariance),
-        ["noiseFloorFraction"] = Options.NoiseFloorFraction,
-        ["weightDecay"] = Options.WeightDecay,
-        ["schedule"] = Options.Schedule.Kind.ToString().ToLowerInvariant(),
-        ["seed"] = Options.Seed,
-    };
 }

@@ -5,7 +5,9 @@ using System.Text;
 using Bszo.Cluster.Coordinator;
 using Bszo.Cluster.Data;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Ort.Optimizers;
+using Bszo.Tests.Support;
 
 namespace Bszo.Tests.Cluster;
 
@@ -26,8 +28,7 @@ public class ClusterBenchmark
         string loadBefore = File.ReadAllText("/proc/loadavg").Trim();
         var spec = new ClusterTrainingSpec
         {
-            Optimizer = new MezoOptions { LearningRate = 1e-4, Epsilon = 1e-3, Seed = 1, TotalSteps = Steps },
-            Minibatch = new MinibatchOptions { BatchSize = Batch, Seed = 1 },
+            Run = new RunSpec { Optimizer = "mezo", Options = new MezoOptions { LearningRate = 1e-4, Epsilon = 1e-3, Seed = 1, TotalSteps = Steps }, BatchSize = Batch, DataSeed = 1 },
             ChecksumEvery = 10,
             SnapshotEvery = 1000,
         };
@@ -76,7 +77,7 @@ public class ClusterBenchmark
         }
         string loadAfter = File.ReadAllText("/proc/loadavg").Trim();
         var report = Report(rows, traffic, loadBefore, loadAfter);
-        var path = Path.Combine(ClusterTestBed.RepositoryRoot, "bench", "results", "cluster.md");
+        var path = Path.Combine(Repository.Root, "bench", "results", "cluster.md");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, report);
         TestContext.Out.WriteLine(report);

@@ -7,6 +7,7 @@ using Bszo.Cluster;
 using Bszo.Cluster.Coordinator;
 using Bszo.Cluster.Data;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Cluster.Worker;
 using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
@@ -127,8 +128,8 @@ internal sealed class ClusterTestBed : IAsyncDisposable
     {
         using var store = WeightStore.Load(Prepared);
         using var session = TrainingGraphSession.Create(Prepared, store, new SessionSettings { IntraOpThreads = threads });
-        var optimizer = spec.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Threads = threads }));
-        var data = TensorDatasetBatchSource.Create(DataDirectory, spec.Minibatch);
+        using var optimizer = spec.Run.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Threads = threads }));
+        var data = TensorDatasetBatchSource.Create(DataDirectory, spec.Run);
         var records = new List<StepRecord>();
         for (long step = 0; step < spec.Steps; step++)
         {
@@ -174,20 +175,7 @@ internal sealed class ClusterTestBed : IAsyncDisposable
         Temp.Dispose();
     }
 
-    /// <summary>The repository's root (tests run from tests/Bszo.Tests/bin/&lt;Configuration&gt;/&lt;tfm&gt;/).</summary>
-    public static string RepositoryRoot => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-
-    private static string HostAssembly
-    {
-        get
-        {
-            // tests/Bszo.Tests/bin/<Configuration>/<tfm>/ → src/Bszo.Cluster.Host/bin/<Configuration>/<tfm>/bszo-cluster.dll
-            var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var path = Path.Combine(RepositoryRoot, "src", "Bszo.Cluster.Host", "bin", here.Parent!.Name, here.Name, "bszo-cluster.dll");
-            if (!File.Exists(path)) Assert.Fail($"The cluster host is not built at {path}.");
-            return path;
-        }
-    }
+    private static string HostAssembly => Repository.BuiltAssembly(Path.Combine("src", "Bszo.Cluster.Host"), "bszo-cluster.dll");
 
     private static int FreePort()
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Bszo.Models.Adapters;
 using Bszo.Models.Data;
 using Bszo.Models.Tasks;
@@ -37,16 +38,21 @@ public class TrainerTests
         public DataSplits Data { get; }
 
         public TrainerInputs Inputs(string run, long steps, bool resume = false, int? patience = null, double lr = 2e-3, bool cache = true,
-            double eps = 1e-3, string objective = TrainingObjectives.Loss) => new()
+            double eps = 1e-3, string objective = TrainingObjectives.Loss, string optimizer = "mezo") => new()
         {
-            Adapter = Adapter,
-            Model = Model,
-            Task = Task,
-            Data = Data,
+            Setup = new TrainingSetup
+            {
+                Spec = RunSpec.Create(optimizer, steps,
+                    [new("learning-rate", lr.ToString("R", CultureInfo.InvariantCulture)), new("epsilon", eps.ToString("R", CultureInfo.InvariantCulture)), new("seed", "11")],
+                    batchSize: 16, cacheFrozenPrefix: cache, objective: objective),
+                Adapter = Adapter,
+                Model = Model,
+                Task = Task,
+                Data = Data,
+                Session = new SessionSettings { IntraOpThreads = 1 },
+            },
             Run = RunDirectory.At(Temp[run]),
-            OptimizerSettings = new OptimizerSettings { LearningRate = lr, Epsilon = eps, Seed = 11 },
-            Training = new TrainingOptions { Steps = steps, BatchSize = 16, EvalEvery = 30, CheckpointEvery = 40, Patience = patience, CacheFrozenPrefix = cache, Objective = objective },
-            Session = new SessionSettings { IntraOpThreads = 1 },
+            Training = new TrainingOptions { EvalEvery = 30, CheckpointEvery = 40, Patience = patience },
             Resume = resume,
         };
 
@@ -139,7 +145,7 @@ public class TrainerTests
         Assert.That(result.FineTunedTest.Metric, Is.GreaterThan(result.ZeroShotTest.Metric + 0.15));
 
         var (header, records) = TrajectoryLog.Read(s.Temp["run/trajectory.jsonl"]);
-        Assert.That((string?)header.Options["training"]!["objective"], Is.EqualTo("accuracy"));
+        Assert.That((string?)header.Options["spec"]!["objective"], Is.EqualTo("accuracy"));
         foreach (var loss in records.SelectMany(r => r.Losses))
         {
             Assert.That(loss * 16, Is.EqualTo(Math.Round(loss * 16)).Within(1e-9), "minus a fraction of the 16 examples");
@@ -147,11 +153,11 @@ public class TrainerTests
         }
 
         // BSZO's first forward pass of step 0 runs at the base weights: minus the accuracy a dev evaluation gives that batch.
-        Trainer.Run(s.Inputs("bszo", steps: 1, lr: ObjectiveRate, eps: ObjectiveEpsilon, objective: TrainingObjectives.Accuracy) with { Optimizer = "bszo" });
+        Trainer.Run(s.Inputs("bszo", steps: 1, lr: ObjectiveRate, eps: ObjectiveEpsilon, objective: TrainingObjectives.Accuracy, optimizer: "bszo"));
         var first = TrajectoryLog.Read(s.Temp["bszo/trajectory.jsonl"]).Records[0];
         using var store = WeightStore.Load(s.Model);
         using var session = TrainingGraphSession.Create(s.Model, store, new SessionSettings { IntraOpThreads = 1 });
-        var batch = new BatchSchedule(s.Data.Train.Count, 16, 0).For(0, s.Data.Train);
+        var batch = new BatchSchedule(s.Data.Train.Count, 16, 0).IndicesFor(0).Select(i => s.Data.Train[i]).ToList();
         var scored = new Bszo.Models.Evaluation.TaskEvaluator(s.Adapter, session, s.Task).Evaluate(batch);
         Assert.That(first.Losses[0], Is.EqualTo(-scored.Metric).Within(1e-12));
     }
@@ -170,7 +176,7 @@ public class TrainerTests
             Trainer.Run(s.Inputs("resumed", steps: 100, lr: ObjectiveRate, eps: ObjectiveEpsilon, objective: TrainingObjectives.Accuracy), new CancelAt(70, cancel), cancel.Token));
 
         var e = Assert.Throws<BszoException>(() => Trainer.Run(s.Inputs("resumed", steps: 100, resume: true, lr: ObjectiveRate, eps: ObjectiveEpsilon)))!;
-        Assert.That(e.Message, Does.Contain("training.objective"));
+        Assert.That(e.Message, Does.Contain("spec.objective"));
 
         var resumed = Trainer.Run(s.Inputs("resumed", steps: 100, resume: true, lr: ObjectiveRate, eps: ObjectiveEpsilon, objective: TrainingObjectives.Accuracy));
         Assert.That(File.ReadAllBytes(s.Temp["resumed/trajectory.jsonl"]), Is.EqualTo(File.ReadAllBytes(s.Temp["straight/trajectory.jsonl"])));
@@ -183,7 +189,8 @@ public class TrainerTests
         using var s = new Setup(modelSeed: 1);
         Trainer.Run(s.Inputs("run", steps: 40));
         using var other = new Setup(modelSeed: 2);
-        var inputs = s.Inputs("run", steps: 40, resume: true) with { Model = other.Model, Adapter = other.Adapter };
+        var inputs = s.Inputs("run", steps: 40, resume: true);
+        inputs = inputs with { Setup = inputs.Setup with { Model = other.Model, Adapter = other.Adapter } };
         var e = Assert.Throws<BszoException>(() => Trainer.Run(inputs))!;
         Assert.That(e.Message, Does.Contain("different base model"));
     }
