@@ -38,9 +38,9 @@ public sealed class Trainer : IDisposable
     private readonly TrainingCore _core;
     private readonly WeightStore _store;
     private readonly ZerothOrderOptimizer _optimizer;
+    private readonly IStepLosses _losses;
     private readonly TaskEvaluator _evaluator;
     private readonly BestWeights _best;
-    private readonly BatchScoreLoss? _batchScore;
     private readonly TimedLoss _loss;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private TrajectoryLog? _trajectory;
@@ -60,15 +60,22 @@ public sealed class Trainer : IDisposable
         _steps = _setup.Spec.Steps;
         _dir = run.Run;
         var data = _setup.Data;
-        _core = TrainingCore.Open(_setup, [data.Train, data.Dev, data.Test], observer.Message);
+        // A trainer whose losses come from elsewhere runs forward passes only to evaluate.
+        _core = TrainingCore.Open(_setup, run.Losses is null ? [data.Train, data.Dev, data.Test] : [data.Dev, data.Test], observer.Message);
         try
         {
             _store = _core.Store;
             _optimizer = _core.Optimizer;
             _evaluator = new TaskEvaluator(_core.Adapter, _core.Session, _setup.Task, _options.EvalBatchSize);
             _best = new BestWeights(_dir);
-            _batchScore = TrainingObjectives.UsesTaskScore(_setup.Spec.Objective, _setup.Task) ? new BatchScoreLoss(_evaluator) : null;
-            _loss = new TimedLoss(_batchScore ?? (ILossEvaluator)new DelegateLossEvaluator(_core.Session.Loss));
+            _loss = new TimedLoss();
+            bool score = TrainingObjectives.UsesTaskScore(_setup.Spec.Objective, _setup.Task);
+            if (score && run.Losses is not null)
+            {
+                throw new BszoException(BszoException.Format($"The '{_setup.Spec.Objective}' objective is scored in one process; this run's losses come from elsewhere (a cluster).",
+                    TrainingObjectives.Loss, _setup.Spec.Objective, "train on a batch score without --workers."));
+            }
+            _losses = run.Losses?.Invoke(_core) ?? new LocalStepLosses(_core, score ? _evaluator : null);
         }
         catch
         {
@@ -118,13 +125,15 @@ public sealed class Trainer : IDisposable
         {
             cancel.ThrowIfCancellationRequested();
             long stepStart = Stopwatch.GetTimestamp();
-            StepRecord record;
-            var examples = _core.Examples(_state.Step);
-            using (var batch = _core.Adapter.Collate(examples))
+            StepRecord? record = null;
+            try
             {
-                _core.Session.Bind(batch);
-                _batchScore?.Use(examples);
+                _loss.Source = _losses.Begin(_state.Step);
                 record = _optimizer.Step(_loss);
+            }
+            finally
+            {
+                _losses.Complete(record);
             }
             long completed = _state.Step + 1;
             WriteTrajectory(record);
@@ -138,6 +147,7 @@ public sealed class Trainer : IDisposable
         }
 
         // 3. The held-out score of the best weights.
+        _losses.Finish(_state.Step);
         var timings = new LoopTimings(liveSteps, stepSeconds, _loss.Seconds - forwardBefore, _core.Sweep.Elapsed.TotalSeconds - sweepBefore, firstStep, replaySeconds);
         return Finish(timings);
     }
@@ -203,14 +213,12 @@ public sealed class Trainer : IDisposable
                     $"a log with at least {checkpoint.Step} steps", $"{records.Count} steps", "the log was truncated; the run cannot be resumed exactly."));
             }
             Checkpoints.RequireSameBase(checkpoint, _setup.Model);
-            _store.LoadFrom(checkpoint.Manifest, checkpoint.WeightsPath);
+            _core.Load(checkpoint.Manifest, checkpoint.WeightsPath, checkpoint.Optimizer ?? [], checkpoint.OptimizerTensors);
             if (_store.Checksum() != checkpoint.Checksum)
             {
                 throw new BszoException(BszoException.Format($"Checkpoint '{checkpoint.Directory}' holds damaged weights.", checkpoint.Checksum, _store.Checksum(),
                     "delete this checkpoint directory; --resume then uses the one before it."));
             }
-            _optimizer.LoadState(checkpoint.Optimizer ?? []);
-            _optimizer.LoadTensors(checkpoint.OptimizerTensors);
             _state = checkpoint.Trainer;
         }
 

@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Bszo.Models.Adapters;
+using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
 using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
@@ -53,8 +55,8 @@ public sealed class TrainingCore : IDisposable
     /// <summary>The sweep that mutates the weights.</summary>
     public PerturbationSweep Sweep { get; }
 
-    /// <summary>The run's optimizer (owned).</summary>
-    public ZerothOrderOptimizer Optimizer { get; }
+    /// <summary>The run's optimizer (owned; replaced by <see cref="Restart"/>).</summary>
+    public ZerothOrderOptimizer Optimizer { get; private set; }
 
     /// <summary>The run's batch order.</summary>
     public BatchSchedule Batches { get; }
@@ -107,6 +109,27 @@ public sealed class TrainingCore : IDisposable
         var examples = new PromptedExample[count];
         for (int i = 0; i < count; i++) examples[i] = train[indices[start + i]];
         return examples;
+    }
+
+    /// <summary>Puts the base model's weights back and starts a fresh optimizer at step 0 (a cluster worker that rejoins starts over from here).</summary>
+    public void Restart()
+    {
+        Store.LoadFrom(Setup.Model.Manifest, Setup.Model.DataPath);
+        var fresh = Setup.Spec.CreateOptimizer(Sweep);
+        Optimizer.Dispose();
+        Optimizer = fresh;
+    }
+
+    /// <summary>
+    /// Loads saved weights (<paramref name="manifest"/>, <paramref name="weightsPath"/>) and the optimizer's
+    /// state saved with them (scalars, and per-element buffers in <paramref name="optimizerTensors"/>):
+    /// a checkpoint, or a cluster worker's snapshot.
+    /// </summary>
+    public void Load(WeightManifest manifest, string weightsPath, JsonObject optimizerState, string optimizerTensors)
+    {
+        Store.LoadFrom(manifest, weightsPath);
+        Optimizer.LoadState(optimizerState);
+        Optimizer.LoadTensors(optimizerTensors);
     }
 
     public void Dispose()
