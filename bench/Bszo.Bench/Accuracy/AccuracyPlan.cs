@@ -55,6 +55,8 @@ public sealed record AccuracyArm
     public string? ProbeOf { get; init; }
 
     /// <summary>Split sizes for this arm; null: the plan's.</summary>
+    public int? NumTrain { get; init; }
+
     public int? NumDev { get; init; }
 
     public int? NumTest { get; init; }

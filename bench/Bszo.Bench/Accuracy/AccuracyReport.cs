@@ -20,7 +20,7 @@ public sealed class AccuracyReport(MachineInfo machine, LoadAverage loadBefore, 
         text.AppendLine(machine.Provenance(settings.CommandLine, Format.Invariant($"before: {loadBefore}, after: {loadAfter}")));
         text.AppendLine();
         text.AppendLine(Format.Invariant(
-            $"Each run is `bszo finetune` in its own process, batch {Plan.BatchSize}, ε = {Plan.Epsilon:G3} for every method, {Plan.Evaluations} dev evaluations per run at equal forward-pass intervals; the test score is that of the best dev weights. Per arm and method, every rate of the grid ran on seed {Plan.Seeds[0]}; the rate with the best dev score (test scores are not looked at) then ran on seeds {string.Join(", ", Plan.Seeds)}, and on seeds {string.Join(", ", Plan.ExtraSeeds)} too where two methods' test means were within two standard deviations. Each seed samples its own train/dev/test split and seeds the perturbations. A run counts as diverged if it stopped on a non-finite loss or its training loss over the last tenth of its steps averaged more than {AccuracyRun.LossRiseFactor:G2}× its first tenth's. Settings: bench/Bszo.Bench/Accuracy/AccuracyPlans.cs. Wall time of the suite: {results.Elapsed.TotalMinutes:F0} min."));
+            $"Each run is `bszo finetune` in its own process, batch {Plan.BatchSize}, ε = {Plan.Epsilon:G3} for every method, {Plan.Evaluations} dev evaluations per run at equal forward-pass intervals; the test score is that of the best dev weights. Per arm and method, every rate of the grid ran on seed {Plan.Seeds[0]}; the rate with the best dev score (test scores are not looked at) then ran on seeds {string.Join(", ", Plan.Seeds)}{(Plan.ExtraSeeds.Count == 0 ? "" : $", and on seeds {string.Join(", ", Plan.ExtraSeeds)} too where two methods' test means were within two standard deviations")}. Each seed samples its own train/dev/test split and seeds the perturbations. A run counts as diverged if it stopped on a non-finite loss, or ran at least 100 steps and its training loss over the last tenth of them averaged more than {AccuracyRun.LossRiseFactor:G2}× its first tenth's. Settings: bench/Bszo.Bench/Accuracy/AccuracyPlans.cs. Wall time of the suite: {results.Elapsed.TotalMinutes:F0} min."));
         if (options.FinetuneArguments.Count > 0) text.AppendLine().Append("Extra `bszo finetune` arguments for every run: `").Append(string.Join(' ', options.FinetuneArguments)).AppendLine("`.");
         foreach (var arm in Plan.Arms)
         {
@@ -63,7 +63,7 @@ public sealed class AccuracyReport(MachineInfo machine, LoadAverage loadBefore, 
                 continue;
             }
             var mine = Chosen(armRuns, method.Name, rate);
-            table.Row(method.Name, Format.Invariant($"{rate:G3}"), diverged, Format.Count(method.Steps(arm.Budget)), Format.Count((long)mine.Average(r => r.ForwardPasses)),
+            table.Row(method.Name, Rate(rate), diverged, Format.Count(method.Steps(arm.Budget)), Format.Count((long)mine.Average(r => r.ForwardPasses)),
                 MeanStd(mine.Select(r => r.FineTunedTest)), MeanStd(mine.Select(r => r.FineTunedTest - zero.GetValueOrDefault(r.Seed, double.NaN))),
                 MeanStd(mine.Select(r => r.BestDev)), string.Join(" ", mine.Select(r => Format.Fixed(r.FineTunedTest, 3))), Format.Fixed(mine.Average(r => r.WallSeconds) / 60, 1));
         }
@@ -77,7 +77,7 @@ public sealed class AccuracyReport(MachineInfo machine, LoadAverage loadBefore, 
         text.AppendLine(Format.Invariant($"Grid on seed {Plan.Seeds[0]}, best dev {armRuns[0].Metric} per rate (\"div.\": diverged):"));
         text.AppendLine();
         var rates = arm.Methods.SelectMany(m => m.LearningRates).Distinct().Order().ToList();
-        var gridTable = new MarkdownTable(["method", .. rates.Select(r => Format.Invariant($"{r:G3}"))]);
+        var gridTable = new MarkdownTable(["method", .. rates.Select(Rate)]);
         foreach (var method in arm.Methods)
         {
             gridTable.Row([method.Name, .. rates.Select(rate =>
@@ -164,15 +164,17 @@ public sealed class AccuracyReport(MachineInfo machine, LoadAverage loadBefore, 
                 if (mine.Count == 0 || mine.Any(r => r.Curve.Count == 0)) continue;
                 var xs = mine.Select(r => r.Curve.Select(p => p.ForwardPasses).ToHashSet()).Aggregate((a, b) => { a.IntersectWith(b); return a; }).Order().ToArray();
                 var values = xs.Select(x => mine.Select(r => r.Curve.First(p => p.ForwardPasses == x).Score).ToList()).ToList();
-                series.Add(($"{arm.Name}: {method.Name} (lr {rate:G3}, {mine.Count} seeds)", xs.Select(x => (double)x / arm.Budget).ToArray(),
+                series.Add(($"{arm.Name}: {method.Name} (lr {Rate(rate)}, {mine.Count} seeds)", xs.Select(x => (double)x / arm.Budget).ToArray(),
                     values.Select(v => Stats.Mean(v)).ToArray(), values.Select(v => Stats.StandardDeviation(v)).ToArray()));
             }
         }
-        var zero = ZeroShot(results.Runs.ToList()).Values.ToList();
-        var probes = results.Probes.Select(p => p.Probe.DevAccuracy).ToList();
+        // Reference lines for the first arm (other arms may score another task or model).
+        var first = Plan.Arms.FirstOrDefault(a => a.ProbeOf is null)?.Name;
+        var zero = ZeroShot(results.Runs.Where(r => r.Arm == first).ToList()).Values.ToList();
+        var probes = results.Probes.Where(p => Plan.Arms.Any(a => a.Name == p.Arm && a.ProbeOf == first)).Select(p => p.Probe.DevAccuracy).ToList();
         var lines = new List<(double, string)>();
-        if (zero.Count > 0) lines.Add((Stats.Mean(zero), "zero-shot (test, mean)"));
-        if (probes.Count > 0) lines.Add((Stats.Mean(probes), "linear probe (dev, mean)"));
+        if (zero.Count > 0) lines.Add((Stats.Mean(zero), $"zero-shot of {first} (test, mean)"));
+        if (probes.Count > 0) lines.Add((Stats.Mean(probes), $"linear probe on {first}'s features (dev, mean)"));
         return Charts.Curves("Dev score by training forward passes (mean ± std over seeds)", "forward passes, as a share of the arm's budget", "dev score", series, lines);
     }
 
@@ -183,6 +185,10 @@ public sealed class AccuracyReport(MachineInfo machine, LoadAverage loadBefore, 
     /// <summary>Zero-shot test score per seed: every run of a seed starts from the same weights and split.</summary>
     private static Dictionary<ulong, double> ZeroShot(IReadOnlyList<AccuracyRun> runs) =>
         runs.Where(r => double.IsFinite(r.ZeroShotTest)).GroupBy(r => r.Seed).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.First().ZeroShotTest);
+
+    /// <summary>A learning rate as people write it: 0.003, 1e-5.</summary>
+    internal static string Rate(double rate) =>
+        rate.ToString("G3", System.Globalization.CultureInfo.InvariantCulture).Replace("E-0", "e-", StringComparison.Ordinal).Replace("E-", "e-", StringComparison.Ordinal);
 
     private static JsonValue? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 

@@ -71,8 +71,8 @@ public static class AccuracySuite
             AccuracyRun? Train(AccuracyMethod method, double rate, ulong seed)
             {
                 var directory = Path.Combine(options.WorkDirectory, arm.Name, method.Name.Replace(' ', '-').Replace('=', '-'),
-                    Format.Invariant($"lr{rate:G3}-seed{seed}"));
-                if (!AccuracyRun.IsFinished(directory) && OutOfTime($"{arm.Name}, {method.Name}, lr {rate:G3}, seed {seed}")) return null;
+                    $"lr{AccuracyReport.Rate(rate)}-seed{seed}");
+                if (!AccuracyRun.IsFinished(directory) && OutOfTime($"{arm.Name}, {method.Name}, lr {AccuracyReport.Rate(rate)}, seed {seed}")) return null;
                 var run = RunOne(settings, options, arm, model, method, rate, seed, directory);
                 runs.Add(run);
                 return run;
@@ -151,13 +151,13 @@ public static class AccuracySuite
         var wallFile = Path.Combine(directory, "bench-wall-seconds.txt");
         if (AccuracyRun.IsFinished(directory))
         {
-            settings.Log(Format.Invariant($"accuracy: {arm.Name}, {method.Name}, lr {rate:G3}, seed {seed}: finished earlier, reusing {directory}"));
+            settings.Log($"accuracy: {arm.Name}, {method.Name}, lr {AccuracyReport.Rate(rate)}, seed {seed}: finished earlier, reusing {directory}");
         }
         else
         {
             bool resume = File.Exists(Path.Combine(directory, "trajectory.jsonl"));
             long steps = method.Steps(arm.Budget);
-            settings.Log(Format.Invariant($"accuracy: {arm.Name}, {method.Name}, lr {rate:G3}, seed {seed}: {(resume ? "resuming" : "training")} ({steps} steps) in {directory}"));
+            settings.Log($"accuracy: {arm.Name}, {method.Name}, lr {AccuracyReport.Rate(rate)}, seed {seed}: {(resume ? "resuming" : "training")} ({steps} steps) in {directory}");
             var clock = Stopwatch.StartNew();
             var (exit, error) = ChildProcesses.Run("dotnet", Arguments(settings, options, arm, model, method, rate, seed, directory, resume),
                 new Dictionary<string, string> { ["CI"] = "true" });
@@ -169,8 +169,8 @@ public static class AccuracySuite
         double wall = File.Exists(wallFile) ? double.Parse(File.ReadAllText(wallFile), CultureInfo.InvariantCulture) : double.NaN;
         var run = AccuracyRun.Read(arm.Name, method.Name, rate, seed, directory, wall);
         settings.Log(run.Diverged
-            ? $"accuracy: {arm.Name}, {method.Name}, lr {rate.ToString("G3", CultureInfo.InvariantCulture)}, seed {seed}: diverged ({run.DivergedBecause})"
-            : Format.Invariant($"accuracy: {arm.Name}, {method.Name}, lr {rate:G3}, seed {seed}: dev {run.BestDev:F4}, test {run.Metric} {run.ZeroShotTest:F4} zero-shot -> {run.FineTunedTest:F4} ({run.WallSeconds:F0} s)"));
+            ? $"accuracy: {arm.Name}, {method.Name}, lr {AccuracyReport.Rate(rate)}, seed {seed}: diverged ({run.DivergedBecause})"
+            : Format.Invariant($"accuracy: {arm.Name}, {method.Name}, lr {AccuracyReport.Rate(rate)}, seed {seed}: dev {run.BestDev:F4}, test {run.Metric} {run.ZeroShotTest:F4} zero-shot -> {run.FineTunedTest:F4} ({run.WallSeconds:F0} s)"));
         return run;
     }
 
@@ -192,7 +192,7 @@ public static class AccuracySuite
         if (model is not null) args.AddRange(["--model", model]);
         args.AddRange(arm.Arguments);
         foreach (var (key, value) in method.Options ?? new Dictionary<string, string>()) args.AddRange(["--optimizer-option", $"{key}={value}"]);
-        if (plan.NumTrain is int train) args.AddRange(["--num-train", I(train)]);
+        if ((arm.NumTrain ?? plan.NumTrain) is int train) args.AddRange(["--num-train", I(train)]);
         if ((arm.NumDev ?? plan.NumDev) is int dev) args.AddRange(["--num-dev", I(dev)]);
         if ((arm.NumTest ?? plan.NumTest) is int test) args.AddRange(["--num-test", I(test)]);
         args.AddRange(options.FinetuneArguments);
