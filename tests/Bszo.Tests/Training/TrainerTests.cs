@@ -162,6 +162,22 @@ public class TrainerTests
         Assert.That(first.Losses[0], Is.EqualTo(-scored.Metric).Within(1e-12));
     }
 
+    [TestCase("sst2", "accuracy", true)]
+    [TestCase("squad", "f1", true)]
+    [TestCase("sst2", "loss", false)]
+    [TestCase("squad", "loss", false)]
+    public void The_objective_is_the_tasks_own_score_or_the_loss(string task, string objective, bool score) =>
+        Assert.That(TrainingObjectives.UsesTaskScore(objective, Bszo.Models.Tasks.TaskRegistry.Get(task)), Is.EqualTo(score));
+
+    [TestCase("sst2", "f1", "use --objective accuracy")]
+    [TestCase("squad", "accuracy", "use --objective f1")]
+    [TestCase("sst2", "precision", "--objective accuracy trains on the task's own score")]
+    public void An_objective_the_task_is_not_scored_by_is_refused_naming_the_one_that_fits(string task, string objective, string hint)
+    {
+        var e = Assert.Throws<BszoException>(() => TrainingObjectives.UsesTaskScore(objective, Bszo.Models.Tasks.TaskRegistry.Get(task)))!;
+        Assert.That(e.Message, Does.Contain(hint));
+    }
+
     // Measured over three model seeds at these settings: test accuracy 0.36–0.38 → 0.67–0.83 (the loss objective: 0.81–0.87).
     private const long ObjectiveSteps = 480;
     private const double ObjectiveRate = 1e-2, ObjectiveEpsilon = 0.1;
