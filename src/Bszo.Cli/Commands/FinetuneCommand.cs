@@ -36,6 +36,8 @@ internal static class FinetuneCommand
           bszo finetune --model ./my-model --task rte --train rte/train.jsonl --test rte/val.jsonl
           bszo finetune --model ./my-model --task custom --data reviews.csv \
               --template "{sentence} It was" --verbalizer '{"0":" terrible","1":" great"}'
+          bszo finetune --objective accuracy --epsilon 1e-2
+              train on minus each batch's accuracy instead of the cross-entropy (no gradient needed)
           bszo finetune --config run.yaml --learning-rate 1e-5      (command-line options override the file)
           bszo finetune --out runs/sst2 --resume                     (continue an interrupted run exactly)
           bszo finetune --workers 2                                  (data-parallel: two worker processes hold the batches)
@@ -54,6 +56,12 @@ internal static class FinetuneCommand
     private static readonly Option<long> Warmup = new("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" };
     private static readonly Option<double?> Clip = new("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" };
     private static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option (repeatable), e.g. subspace-dimension=4 or prior-std=1 for BSZO, directions=2 for MeZO, rank=16 for SubZero.", HelpName = "key=value" };
+    private static readonly Option<string> Objective = new("--objective")
+    {
+        Description = "What the optimizer minimises: loss (the loss head's cross-entropy), or minus the batch's own score: accuracy (classification and multiple-choice tasks) or f1 (generation tasks), which need no gradient (MeZO §3.3).",
+        DefaultValueFactory = _ => TrainingObjectives.Loss,
+        HelpName = "loss|accuracy|f1",
+    };
     private static readonly Option<long?> Steps = new("--steps") { Description = $"Optimizer steps (default: the model card's recipe, else {DefaultSteps}).", HelpName = "n" };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per step (MeZO: 16).", DefaultValueFactory = _ => 16, HelpName = "n" };
     private static readonly Option<long?> EvalEvery = new("--eval-every") { Description = "Evaluate on dev every n steps (default: 5 times per run).", HelpName = "n" };
@@ -105,7 +113,7 @@ internal static class FinetuneCommand
             command.Options.Add(o);
         }
         TaskOptions.AddTo(command);
-        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Steps, BatchSize, EvalEvery,
+        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Objective, Steps, BatchSize, EvalEvery,
                      EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Workers, RemoteWorkers, Listen, Advertise, Port, Out, Resume, Threads, Device, Sweep,
                      Config, Quiet, JsonOutput, NoPlots })
         {
@@ -175,6 +183,7 @@ internal static class FinetuneCommand
         }
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
         var request = settings.ToModelRequest();
+        TrainingObjectives.UsesTaskScore(settings.Spec!.Objective, taskSettings.ResolveTask());
         taskSettings.ResolveSource();
         EnsureWritable(run.Root);
 
@@ -324,7 +333,7 @@ internal static class FinetuneCommand
     private static RunSpec Spec(ParseResult p, string optimizer, long steps, IEnumerable<KeyValuePair<string, string>> overrides, ulong dataSeed)
     {
         if (steps < 1) throw new BszoException(BszoException.Format("Invalid value for --steps.", "≥ 1", steps.ToString(CultureInfo.InvariantCulture)));
-        return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix));
+        return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix), p.GetValue(Objective)!.Trim().ToLowerInvariant());
     }
 
     /// <summary>

@@ -31,6 +31,12 @@ public sealed record ClusterTrainingSpec
     {
         ArgumentNullException.ThrowIfNull(Run);
         Run.Validate();
+        if (Run.Objective != TrainingObjectives.Loss)
+        {
+            // Workers add up per-shard losses; a batch score is a single-process objective.
+            throw new BszoException(BszoException.Format($"A cluster run cannot train on the '{Run.Objective}' objective.", TrainingObjectives.Loss, Run.Objective,
+                "train on a batch score with `bszo finetune --objective`, in one process."));
+        }
         if (ChecksumEvery <= 0) Fail("checksum interval", ChecksumEvery);
         if (SnapshotEvery <= 0) Fail("snapshot interval", SnapshotEvery);
     }

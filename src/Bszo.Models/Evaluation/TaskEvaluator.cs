@@ -55,17 +55,29 @@ public sealed class TaskEvaluator
                 _session.Bind(batch);
                 lossSum += _session.Loss() * chunk.Count;
             }
-            if (_task.Kind == TaskKind.Generation)
-            {
-                var answers = GreedyDecoding.Generate((IGreedyDecoder)_adapter, _session, chunk.Select(e => e.Prompt).ToList());
-                for (int i = 0; i < chunk.Count; i++) metricSum += AnswerF1.MaxF1(answers[i], chunk[i].Candidates);
-            }
-            else
-            {
-                var predicted = _adapter.Predict(_session, chunk);
-                for (int i = 0; i < chunk.Count; i++) if (predicted[i] == chunk[i].Label) metricSum++;
-            }
+            metricSum += ScoreSum(chunk);
         }
         return new EvalResult(lossSum / examples.Count, metricSum / examples.Count, _task.Metric, examples.Count, _session.ForwardPasses - passesBefore);
+    }
+
+    /// <summary>
+    /// The task's score summed over <paramref name="batch"/> (examples that fit one forward pass) at the
+    /// current weights: correct predictions, or each example's best token F1 over its gold answers.
+    /// </summary>
+    public double ScoreSum(IReadOnlyList<PromptedExample> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        double sum = 0;
+        if (_task.Kind == TaskKind.Generation)
+        {
+            var answers = GreedyDecoding.Generate((IGreedyDecoder)_adapter, _session, batch.Select(e => e.Prompt).ToList());
+            for (int i = 0; i < batch.Count; i++) sum += AnswerF1.MaxF1(answers[i], batch[i].Candidates);
+        }
+        else
+        {
+            var predicted = _adapter.Predict(_session, batch);
+            for (int i = 0; i < batch.Count; i++) if (predicted[i] == batch[i].Label) sum++;
+        }
+        return sum;
     }
 }

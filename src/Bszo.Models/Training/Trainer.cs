@@ -69,7 +69,13 @@ public sealed class Trainer : IDisposable
             _evaluator = new TaskEvaluator(_core.Adapter, _core.Session, _setup.Task, _options.EvalBatchSize);
             _best = new BestWeights(_dir);
             _loss = new TimedLoss();
-            _losses = run.Losses?.Invoke(_core) ?? new LocalStepLosses(_core);
+            bool score = TrainingObjectives.UsesTaskScore(_setup.Spec.Objective, _setup.Task);
+            if (score && run.Losses is not null)
+            {
+                throw new BszoException(BszoException.Format($"The '{_setup.Spec.Objective}' objective is scored in one process; this run's losses come from elsewhere (a cluster).",
+                    TrainingObjectives.Loss, _setup.Spec.Objective, "train on a batch score without --workers."));
+            }
+            _losses = run.Losses?.Invoke(_core) ?? new LocalStepLosses(_core, score ? _evaluator : null);
         }
         catch
         {
