@@ -19,7 +19,9 @@ internal sealed record TrainingGraph(ModelAdapter Adapter, string GraphPath, boo
 /// <remarks>
 /// Rows are computed for train, dev and test in that order, a fixed number of examples per run of
 /// the prefix, so a resumed run gets the same rows bit for bit. The prefix's session is disposed
-/// before training starts: from then on the frozen part costs only the stored rows.
+/// before training starts: from then on the frozen part costs only the stored rows, at most
+/// <see cref="MaxCacheBytes"/> (a cache that would grow past it is dropped, and the run takes
+/// whole-graph passes).
 /// </remarks>
 internal static class PrefixCaching
 {
@@ -51,31 +53,39 @@ internal static class PrefixCaching
         }
         var splits = new[] { run.Data.Train, run.Data.Dev, run.Data.Test };
         long examples = splits.Sum(s => (long)s.Count);
-        long bytes = examples * prefix.RowLength * sizeof(float);
-        if (bytes > MaxCacheBytes)
+        if (prefix.Boundary.All(b => !b.Sequence))
         {
-            observer.Message($"frozen-prefix cache: not used ({examples} examples × {prefix.RowLength} floats would take {Mib(bytes)}, more than {Mib(MaxCacheBytes)})");
-            return whole;
+            long bytes = examples * prefix.Boundary.Sum(b => (long)b.RowLength) * sizeof(float);
+            if (bytes > MaxCacheBytes)
+            {
+                observer.Message($"frozen-prefix cache: not used ({examples} examples × {prefix.Boundary.Sum(b => (long)b.RowLength)} floats would take {Mib(bytes)}, more than {Mib(MaxCacheBytes)})");
+                return whole;
+            }
         }
 
-        var names = string.Join(", ", prefix.Boundary.Select(b => $"'{b.Name}' [{string.Join("×", b.Dimensions)}]"));
+        var names = string.Join(", ", prefix.Boundary.Select(b => $"'{b.Name}' {b.Describe()}"));
         observer.Message($"frozen-prefix cache: the trainable weights are read by the last {prefix.TailNodes} of {prefix.TailNodes + prefix.PrefixNodes} nodes; " +
-                         $"computing the frozen rest once for {examples} examples ({names}, {Mib(bytes)})");
+                         $"computing the frozen rest once for {examples} examples ({names})");
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         int before = 0;
         foreach (var split in splits)
         {
-            adapter.Fill(split, RowsPerPrefixRun, (done, _) =>
+            bool filled = adapter.TryFill(split, RowsPerPrefixRun, out reason, MaxCacheBytes, (done, _) =>
             {
                 if (clock.Elapsed - lastReport < TimeSpan.FromSeconds(10)) return;
                 lastReport = clock.Elapsed;
-                observer.Message($"frozen-prefix cache: {before + done}/{examples} examples ({clock.Elapsed.TotalSeconds:F0} s)");
+                observer.Message($"frozen-prefix cache: {before + done}/{examples} examples, {Mib(adapter.CachedBytes)} ({clock.Elapsed.TotalSeconds:F0} s)");
             });
+            if (!filled)
+            {
+                observer.Message($"frozen-prefix cache: not used ({reason})");
+                return whole;
+            }
             before += split.Count;
         }
         adapter.ReleasePrefix();
-        observer.Message($"frozen-prefix cache: ready in {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s; " +
+        observer.Message($"frozen-prefix cache: ready in {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s, {Mib(adapter.CachedBytes)} for {adapter.CachedExamples} examples; " +
                          $"forward passes now run the {prefix.TailNodes}-node tail ({Path.GetFileName(prefix.TailGraphPath)})");
         return new TrainingGraph(adapter, prefix.TailGraphPath, Cached: true);
     }
