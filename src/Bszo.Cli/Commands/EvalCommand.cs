@@ -64,7 +64,7 @@ internal static class EvalCommand
             {
                 var run = RunDirectory.At(runPath);
                 taskSettings = RunConfig.LoadSettings(run).Task;
-                model = ModelSetup.Resolve(null, RunConfig.PreparedDirectory(run), [], run.Prepared, log);
+                model = ModelSetup.Resolve(null, RunConfig.PreparedDirectory(run), new TrainableSelection(), run.Prepared, log);
                 weightsLabel = p.GetValue(Weights)!.Trim().ToLowerInvariant();
                 snapshot = weightsLabel switch
                 {
@@ -78,7 +78,7 @@ internal static class EvalCommand
             {
                 taskSettings = TaskOptions.Read(p);
                 temp = Directory.CreateTempSubdirectory("bszo-eval-").FullName;
-                model = ModelSetup.Resolve(modelPath, prepared: null, [], temp, log);
+                model = ModelSetup.Resolve(modelPath, prepared: null, new TrainableSelection(), temp, log);
                 weightsLabel = "model";
             }
 

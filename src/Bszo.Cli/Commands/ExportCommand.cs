@@ -48,7 +48,7 @@ internal static class ExportCommand
         var run = RunDirectory.At(p.GetValue(Run)!);
         var settings = RunConfig.LoadSettings(run);
         var log = (string line) => console.Error.WriteLine($"bszo: {line}");
-        var model = ModelSetup.Resolve(null, RunConfig.PreparedDirectory(run), [], run.Prepared, log);
+        var model = ModelSetup.Resolve(null, RunConfig.PreparedDirectory(run), new TrainableSelection(), run.Prepared, log);
         var which = p.GetValue(Weights)!.Trim().ToLowerInvariant();
         var (step, expectedSha, snapshot) = Target(run, which);
 

@@ -38,7 +38,6 @@ internal static class FinetuneCommand
 
     private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
-    private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", TrainingOptimizers.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => TrainingOptimizers.Default, HelpName = "name" };
     private static readonly Option<double?> LearningRate = new("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" };
     private static readonly Option<double?> Epsilon = new("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" };
@@ -70,6 +69,7 @@ internal static class FinetuneCommand
         HelpName = "true|false",
     };
     private static readonly TaskOptions TaskOptions = new();
+    private static readonly TrainableOptions TrainableOptions = new();
 
     private const long DefaultSteps = 1000;
 
@@ -80,10 +80,11 @@ internal static class FinetuneCommand
     public static Command Create(CliConsole console, CancellationToken cancel)
     {
         var command = new Command("finetune", "Fine-tune a model on a task; prints zero-shot vs fine-tuned scores.");
-        foreach (var o in new Option[] { Model, Prepared, Trainable })
+        foreach (var o in new Option[] { Model, Prepared })
         {
             command.Options.Add(o);
         }
+        TrainableOptions.AddTo(command);
         TaskOptions.AddTo(command);
         foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Steps, BatchSize, EvalEvery,
                      EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Out, Resume, Threads, Device, Config, Quiet, JsonOutput, NoPlots })
@@ -116,12 +117,15 @@ internal static class FinetuneCommand
     {
         bool resume = p.GetValue(Resume), quiet = p.GetValue(Quiet), json = p.GetValue(JsonOutput);
         var taskSettings = Absolute(TaskOptions.Read(p));
+        var selection = TrainableOptions.Read(p);
         var run = RunDirectoryFor(p.GetValue(Out), resume, taskSettings.Task);
         var settings = new FinetuneSettings
         {
             Model = Absolute(p.GetValue(Model)),
             Prepared = Absolute(p.GetValue(Prepared)),
-            Trainable = p.GetValue(Trainable) ?? [],
+            Trainable = selection.Patterns,
+            TrainTopLayers = selection.TopLayers,
+            Lora = selection.Lora,
             Task = taskSettings,
             Optimizer = p.GetValue(Optimizer)!,
             OptimizerSettings = new OptimizerSettings
@@ -169,8 +173,9 @@ internal static class FinetuneCommand
         if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
         EnsureWritable(run.Root);
 
-        var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
-        var recipe = model.Card.RecipeFor(settings.Optimizer, settings.Trainable);
+        var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Selection, run.Prepared, log, mayReplace: !hasRun);
+        // A recipe measured for the card's tensors says nothing about layers or adapters.
+        var recipe = settings.TrainTopLayers is null && settings.Lora is null ? model.Card.RecipeFor(settings.Optimizer, settings.Trainable) : null;
         if (recipe is not null)
         {
             // What the command line left open comes from the model's measured recipe; the config shows the result.

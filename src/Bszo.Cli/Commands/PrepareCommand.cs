@@ -20,6 +20,8 @@ internal static class PrepareCommand
         Examples:
           bszo prepare --model ./my-model --out prepared/my-model
           bszo prepare --model ./my-model --out prepared/top --trainable "layer_1/*" --trainable "head/*"
+          bszo prepare --model ./my-model --out prepared/top2 --train-top-layers 2
+          bszo prepare --model ./my-model --out prepared/lora --lora 8
           bszo prepare --model ./my-model --list
           bszo prepare --model ./my-model --out prepared/m --task sst2 --cluster-data data/sst2
                                                       (also write the tokenized training split for bszo-cluster workers)
@@ -27,14 +29,17 @@ internal static class PrepareCommand
 
     private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Directory to write the training model into.", HelpName = "dir" };
-    private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<bool> List = new("--list") { Description = "List the model's initializers and exit." };
     private static readonly Option<string?> ClusterData = new("--cluster-data") { Description = "Also write the task's training split, tokenized and batched as the model's inputs, into this directory: the --data of bszo-cluster workers.", HelpName = "dir" };
     private static readonly TaskOptions TaskOptions = new();
+    private static readonly TrainableOptions TrainableOptions = new();
 
     public static Command Create(CliConsole console)
     {
-        var command = new Command("prepare", "Prepare a model for training (weights as inputs, a loss head) once, to share between runs.") { Model, Out, Trainable, List, ClusterData };
+        var command = new Command("prepare", "Prepare a model for training (weights as inputs, a loss head) once, to share between runs.") { Model, Out };
+        TrainableOptions.AddTo(command);
+        command.Options.Add(List);
+        command.Options.Add(ClusterData);
         TaskOptions.AddTo(command);
         command.SetAction(p => Guard.Run(console, () => Execute(p, console)));
         return command;
@@ -57,7 +62,7 @@ internal static class PrepareCommand
             return ExitCodes.Ok;
         }
         var output = p.GetValue(Out) ?? throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format("bszo prepare needs --out.", "--out DIR", "none"));
-        var setup = ModelSetup.Resolve(p.GetValue(Model), prepared: null, p.GetValue(Trainable) ?? [], Path.GetFullPath(output), log);
+        var setup = ModelSetup.Resolve(p.GetValue(Model), prepared: null, TrainableOptions.Read(p), Path.GetFullPath(output), log);
         var m = setup.Prepared.Manifest;
         console.Out.WriteLine(FormattableString.Invariant($"prepared {m.SourceModel}"));
         console.Out.WriteLine(FormattableString.Invariant($"  into {setup.Prepared.Directory}: {m.Tensors.Count} trainable tensors, {m.ElementCount:N0} weights, loss head {setup.Prepared.Loss.Kind}"));

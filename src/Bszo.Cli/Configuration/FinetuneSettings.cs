@@ -1,4 +1,5 @@
 using Bszo.Models.Training;
+using Bszo.Ort.Graph;
 
 namespace Bszo.Cli;
 
@@ -10,6 +11,14 @@ internal sealed record FinetuneSettings
     public string? Prepared { get; init; }
 
     public IReadOnlyList<string> Trainable { get; init; } = [];
+
+    public int? TrainTopLayers { get; init; }
+
+    public LoraOptions? Lora { get; init; }
+
+    /// <summary>What the run trains, from <see cref="Trainable"/>, <see cref="TrainTopLayers"/> and <see cref="Lora"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public TrainableSelection Selection => new() { Patterns = Trainable, TopLayers = TrainTopLayers, Lora = Lora };
 
     public TaskSettings Task { get; init; } = new();
 

@@ -14,11 +14,11 @@ internal sealed record ModelSetup(ModelCard Card, ModelAdapter Adapter, Prepared
     /// </summary>
     /// <param name="model">--model: a model directory with a card, or a prepared directory.</param>
     /// <param name="prepared">--prepared: a prepared directory.</param>
-    /// <param name="trainable">Trainable-tensor patterns (empty: the card's).</param>
+    /// <param name="selection">What to train (nothing chosen: the card's tensors).</param>
     /// <param name="preparedDirectory">Where to prepare the model when needed.</param>
     /// <param name="log">Progress messages.</param>
     /// <param name="mayReplace">Whether a different preparation already in <paramref name="preparedDirectory"/> may be replaced.</param>
-    public static ModelSetup Resolve(string? model, string? prepared, IReadOnlyList<string> trainable, string preparedDirectory, Action<string> log,
+    public static ModelSetup Resolve(string? model, string? prepared, TrainableSelection selection, string preparedDirectory, Action<string> log,
         bool mayReplace = true)
     {
         if (prepared is null && model is not null && File.Exists(Path.Combine(model, WeightManifest.FileName))) prepared = model;
@@ -33,6 +33,6 @@ internal sealed record ModelSetup(ModelCard Card, ModelAdapter Adapter, Prepared
 
         var modelCard = ModelCard.Load(model ?? DefaultModel.Resolve(log));
         var modelAdapter = ModelAdapters.Create(modelCard);
-        return new ModelSetup(modelCard, modelAdapter, TrainingModels.PrepareOrReuse(modelCard, modelAdapter, trainable, preparedDirectory, mayReplace, log));
+        return new ModelSetup(modelCard, modelAdapter, TrainingModels.PrepareOrReuse(modelCard, modelAdapter, selection, preparedDirectory, mayReplace, log));
     }
 }
