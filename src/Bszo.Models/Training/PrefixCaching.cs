@@ -17,11 +17,11 @@ internal sealed record TrainingGraph(ModelAdapter Adapter, string GraphPath, boo
 /// once per example (see <see cref="FrozenPrefix"/>), and if so computes every example's rows up front.
 /// </summary>
 /// <remarks>
-/// Rows are computed for train, dev and test in that order, a fixed number of examples per run of
-/// the prefix, so a resumed run gets the same rows bit for bit. The prefix's session is disposed
-/// before training starts: from then on the frozen part costs only the stored rows, at most
-/// <see cref="MaxCacheBytes"/> (a cache that would grow past it is dropped, and the run takes
-/// whole-graph passes).
+/// Rows are computed split by split in the order given, a fixed number of examples per run of the
+/// prefix, so a resumed run (and every worker of a cluster run) gets the same rows bit for bit. The
+/// prefix's session is disposed before training starts: from then on the frozen part costs only the
+/// stored rows, at most <see cref="MaxCacheBytes"/> (a cache that would grow past it is dropped, and
+/// the run takes whole-graph passes).
 /// </remarks>
 internal static class PrefixCaching
 {
@@ -30,42 +30,46 @@ internal static class PrefixCaching
 
     private const int RowsPerPrefixRun = 32;
 
-    public static TrainingGraph Choose(TrainerInputs run, ITrainingObserver observer)
+    /// <summary>
+    /// The graph <paramref name="setup"/>'s forward passes run: its trainable tail over rows computed
+    /// now for every example of <paramref name="splits"/> (the ones this process will run), or the
+    /// whole graph when the spec, the task or the graph rules the cache out.
+    /// </summary>
+    public static TrainingGraph Choose(TrainingSetup setup, IReadOnlyList<IReadOnlyList<PromptedExample>> splits, Action<string> message)
     {
-        var whole = new TrainingGraph(run.Adapter, run.Model.GraphPath, Cached: false);
-        if (!run.Training.CacheFrozenPrefix) return whole;
-        if (run.Task.Kind == TaskKind.Generation)
+        var whole = new TrainingGraph(setup.Adapter, setup.Model.GraphPath, Cached: false);
+        if (!setup.Spec.CacheFrozenPrefix) return whole;
+        if (setup.Task.Kind == TaskKind.Generation)
         {
-            observer.Message("frozen-prefix cache: not used (generation tasks decode through the whole graph)");
+            message("frozen-prefix cache: not used (generation tasks decode through the whole graph)");
             return whole;
         }
-        using var prefix = FrozenPrefix.TryOpen(run.Model, run.Session, out var reason);
+        using var prefix = FrozenPrefix.TryOpen(setup.Model, setup.Session, out var reason);
         if (prefix is null)
         {
-            observer.Message($"frozen-prefix cache: not used ({reason})");
+            message($"frozen-prefix cache: not used ({reason})");
             return whole;
         }
-        var adapter = CachedPrefixAdapter.Create(run.Adapter, prefix, out reason);
+        var adapter = CachedPrefixAdapter.Create(setup.Adapter, prefix, out reason);
         if (adapter is null)
         {
-            observer.Message($"frozen-prefix cache: not used ({reason})");
+            message($"frozen-prefix cache: not used ({reason})");
             return whole;
         }
-        var splits = new[] { run.Data.Train, run.Data.Dev, run.Data.Test };
         long examples = splits.Sum(s => (long)s.Count);
         if (prefix.Boundary.All(b => !b.Sequence))
         {
             long bytes = examples * prefix.Boundary.Sum(b => (long)b.RowLength) * sizeof(float);
             if (bytes > MaxCacheBytes)
             {
-                observer.Message($"frozen-prefix cache: not used ({examples} examples × {prefix.Boundary.Sum(b => (long)b.RowLength)} floats would take {Mib(bytes)}, more than {Mib(MaxCacheBytes)})");
+                message($"frozen-prefix cache: not used ({examples} examples × {prefix.Boundary.Sum(b => (long)b.RowLength)} floats would take {Mib(bytes)}, more than {Mib(MaxCacheBytes)})");
                 return whole;
             }
         }
 
         var names = string.Join(", ", prefix.Boundary.Select(b => $"'{b.Name}' {b.Describe()}"));
-        observer.Message($"frozen-prefix cache: the trainable weights are read by the last {prefix.TailNodes} of {prefix.TailNodes + prefix.PrefixNodes} nodes; " +
-                         $"computing the frozen rest once for {examples} examples ({names})");
+        message($"frozen-prefix cache: the trainable weights are read by the last {prefix.TailNodes} of {prefix.TailNodes + prefix.PrefixNodes} nodes; " +
+                $"computing the frozen rest once for {examples} examples ({names})");
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         int before = 0;
@@ -75,18 +79,18 @@ internal static class PrefixCaching
             {
                 if (clock.Elapsed - lastReport < TimeSpan.FromSeconds(10)) return;
                 lastReport = clock.Elapsed;
-                observer.Message($"frozen-prefix cache: {before + done}/{examples} examples, {Mib(adapter.CachedBytes)} ({clock.Elapsed.TotalSeconds:F0} s)");
+                message($"frozen-prefix cache: {before + done}/{examples} examples, {Mib(adapter.CachedBytes)} ({clock.Elapsed.TotalSeconds:F0} s)");
             });
             if (!filled)
             {
-                observer.Message($"frozen-prefix cache: not used ({reason})");
+                message($"frozen-prefix cache: not used ({reason})");
                 return whole;
             }
             before += split.Count;
         }
         adapter.ReleasePrefix();
-        observer.Message($"frozen-prefix cache: ready in {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s, {Mib(adapter.CachedBytes)} for {adapter.CachedExamples} examples; " +
-                         $"forward passes now run the {prefix.TailNodes}-node tail ({Path.GetFileName(prefix.TailGraphPath)})");
+        message($"frozen-prefix cache: ready in {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s, {Mib(adapter.CachedBytes)} for {adapter.CachedExamples} examples; " +
+                $"forward passes now run the {prefix.TailNodes}-node tail ({Path.GetFileName(prefix.TailGraphPath)})");
         return new TrainingGraph(adapter, prefix.TailGraphPath, Cached: true);
     }
 

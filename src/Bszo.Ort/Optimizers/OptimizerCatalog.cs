@@ -13,6 +13,9 @@ namespace Bszo.Ort.Optimizers;
 /// </remarks>
 public static class OptimizerCatalog
 {
+    /// <summary>The optimizer a run uses when it names none: BSZO.</summary>
+    public const string Default = "bszo";
+
     private const string ZoBench = "Zhang et al., ZO-Bench, ICML 2024 (ZO-Bench/ZO-LLM)";
 
     private const string BszoPaper = "Feng & Huang, Adaptive Bayesian Subspace Zeroth-Order Optimization, 2026 (AeonianQuill/BSZO)";
@@ -55,7 +58,7 @@ public static class OptimizerCatalog
         ArgumentNullException.ThrowIfNull(name);
         return Entries.FirstOrDefault(e => string.Equals(e.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
             ?? Throw.Bszo<OptimizerDescriptor>($"Unknown optimizer '{name}'.", $"one of {string.Join(", ", Names)}", name,
-                "`bszo train --help` lists the optimizers with their defaults.");
+                "`bszo optimizers` lists them with their defaults and sources.");
     }
 
     /// <summary>Creates the method named <paramref name="name"/> over <paramref name="sweep"/>'s weights (see <see cref="OptimizerDescriptor.CreateOptimizer"/>).</summary>
