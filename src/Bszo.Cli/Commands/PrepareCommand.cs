@@ -66,6 +66,13 @@ internal static class PrepareCommand
         var m = setup.Prepared.Manifest;
         console.Out.WriteLine(FormattableString.Invariant($"prepared {m.SourceModel}"));
         console.Out.WriteLine(FormattableString.Invariant($"  into {setup.Prepared.Directory}: {m.Tensors.Count} trainable tensors, {m.ElementCount:N0} weights, loss head {setup.Prepared.Loss.Kind}"));
+        const int Shown = 12;
+        console.Out.WriteLine($"  trains: {string.Join(", ", m.Tensors.Take(Shown).Select(t => t.Name))}{(m.Tensors.Count > Shown ? $" and {m.Tensors.Count - Shown} more" : "")}");
+        foreach (var adapter in m.Lora)
+        {
+            var columns = adapter.Columns is null ? "" : $", columns {string.Join(" and ", adapter.Columns.Select(c => $"{c.Start}–{c.Start + c.Count - 1}"))}";
+            console.Out.WriteLine(FormattableString.Invariant($"  LoRA rank {adapter.Rank} on {adapter.Weight} [{adapter.In}×{adapter.Out}{columns}]"));
+        }
         if (p.GetValue(ClusterData) is string clusterData)
         {
             // Every example of the training split, collated once: workers slice their shards from it.

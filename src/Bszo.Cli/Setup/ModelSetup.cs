@@ -1,5 +1,6 @@
 using Bszo.Models.Adapters;
 using Bszo.Models.Training;
+using Bszo.Ort;
 using Bszo.Ort.Graph;
 
 namespace Bszo.Cli.Setup;
@@ -24,6 +25,12 @@ internal sealed record ModelSetup(ModelCard Card, ModelAdapter Adapter, Prepared
         if (prepared is null && model is not null && File.Exists(Path.Combine(model, WeightManifest.FileName))) prepared = model;
         if (prepared is not null)
         {
+            if (!selection.IsCardDefault)
+            {
+                throw new BszoException(BszoException.Format($"--trainable, --train-top-layers and --lora choose what `bszo prepare` makes trainable; '{prepared}' is already prepared.",
+                    "these options with --model", $"{selection.Describe()} with a prepared directory",
+                    "pass them to `bszo prepare`, or give --model instead of --prepared."));
+            }
             var p = PreparedModel.Open(prepared);
             var card = ModelCard.Load(Path.GetDirectoryName(p.Manifest.SourceModel)!);
             var adapter = ModelAdapters.Create(card);

@@ -68,8 +68,8 @@ internal static class PrefixCaching
         }
 
         var names = string.Join(", ", prefix.Boundary.Select(b => $"'{b.Name}' {b.Describe()}"));
-        message($"frozen-prefix cache: the trainable weights are read by the last {prefix.TailNodes} of {prefix.TailNodes + prefix.PrefixNodes} nodes; " +
-                $"computing the frozen rest once for {examples} examples ({names})");
+        message($"frozen-prefix cache: the trainable weights are read by a {prefix.TailNodes}-node tail; " +
+                $"computing the {prefix.PrefixNodes}-node frozen prefix once for {examples} examples ({names})");
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         int before = 0;
