@@ -33,6 +33,10 @@ public class TopLayersAndLoraCliTests
             "layer1.attention.qkv.weight.lora_A", "layer1.attention.qkv.weight.lora_B", "pooler.weight", "pooler.bias", "head.weight", "head.bias",
         }));
 
+        // The saved arguments name the same adapters: resuming reuses the prepared model rather than refusing it.
+        var resume = CliRunner.Run(["finetune", "--out", temp["run"], "--resume", "--quiet"]);
+        Assert.That(resume.ExitCode, Is.Zero, resume.ToString());
+
         var export = CliRunner.Run(["export", "--run", temp["run"], "--weights", "final", "--out", temp["deploy"]]);
         Assert.That(export.ExitCode, Is.Zero, export.ToString());
         Assert.That(export.Output, Does.Contain("verified: output 'logits' matches the training graph"));
