@@ -56,7 +56,7 @@ public class TopLayerCacheTests
     public void Decoder_top_layer_tail_over_stored_rows_computes_the_whole_graphs_loss_and_predictions()
     {
         using var temp = new TempDirectory();
-        var card = ModelCard.Load(Path.Combine(ExportFixtures.RepositoryRoot(), "models", SelfPretrainedDecoderTests.Name));
+        var card = ModelCard.Load(Path.Combine(Repository.Root, "models", SelfPretrainedDecoderTests.Name));
         var adapter = DecoderLmAdapter.Create(card);
         var prepared = TrainingModelBuilder.Prepare(card.Resolve(card.Model), temp["prepared"], new PrepareOptions { Loss = adapter.CreateLossHead(), TrainTopLayers = 1 });
         Assert.That(prepared.Manifest.Tensors.Select(t => t.Name), Has.All.Matches<string>(n => n.StartsWith("transformer.h.3.", StringComparison.Ordinal)
