@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Bszo.Cli.Display;
 using Bszo.Cli.Setup;
-using Bszo.Cluster.Data;
 using Bszo.Models.Adapters;
 using Bszo.Ort.Graph;
 using Spectre.Console;
@@ -23,15 +22,11 @@ internal static class PrepareCommand
           bszo prepare --model ./my-model --out prepared/top2 --train-top-layers 2
           bszo prepare --model ./my-model --out prepared/lora --lora 8
           bszo prepare --model ./my-model --list
-          bszo prepare --model ./my-model --out prepared/m --task sst2 --cluster-data data/sst2
-                                                      (also write the tokenized training split for bszo-cluster workers)
         """;
 
     private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Directory to write the training model into.", HelpName = "dir" };
     private static readonly Option<bool> List = new("--list") { Description = "List the model's initializers and exit." };
-    private static readonly Option<string?> ClusterData = new("--cluster-data") { Description = "Also write the task's training split, tokenized and batched as the model's inputs, into this directory: the --data of bszo-cluster workers.", HelpName = "dir" };
-    private static readonly TaskOptions TaskOptions = new();
     private static readonly TrainableOptions TrainableOptions = new();
 
     public static Command Create(CliConsole console)
@@ -39,8 +34,6 @@ internal static class PrepareCommand
         var command = new Command("prepare", "Prepare a model for training (weights as inputs, a loss head) once, to share between runs.") { Model, Out };
         TrainableOptions.AddTo(command);
         command.Options.Add(List);
-        command.Options.Add(ClusterData);
-        TaskOptions.AddTo(command);
         command.SetAction(p => Guard.Run(console, () => Execute(p, console)));
         return command;
     }
@@ -72,14 +65,6 @@ internal static class PrepareCommand
         {
             var columns = adapter.Columns is null ? "" : $", columns {string.Join(" and ", adapter.Columns.Select(c => $"{c.Start}–{c.Start + c.Count - 1}"))}";
             console.Out.WriteLine(FormattableString.Invariant($"  LoRA rank {adapter.Rank} on {adapter.Weight} [{adapter.In}×{adapter.Out}{columns}]"));
-        }
-        if (p.GetValue(ClusterData) is string clusterData)
-        {
-            // Every example of the training split, collated once: workers slice their shards from it.
-            var (_, data) = TaskOptions.Read(p).Load(log);
-            using var examples = setup.Adapter.Collate(data.Train);
-            TensorDataset.Save(Path.GetFullPath(clusterData), examples);
-            console.Out.WriteLine(FormattableString.Invariant($"  wrote {data.Train.Count:N0} training examples for bszo-cluster workers into {Path.GetFullPath(clusterData)}"));
         }
         console.Out.WriteLine(FormattableString.Invariant($"  next: bszo finetune --prepared {setup.Prepared.Directory} --task ..."));
         return ExitCodes.Ok;

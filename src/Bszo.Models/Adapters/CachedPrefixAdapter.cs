@@ -66,6 +66,9 @@ public sealed class CachedPrefixAdapter : ModelAdapter
     /// <summary>Bytes of stored rows (activations and pass-through inputs).</summary>
     public long CachedBytes { get; private set; }
 
+    /// <summary>Bytes of stored boundary activations (what <see cref="TryMeasure"/> foretells).</summary>
+    public long ActivationBytes { get; private set; }
+
     /// <summary>
     /// Wraps <paramref name="inner"/> for <paramref name="prefix"/>'s tail; null, with the
     /// <paramref name="reason"/>, when the inner adapter predicts through batches of its own, which
@@ -92,12 +95,51 @@ public sealed class CachedPrefixAdapter : ModelAdapter
     public override LossHead CreateLossHead() => _inner.CreateLossHead();
 
     /// <summary>
+    /// The bytes the boundary activations of <paramref name="examples"/> will take once stored, known
+    /// without running the prefix: each example keeps (rows × its length) positions of a sequence
+    /// activation, and the lengths come from the inner adapter's attention mask. False, with the
+    /// <paramref name="reason"/>, when the examples' rows could not all be stored alike (e.g. examples
+    /// with different numbers of candidates), which <see cref="TryFill"/> would find only part way.
+    /// </summary>
+    public bool TryMeasure(IReadOnlyList<PromptedExample> examples, int chunkSize, out long bytes, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
+        long perPosition = Boundary.Where(b => b.Sequence).Sum(b => (long)b.RowLength) * sizeof(float);
+        long perRow = Boundary.Where(b => !b.Sequence).Sum(b => (long)b.RowLength) * sizeof(float);
+        bytes = 0;
+        if (perPosition == 0)
+        {
+            bytes = examples.Count * perRow;
+            reason = "";
+            return true;
+        }
+        int? rowsPerExample = null;
+        var lengths = new int[chunkSize];
+        for (int start = 0; start < examples.Count; start += chunkSize)
+        {
+            int count = Math.Min(chunkSize, examples.Count - start);
+            using var batch = _inner.Collate([.. examples.Skip(start).Take(count)]);
+            if (!TryLengths(batch, count, lengths, out _, out int rows, out reason)) return false;
+            if (rowsPerExample is int before && before != rows)
+            {
+                reason = $"the {_inner.Kind} adapter gives some examples {before} rows and others {rows} (e.g. different numbers of candidates)";
+                return false;
+            }
+            rowsPerExample = rows;
+            for (int i = 0; i < count; i++) bytes += rows * (lengths[i] * perPosition + perRow);
+        }
+        reason = "";
+        return true;
+    }
+
+    /// <summary>
     /// Computes and stores the rows of the examples in <paramref name="examples"/> that have none yet,
     /// <paramref name="chunkSize"/> per prefix run; <paramref name="progress"/> receives (done, total).
-    /// False, with the <paramref name="reason"/>, when the rows cannot be stored per example or would
-    /// take more than <paramref name="maxBytes"/> in all; rows stored until then stay.
+    /// False, with the <paramref name="reason"/>, when the rows cannot be stored per example; rows
+    /// stored until then stay.
     /// </summary>
-    public bool TryFill(IReadOnlyList<PromptedExample> examples, int chunkSize, out string reason, long maxBytes = long.MaxValue, Action<int, int>? progress = null)
+    public bool TryFill(IReadOnlyList<PromptedExample> examples, int chunkSize, out string reason, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(examples);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
@@ -132,11 +174,6 @@ public sealed class CachedPrefixAdapter : ModelAdapter
                     tensors.Add((layout, value.GetTensorMutableRawData().ToArray(), info.Shape));
                 }
                 if (!TryStore(chunk, batch, tensors, out reason)) return false;
-            }
-            if (CachedBytes > maxBytes)
-            {
-                reason = $"the stored rows passed the limit of {maxBytes / 1048576.0:F0} MiB after {_stored.Count} examples";
-                return false;
             }
             progress?.Invoke(Math.Min(start + chunkSize, missing.Count), missing.Count);
         }
@@ -213,7 +250,7 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         long width = 0;
         if (tensors.Any(t => t.Layout.Sequence))
         {
-            if (!TryLengths(batch, examples, lengths, out width, out reason)) return false;
+            if (!TryLengths(batch, examples, lengths, out width, out _, out reason)) return false;
         }
         var layouts = new List<StoredTensor>();
         foreach (var (layout, _, shape) in tensors)
@@ -254,6 +291,7 @@ public sealed class CachedPrefixAdapter : ModelAdapter
                     source.Slice((i * layout.RowsPerExample + r) * sourceRowBytes, keptRowBytes).CopyTo(bytes[t].AsSpan(r * keptRowBytes));
                 }
                 CachedBytes += bytes[t].Length;
+                if (t < Boundary.Count) ActivationBytes += bytes[t].Length;
             }
             _stored[chunk[i]] = new StoredExample(lengths[i], bytes);
         }
@@ -261,10 +299,11 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         return true;
     }
 
-    /// <summary>Each example's length: one past the last position its mask rows mark (at least 1), and the batch's padded width.</summary>
-    private bool TryLengths(TensorBatch batch, int examples, int[] lengths, out long width, out string reason)
+    /// <summary>Each example's length: one past the last position its mask rows mark (at least 1); the batch's padded width; the mask's rows per example.</summary>
+    private bool TryLengths(TensorBatch batch, int examples, int[] lengths, out long width, out int rowsPerExample, out string reason)
     {
         width = 0;
+        rowsPerExample = 0;
         var mask = batch.Values.FirstOrDefault(v => v.Name == SequenceMask).Value;
         if (mask is null)
         {
@@ -278,7 +317,7 @@ public sealed class CachedPrefixAdapter : ModelAdapter
             return false;
         }
         width = info.Shape[1];
-        int rowsPerExample = (int)(info.Shape[0] / examples);
+        rowsPerExample = (int)(info.Shape[0] / examples);
         var bytes = mask.GetTensorMutableRawData();
         int elementBytes = (int)(bytes.Length / Math.Max(1, info.ElementCount));
         int rowBytes = (int)width * elementBytes;

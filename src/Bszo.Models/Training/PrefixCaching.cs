@@ -20,8 +20,8 @@ internal sealed record TrainingGraph(ModelAdapter Adapter, string GraphPath, boo
 /// Rows are computed split by split in the order given, a fixed number of examples per run of the
 /// prefix, so a resumed run (and every worker of a cluster run) gets the same rows bit for bit. The
 /// prefix's session is disposed before training starts: from then on the frozen part costs only the
-/// stored rows, at most <see cref="MaxCacheBytes"/> (a cache that would grow past it is dropped, and
-/// the run takes whole-graph passes).
+/// stored rows, at most <see cref="MaxCacheBytes"/> of activations: a run whose examples would take
+/// more (measured up front from their lengths) takes whole-graph passes.
 /// </remarks>
 internal static class PrefixCaching
 {
@@ -56,16 +56,21 @@ internal static class PrefixCaching
             message($"frozen-prefix cache: not used ({reason})");
             return whole;
         }
-        long examples = splits.Sum(s => (long)s.Count);
-        if (prefix.Boundary.All(b => !b.Sequence))
+        // Decided on every example of the run, whichever splits this process fills, so that every process of
+        // a cluster run decides alike (cached rows and whole-graph passes differ in the last bits).
+        var data = setup.Data;
+        long runExamples = (long)data.Train.Count + data.Dev.Count + data.Test.Count;
+        if (!adapter.TryMeasure([.. data.Train, .. data.Dev, .. data.Test], RowsPerPrefixRun, out long runBytes, out reason))
         {
-            long bytes = examples * prefix.Boundary.Sum(b => (long)b.RowLength) * sizeof(float);
-            if (bytes > MaxCacheBytes)
-            {
-                message($"frozen-prefix cache: not used ({examples} examples × {prefix.Boundary.Sum(b => (long)b.RowLength)} floats would take {Mib(bytes)}, more than {Mib(MaxCacheBytes)})");
-                return whole;
-            }
+            message($"frozen-prefix cache: not used ({reason})");
+            return whole;
         }
+        if (runBytes > MaxCacheBytes)
+        {
+            message($"frozen-prefix cache: not used (the activations of {runExamples} examples would take {Mib(runBytes)}, more than {Mib(MaxCacheBytes)})");
+            return whole;
+        }
+        long examples = splits.Sum(s => (long)s.Count);
 
         var names = string.Join(", ", prefix.Boundary.Select(b => $"'{b.Name}' {b.Describe()}"));
         message($"frozen-prefix cache: the trainable weights are read by a {prefix.TailNodes}-node tail; " +
@@ -75,7 +80,7 @@ internal static class PrefixCaching
         int before = 0;
         foreach (var split in splits)
         {
-            bool filled = adapter.TryFill(split, RowsPerPrefixRun, out reason, MaxCacheBytes, (done, _) =>
+            bool filled = adapter.TryFill(split, RowsPerPrefixRun, out reason, (done, _) =>
             {
                 if (clock.Elapsed - lastReport < TimeSpan.FromSeconds(10)) return;
                 lastReport = clock.Elapsed;

@@ -75,7 +75,7 @@ public class TopLayerCacheTests
     }
 
     [Test]
-    public void Stored_rows_that_would_pass_the_memory_limit_are_refused()
+    public void The_cache_size_is_known_before_the_prefix_runs()
     {
         var shared = UseLiteTestModel.Instance;
         using var temp = new TempDirectory();
@@ -85,9 +85,14 @@ public class TopLayerCacheTests
         Assert.That(prefix, Is.Not.Null, reason);
         var cached = CachedPrefixAdapter.Create(shared.Adapter, prefix, out reason)!;
         var examples = Sentences.Select(s => new PromptedExample(s, shared.Card.Labels, 0)).ToList();
-        Assert.That(cached.TryFill(examples, 4, out reason, maxBytes: 64 * 1024), Is.False);
-        Assert.That(reason, Does.Contain("limit"));
-        Assert.That(cached.CachedBytes, Is.LessThan(64 * 1024 + 4 * 128 * 512 * sizeof(float)), "filling stops at the first chunk past the limit");
+        // Measured in chunks of 3, filled in chunks of 4 sorted by length: each example's rows are its own whichever batch it shares.
+        Assert.That(cached.TryMeasure(examples, 3, out long measured, out reason), reason);
+        Assert.That(cached.TryFill(examples, 4, out reason), reason);
+        Assert.That(cached.ActivationBytes, Is.EqualTo(measured));
+        using var longest = shared.Adapter.Collate(examples);
+        long padded = longest.Values.First(v => v.Name == shared.Adapter.SequenceMask).Value.GetTensorTypeAndShape().Shape[1] * examples.Count * 512 * sizeof(float);
+        TestContext.Out.WriteLine($"{measured} bytes of activations stored for {examples.Count} examples; padded to the longest: {padded}");
+        Assert.That(measured, Is.LessThan(padded), "short examples store fewer positions");
     }
 
     /// <summary>
