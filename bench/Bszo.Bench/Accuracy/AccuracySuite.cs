@@ -140,7 +140,7 @@ public static class AccuracySuite
     {
         var model = arm.Model ?? options.Model;
         if (arm.Storage is not SixteenBitStorage storage) return model;
-        var source = model ?? Bszo.Cli.Setup.DefaultModel.Resolve(settings.Log);
+        var source = model ?? Bszo.Models.UseLite.UseLiteModel.Create(new Bszo.Models.UseLite.UseLiteOptions { Log = settings.Log });
         var copy = Path.Combine(options.WorkDirectory, arm.Name, "model");
         settings.Log($"accuracy: {arm.Name}: writing a copy of {source} with {(storage.Tensors.Count == 0 ? "the card's trainable tensors" : string.Join(", ", storage.Tensors))} in {OnnxDataType.Name(storage.DataType)} to {copy}");
         return SixteenBitModel.Write(source, copy, storage.DataType, storage.Tensors);

@@ -37,7 +37,7 @@ public static class LinearProbe
         var clock = Stopwatch.StartNew();
         var run = RunDirectory.At(runDirectory);
         var (_, data) = RunConfig.LoadSettings(run).Task.Load(log);
-        var model = ModelSetup.Resolve(null, RunConfig.PreparedDirectory(run), [], run.Prepared, log);
+        var model = ModelSetup.FromPrepared(RunConfig.PreparedDirectory(run));
         using var prefix = FrozenPrefix.TryOpen(model.Prepared, new SessionSettings { IntraOpThreads = threads }, out var reason)
             ?? Throw.Bszo<FrozenPrefix>($"The run in '{runDirectory}' has no frozen prefix to read features from.", "a head-only run", reason);
         if (prefix.Boundary.Count != 1)
@@ -79,7 +79,7 @@ public static class LinearProbe
             var part = examples.Skip(start).Take(chunk).ToList();
             using var batch = adapter.Collate(part);
             var activations = prefix.Run(batch)[0];
-            for (int i = 0; i < part.Count; i++) rows.Add(activations.AsSpan(i * width, width).ToArray());
+            for (int i = 0; i < part.Count; i++) rows.Add(activations.Values.AsSpan(i * width, width).ToArray());
         }
         return rows;
     }

@@ -80,7 +80,7 @@ internal static class EvalCommand
             {
                 taskSettings = TaskOptions.Read(p);
                 temp = Directory.CreateTempSubdirectory("bszo-eval-").FullName;
-                model = ModelSetup.Resolve(ModelOptions.Read(p, taskSettings.ResolveTask()), prepared: null, [], temp, log);
+                model = ModelSetup.Resolve(ModelOptions.Read(p, taskSettings.ResolveTask()), prepared: null, new TrainableSelection(), temp, log);
                 weightsLabel = "model";
             }
 

@@ -46,7 +46,6 @@ internal static class FinetuneCommand
         """;
 
     private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
-    private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerCatalog.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => OptimizerCatalog.Default, HelpName = "name" };
     private static readonly Option<double?> LearningRate = new("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" };
     private static readonly Option<double?> Epsilon = new("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" };
@@ -97,6 +96,7 @@ internal static class FinetuneCommand
     };
     private static readonly TaskOptions TaskOptions = new();
     private static readonly ModelOptions ModelOptions = new();
+    private static readonly TrainableOptions TrainableOptions = new();
 
     private const long DefaultSteps = 1000;
 
@@ -108,10 +108,8 @@ internal static class FinetuneCommand
     {
         var command = new Command("finetune", "Fine-tune a model on a task; prints zero-shot vs fine-tuned scores.");
         ModelOptions.AddTo(command);
-        foreach (var o in new Option[] { Prepared, Trainable })
-        {
-            command.Options.Add(o);
-        }
+        command.Options.Add(Prepared);
+        TrainableOptions.AddTo(command);
         TaskOptions.AddTo(command);
         foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Objective, Steps, BatchSize, EvalEvery,
                      EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Workers, RemoteWorkers, Listen, Advertise, Port, Out, Resume, Threads, Device, Sweep,
@@ -145,6 +143,7 @@ internal static class FinetuneCommand
     {
         bool resume = p.GetValue(Resume), quiet = p.GetValue(Quiet), json = p.GetValue(JsonOutput);
         var taskSettings = Absolute(TaskOptions.Read(p));
+        var selection = TrainableOptions.Read(p);
         var run = RunDirectoryFor(p.GetValue(Out), resume, taskSettings.Task);
         string optimizer = p.GetValue(Optimizer)!;
         var overrides = OptimizerOverrides(p);
@@ -155,7 +154,9 @@ internal static class FinetuneCommand
             Head = p.GetValue(ModelOptions.Head),
             Pooling = p.GetValue(ModelOptions.Pooling),
             Prepared = Absolute(p.GetValue(Prepared)),
-            Trainable = p.GetValue(Trainable) ?? [],
+            Trainable = selection.Patterns,
+            TrainTopLayers = selection.TopLayers,
+            Lora = selection.Lora,
             Task = taskSettings,
             // Unknown names and bad values fail here, before anything is created.
             Spec = Spec(p, optimizer, steps ?? DefaultSteps, overrides, taskSettings.DataSeed),
@@ -187,8 +188,9 @@ internal static class FinetuneCommand
         taskSettings.ResolveSource();
         EnsureWritable(run.Root);
 
-        var model = ModelSetup.Resolve(request, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
-        var recipe = model.Card.RecipeFor(optimizer, settings.Trainable);
+        var model = ModelSetup.Resolve(request, settings.Prepared, settings.Selection, run.Prepared, log, mayReplace: !hasRun);
+        // A recipe measured for the card's tensors says nothing about layers or adapters.
+        var recipe = settings.TrainTopLayers is null && settings.Lora is null ? model.Card.RecipeFor(optimizer, settings.Trainable) : null;
         if (recipe is not null)
         {
             // What the command line left open comes from the model's measured recipe; the config shows the result.

@@ -78,8 +78,30 @@ public sealed class DecoderLmAdapter : ModelAdapter
     public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples)
     {
         ArgumentNullException.ThrowIfNull(session);
+        // A graph with the classification protocol scores the training batch itself; a generation graph scores one row per candidate.
+        if (session.DataInputs.Contains(CandidateLossHead.CandidateMask)) return PredictFromBatch(session, examples);
         var scores = Score(session, examples);
         return scores.Select(row => Array.IndexOf(row, row.Max())).ToArray();
+    }
+
+    /// <summary>Under the classification protocol, the candidates' scores of the training batch ([examples × candidates] rows).</summary>
+    public override string? ClassLogitsOutput => Options.Protocol == CandidateProtocol.Classification ? CandidateLossHead.ScoreOutput : null;
+
+    public override string? SequenceMask => Input("attention_mask");
+
+    /// <summary>The best of each example's own candidates, from the scores of its rows (unused candidate slots are never chosen).</summary>
+    protected internal override int[] ReadPredictions(ReadOnlySpan<float> values, IReadOnlyList<long> shape, IReadOnlyList<PromptedExample> examples)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        int width = examples.Max(e => e.Candidates.Count);
+        if (values.Length != examples.Count * width)
+        {
+            Throw.Bszo($"Output '{CandidateLossHead.ScoreOutput}' has {values.Length} scores.", $"{examples.Count} examples × {width} candidates",
+                $"shape [{string.Join(", ", shape)}]");
+        }
+        var predictions = new int[examples.Count];
+        for (int i = 0; i < predictions.Length; i++) predictions[i] = ArgMax(values.Slice(i * width, examples[i].Candidates.Count));
+        return predictions;
     }
 
     /// <summary>Mean log-likelihood of each candidate of each example (jagged: [example][candidate]).</summary>

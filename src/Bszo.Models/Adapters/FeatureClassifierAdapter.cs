@@ -89,7 +89,7 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
 
     public override string? ClassLogitsOutput => Logits;
 
-    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples) => PredictByArgMax(session, examples, Logits);
+    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples) => PredictFromBatch(session, examples);
 
     private void CheckClasses(PromptedExample example)
     {

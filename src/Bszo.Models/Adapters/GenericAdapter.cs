@@ -103,11 +103,4 @@ public sealed class GenericAdapter : ModelAdapter
         _batcher.Collate(examples.Select(e => e.Prompt).ToList(), Role("labels"), labels);
 
     private string Role(string role) => Card.Inputs.GetValueOrDefault(role, role);
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
-    }
 }
