@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bszo.Bench.Accuracy;
+using Bszo.Bench.Cluster;
 using Bszo.Bench.Probes;
 using Bszo.Bench.Reports;
 using Bszo.Bench.Setup;
@@ -44,10 +45,24 @@ internal static class BenchCommands
     private static readonly Option<bool> NoTorch = new("--no-torch") { Description = "Skip the PyTorch references." };
     private static readonly Option<string> Python = new("--python") { Description = "Python with torch and onnx (Debian's).", DefaultValueFactory = _ => "/usr/bin/python3", HelpName = "path" };
     private static readonly Option<bool> Tiny = new("--tiny") { Description = "accuracy: the tiny plan (2 seeds, a budget of 48 forward passes, small splits): minutes, to check the path." };
-    private static readonly Option<string?> Work = new("--work") { Description = "accuracy: where the runs live (default: artifacts/bench-accuracy[-tiny]); finished runs are reused, interrupted ones resumed.", HelpName = "dir" };
+    private static readonly Option<string?> Work = new("--work") { Description = "accuracy, cluster: where the runs live (default: artifacts/bench-accuracy[-tiny], artifacts/bench-cluster); accuracy reuses finished runs and resumes interrupted ones.", HelpName = "dir" };
     private static readonly Option<string?> Model = new("--model") { Description = "accuracy: the model directory (default: Bszo's default model).", HelpName = "dir" };
     private static readonly Option<long?> Budget = new("--budget") { Description = $"accuracy: forward passes per run, equal for every method (default: {AccuracyRecipes.Budget}).", HelpName = "passes" };
     private static readonly Option<string?> Name = new("--name") { Description = "accuracy: base name of the result files (default: accuracy, or accuracy-tiny).", HelpName = "name" };
+    private static readonly Option<string[]> ClusterWorkloads = new("--workload", "-w")
+    {
+        Description = $"cluster: workloads, repeatable (default: {string.Join(" ", ClusterWorkload.Defaults)}).",
+        HelpName = "name",
+    };
+
+    private static readonly Option<int[]> WorkerCounts = new("--workers")
+    {
+        Description = $"cluster: worker counts, repeatable; 0 is one process (default: {string.Join(" ", ClusterSuite.DefaultWorkers)}).",
+        HelpName = "n",
+    };
+
+    private static readonly Option<long?> ClusterSteps = new("--steps") { Description = "cluster: steps of every run (default: each workload's own).", HelpName = "n" };
+
     private static readonly Argument<string[]> FinetuneArguments = new("finetune-arguments")
     {
         Description = "accuracy: more `bszo finetune` arguments after --, e.g. -- --task custom --data reviews.csv --template ... --verbalizer ...",
@@ -69,6 +84,7 @@ internal static class BenchCommands
             output, error, commandLine, All));
         root.Subcommands.Add(Smoke(output, error, commandLine));
         root.Subcommands.Add(AccuracyCommand(output, error, commandLine));
+        root.Subcommands.Add(ClusterCommand(output, error, commandLine));
 
         var summary = new Command("summary", "Rebuild summary.md from the result files in --out.");
         summary.Options.Add(Out);
@@ -175,6 +191,29 @@ internal static class BenchCommands
                 Path.GetFullPath(p.GetValue(Work) ?? Path.Combine(Repository.Root, "artifacts", $"bench-{name}")), name,
                 p.GetValue(Model) is string m ? Path.GetFullPath(m) : null, p.GetValue(FinetuneArguments) ?? []);
             AccuracySuite.Run(settings, options);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ClusterCommand(TextWriter output, TextWriter error, string commandLine)
+    {
+        var command = new Command("cluster", "Step time and traffic of `bszo finetune --workers N` against one process, and their projection to many machines; writes cluster.md.");
+        foreach (var o in new Option[] { ClusterWorkloads, WorkerCounts, ClusterSteps, Threads, Work, Out, Python }) command.Options.Add(o);
+        command.SetAction(p => Guard(error, () =>
+        {
+            var settings = new BenchSettings
+            {
+                Threads = p.GetValue(Threads),
+                Python = p.GetValue(Python)!,
+                Out = p.GetValue(Out) ?? Repository.Results,
+                CommandLine = commandLine,
+                Log = Log(output),
+            };
+            var workloads = p.GetValue(ClusterWorkloads) is { Length: > 0 } w ? w : ClusterWorkload.Defaults;
+            var workers = p.GetValue(WorkerCounts) is { Length: > 0 } n ? n : ClusterSuite.DefaultWorkers;
+            var work = Path.GetFullPath(p.GetValue(Work) ?? Path.Combine(Repository.Root, "artifacts", "bench-cluster"));
+            ClusterSuite.Run(settings, [.. workloads], [.. workers], p.GetValue(ClusterSteps), work);
             return 0;
         }));
         return command;
