@@ -20,7 +20,7 @@ namespace Bszo.Ort.Optimizers;
 /// <para>The posterior is reset every step; σₑ² persists across steps (it is checkpointed). All
 /// posterior algebra is in double precision (<see cref="SubspacePosterior"/>).</para>
 /// </remarks>
-public sealed class BszoOptimizer : ZerothOrderOptimizer
+public sealed class BszoOptimizer : ZerothOrderOptimizer<BszoOptions>
 {
     private readonly SubspacePosterior _posterior;
     private readonly ulong[] _seeds;
@@ -36,7 +36,6 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
     private BszoOptimizer(IWeightMutator mutator, BszoOptions options)
         : base(mutator, options)
     {
-        Options = options;
         int k = options.SubspaceDimension;
         _posterior = new SubspacePosterior(k);
         _seeds = new ulong[k];
@@ -53,9 +52,6 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
         _noiseFloorVariance = floor * floor;
         _noiseVariance = _initialNoiseVariance;
     }
-
-    /// <summary>The options in effect.</summary>
-    public BszoOptions Options { get; }
 
     /// <summary>The current observation-noise variance σₑ² (persists across steps).</summary>
     public double NoiseVariance => _noiseVariance;

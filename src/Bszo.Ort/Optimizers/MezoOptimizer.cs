@@ -29,26 +29,19 @@ public sealed record MezoOptions : OptimizerOptions
 /// θ ← θ − η(Σⱼ gⱼzⱼ/n + λθ). The restore of the last direction and the update are one fused sweep,
 /// as is the restore of direction j with the perturbation along j+1: 2n+1 sweeps for 2n forward passes.
 /// </remarks>
-public sealed class MezoOptimizer : ZerothOrderOptimizer
+public sealed class MezoOptimizer : ZerothOrderOptimizer<MezoOptions>
 {
     private readonly SweepTerm[] _update;
 
     private MezoOptimizer(IWeightMutator mutator, MezoOptions options)
         : base(mutator, options)
     {
-        Options = options;
         _update = new SweepTerm[options.Directions];
     }
-
-    /// <summary>The options in effect.</summary>
-    public MezoOptions Options { get; }
 
     public override string Name => Options.OneSided ? "mezo-1s" : "mezo";
 
     public override int ForwardPassesPerStep => Options.OneSided ? Options.Directions + 1 : 2 * Options.Directions;
-
-    /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
-    public static MezoOptimizer Create(PerturbationSweep sweep, MezoOptions? options = null) => new(sweep, options ?? new MezoOptions());
 
     /// <summary>Creates the optimizer over the weights <paramref name="mutator"/> sweeps, on the host or on a device.</summary>
     public static MezoOptimizer Create(IWeightMutator mutator, MezoOptions? options = null) => new(mutator, options ?? new MezoOptions());

@@ -179,6 +179,28 @@ public abstract class ZerothOrderOptimizer : IDisposable
         return new TwoSidedProbe(plus, minus, Clip((plus - minus) / (2 * eps)));
     }
 
+    /// <summary>L(θ) at the current, unperturbed weights, recorded as the step's loss.</summary>
+    protected static double CleanLoss(StepContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        double loss = context.Loss();
+        context.Set("loss", loss);
+        return loss;
+    }
+
+    /// <summary>
+    /// <see cref="ProbeTwoSided"/> along a new direction of this step: draws its seed, probes, and
+    /// records the projected gradient as the step's "g".
+    /// </summary>
+    protected (ulong Seed, TwoSidedProbe Probe) ProbeNewDirection(StepContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ulong seed = context.NextSeed();
+        var probe = ProbeTwoSided(context, seed);
+        context.Set("g", probe.Gradient);
+        return (seed, probe);
+    }
+
     /// <summary>Clips a projected gradient if the options ask for it.</summary>
     protected double Clip(double g) =>
         CommonOptions.ClipProjectedGradient is double c ? Math.Clamp(g, -c, c) : g;
