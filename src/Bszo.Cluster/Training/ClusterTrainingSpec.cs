@@ -49,8 +49,8 @@ public sealed record ClusterTrainingSpec
         var node = JsonNode.Parse(json) as JsonObject;
         if (node?["run"] is not JsonObject run)
         {
-            throw new BszoException(BszoException.Format("The run specification from the coordinator cannot be read.", "a run, checksumEvery and snapshotEvery",
-                json, "run the same Bszo version on the coordinator and every worker."));
+            return Throw.Bszo<ClusterTrainingSpec>("The run specification from the coordinator cannot be read.", "a run, checksumEvery and snapshotEvery",
+                json, "run the same Bszo version on the coordinator and every worker.");
         }
         var spec = new ClusterTrainingSpec
         {
@@ -63,5 +63,5 @@ public sealed record ClusterTrainingSpec
     }
 
     private static void Fail(string option, int found) =>
-        throw new BszoException(BszoException.Format($"Invalid cluster option: {option}.", "> 0", found.ToString(CultureInfo.InvariantCulture)));
+        Throw.Bszo($"Invalid cluster option: {option}.", "> 0", found.ToString(CultureInfo.InvariantCulture));
 }

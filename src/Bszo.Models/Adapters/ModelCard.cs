@@ -141,9 +141,9 @@ public sealed record ModelCard
         var path = Path.Combine(directory, FileName);
         if (!File.Exists(path))
         {
-            throw new BszoException(BszoException.Format($"'{directory}' has no {FileName}.",
+            Throw.Bszo($"'{directory}' has no {FileName}.",
                 $"a model directory written by tools/export or `bszo prepare`", "no model card",
-                "export the model with tools/export, or pass the .onnx file with --logits/--inputs options."));
+                "export the model with tools/export, or pass the .onnx file with --logits/--inputs options.");
         }
         ModelCard? card;
         try
@@ -152,11 +152,11 @@ public sealed record ModelCard
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is not a valid model card.", CurrentFormat, e.Message), e);
+            card = Throw.Bszo<ModelCard?>(e, $"'{path}' is not a valid model card.", CurrentFormat, e.Message);
         }
         if (card is null || card.Format != CurrentFormat)
         {
-            throw new BszoException(BszoException.Format($"'{path}' has an unsupported format.", CurrentFormat, card?.Format ?? "null"));
+            Throw.Bszo($"'{path}' has an unsupported format.", CurrentFormat, card?.Format ?? "null");
         }
         return card with { Directory = Path.GetFullPath(directory) };
     }

@@ -21,7 +21,7 @@ public static class ModelDirectory
         if (File.Exists(Path.Combine(directory, ModelCard.FileName))) return ModelCard.Load(directory);
         if (!Directory.Exists(directory))
         {
-            throw new BszoException(BszoException.Format($"Model directory '{directory}' does not exist.", hint: "check the path."));
+            Throw.Bszo($"Model directory '{directory}' does not exist.", hint: "check the path.");
         }
         return Infer(Path.GetFullPath(directory));
     }
@@ -35,9 +35,9 @@ public static class ModelDirectory
         var unknown = inputs.Where(n => !KnownInputs.Contains(n)).ToList();
         if (!inputs.Contains("input_ids") || unknown.Count > 0)
         {
-            throw new BszoException(BszoException.Format($"'{modelPath}' has inputs the generic path cannot feed.",
+            Throw.Bszo($"'{modelPath}' has inputs the generic path cannot feed.",
                 string.Join(", ", KnownInputs), string.Join(", ", inputs),
-                "export the model without past key/values (a plain forward pass: token ids in, logits or loss out)."));
+                "export the model without past key/values (a plain forward pass: token ids in, logits or loss out).");
         }
         var config = ReadConfig(directory);
         var family = (string?)config?["model_type"] ?? "";
@@ -64,9 +64,9 @@ public static class ModelDirectory
         if (File.Exists(preferred)) return preferred;
         var all = Directory.GetFiles(directory, "*.onnx");
         if (all.Length == 1) return all[0];
-        throw new BszoException(BszoException.Format($"'{directory}' has {(all.Length == 0 ? "no" : "several")} ONNX files and no {ModelCard.FileName}.",
+        return Throw.Bszo<string>($"'{directory}' has {(all.Length == 0 ? "no" : "several")} ONNX files and no {ModelCard.FileName}.",
             "model.onnx (or exactly one .onnx file)", all.Length == 0 ? "none" : string.Join(", ", all.Select(Path.GetFileName)),
-            "export the model with tools/export, or keep one .onnx file per directory."));
+            "export the model with tools/export, or keep one .onnx file per directory.");
     }
 
     private static JsonNode? ReadConfig(string directory)
@@ -79,7 +79,7 @@ public static class ModelDirectory
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is not valid JSON.", "a Hugging Face config.json", e.Message), e);
+            return Throw.Bszo<JsonNode?>(e, $"'{path}' is not valid JSON.", "a Hugging Face config.json", e.Message);
         }
     }
 
@@ -94,9 +94,9 @@ public static class ModelDirectory
             if (rank == 2) return (GenericAdapter.KindName, new() { ["logits"] = logits.Name });
         }
         if (loss is not null) return (GenericAdapter.KindName, new() { ["loss"] = loss.Name });
-        throw new BszoException(BszoException.Format($"'{path}' has no output the generic path understands.",
+        return Throw.Bszo<(string Kind, Dictionary<string, string> Outputs)>($"'{path}' has no output the generic path understands.",
             "logits [batch, classes], logits [batch, sequence, vocabulary] or loss [batch]",
-            string.Join(", ", graph.Output.Select(o => $"{o.Name} (rank {o.Type?.TensorType?.Shape?.Dim.Count ?? 0})"))));
+            string.Join(", ", graph.Output.Select(o => $"{o.Name} (rank {o.Type?.TensorType?.Shape?.Dim.Count ?? 0})")));
     }
 
     private static TokenizerCard TokenizerFiles(string directory, string family, JsonNode? config)
@@ -137,9 +137,9 @@ public static class ModelDirectory
             if (Has("tokenizer_config.json")) files["config"] = "tokenizer_config.json";
             return new TokenizerCard { Type = "wordpiece", Files = files, BosId = Index("[CLS]"), EosId = Index("[SEP]"), PadId = Index("[PAD]"), UnkId = Index("[UNK]") };
         }
-        throw new BszoException(BszoException.Format($"'{directory}' has no tokenizer files Bszo can read.",
+        return Throw.Bszo<TokenizerCard>($"'{directory}' has no tokenizer files Bszo can read.",
             "vocab.json + merges.txt, tokenizer.json (byte-level BPE), tokenizer.model or vocab.txt",
-            string.Join(", ", Directory.GetFiles(directory).Select(Path.GetFileName)), "copy the tokenizer files of the model next to it."));
+            string.Join(", ", Directory.GetFiles(directory).Select(Path.GetFileName)), "copy the tokenizer files of the model next to it.");
     }
 
     private static List<string> Labels(JsonNode? config)

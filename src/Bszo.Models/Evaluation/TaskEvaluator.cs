@@ -35,8 +35,8 @@ public sealed class TaskEvaluator
         _batchSize = batchSize;
         if (task.Kind == TaskKind.Generation && adapter is not IGreedyDecoder)
         {
-            throw new BszoException(BszoException.Format($"Task '{task.Name}' is scored on generated answers, which model kind '{adapter.Kind}' cannot produce.",
-                "a decoder language model (kind decoder-lm)", adapter.Kind, "choose a classification task, or a decoder model."));
+            Throw.Bszo($"Task '{task.Name}' is scored on generated answers, which model kind '{adapter.Kind}' cannot produce.",
+                "a decoder language model (kind decoder-lm)", adapter.Kind, "choose a classification task, or a decoder model.");
         }
     }
 
@@ -44,7 +44,7 @@ public sealed class TaskEvaluator
     public EvalResult Evaluate(IReadOnlyList<PromptedExample> examples)
     {
         ArgumentNullException.ThrowIfNull(examples);
-        if (examples.Count == 0) throw new BszoException(BszoException.Format("Nothing to evaluate.", "at least one example", "none"));
+        if (examples.Count == 0) Throw.Bszo("Nothing to evaluate.", "at least one example", "none");
         long passesBefore = _session.ForwardPasses;
         double lossSum = 0, metricSum = 0;
         for (int start = 0; start < examples.Count; start += _batchSize)

@@ -20,14 +20,14 @@ internal static class HuggingFaceTokenizerJson
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is not valid JSON.", "a Hugging Face tokenizer.json", e.Message), e);
+            root = Throw.Bszo<JsonNode?>(e, $"'{path}' is not valid JSON.", "a Hugging Face tokenizer.json", e.Message);
         }
         var model = root?["model"];
         var type = (string?)model?["type"];
         if (type != "BPE" || model?["vocab"] is not JsonObject vocab || model["merges"] is not JsonArray merges)
         {
-            throw new BszoException(BszoException.Format($"'{path}' does not hold a BPE model.", "model.type \"BPE\" with vocab and merges",
-                type ?? "no model", "only byte-level BPE tokenizer.json files are read; export WordPiece or SentencePiece tokenizers as vocab.txt / tokenizer.model."));
+            return Throw.Bszo<(byte[] Vocab, byte[] Merges)>($"'{path}' does not hold a BPE model.", "model.type \"BPE\" with vocab and merges",
+                type ?? "no model", "only byte-level BPE tokenizer.json files are read; export WordPiece or SentencePiece tokenizers as vocab.txt / tokenizer.model.");
         }
         var text = new StringBuilder("#version: 0.2\n");
         foreach (var merge in merges)

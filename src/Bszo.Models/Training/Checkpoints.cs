@@ -22,7 +22,7 @@ public sealed record CheckpointInfo(long Step, string Directory)
     /// <summary>The trainer state.</summary>
     public TrainerState Trainer =>
         JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(Directory, "trainer.json")), TrainerState.Json)
-        ?? throw new BszoException(BszoException.Format($"'{Directory}/trainer.json' is empty.", hint: "delete this checkpoint; an older one will be used."));
+        ?? Throw.Bszo<TrainerState>($"'{Directory}/trainer.json' is empty.", hint: "delete this checkpoint; an older one will be used.");
 
     /// <summary>The optimizer state (null for best-weight snapshots, which carry none).</summary>
     public JsonObject? Optimizer =>
@@ -118,10 +118,10 @@ public static class Checkpoints
         var manifest = checkpoint.Manifest;
         if (manifest.BaseWeightsSha256 != model.Manifest.BaseWeightsSha256)
         {
-            throw new BszoException(BszoException.Format($"Checkpoint '{checkpoint.Directory}' was trained from a different base model.",
+            Throw.Bszo($"Checkpoint '{checkpoint.Directory}' was trained from a different base model.",
                 $"base weights {model.Manifest.BaseWeightsSha256[..16]}… ({model.Manifest.SourceModel})",
                 $"base weights {manifest.BaseWeightsSha256[..Math.Min(16, manifest.BaseWeightsSha256.Length)]}… ({manifest.SourceModel})",
-                "resume with the model the run started from, or start a new run with another --out directory."));
+                "resume with the model the run started from, or start a new run with another --out directory.");
         }
     }
 }
