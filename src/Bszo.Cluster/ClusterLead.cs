@@ -80,7 +80,7 @@ public sealed class ClusterLead : IStepLosses
     private StepPlan Arrive(long step, bool endsRun)
     {
         // The first arrival and the last always carry the weights' checksum: the coordinator compares them with the workers'.
-        string? checksum = !_arrived || endsRun || _spec.IsChecksumStep(step) ? _core.Store.Checksum() : null;
+        string? checksum = !_arrived || endsRun || _spec.IsChecksumStep(step) ? _core.HostWeights().Checksum() : null;
         var arrival = new StepArrival { Worker = RunLedger.LeadName, Incarnation = _incarnation, Step = step, Completed = _completed, Checksum = checksum, EndsRun = endsRun };
         var plan = Wait(_ledger.BeginStep(arrival, MonotonicClock.Now));
         _completed = null;

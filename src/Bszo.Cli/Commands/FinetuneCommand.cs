@@ -62,6 +62,13 @@ internal static class FinetuneCommand
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its newest complete checkpoint and trajectory log." };
     private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for forward passes and sweeps.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "n" };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, or cuda / cuda:N in a GPU build.", DefaultValueFactory = _ => "cpu", HelpName = "device" };
+    private static readonly Option<string?> Sweep = new("--sweep")
+    {
+        Description = "Where weights are perturbed and updated: host (Bszo's SIMD kernels over host memory; the default on cpu) or graph " +
+                      "(the weights live on the execution device and ONNX Runtime sweeps them with the updater graph; always with cuda; " +
+                      "on cpu the same path runs on the CPU provider). Graph sweeps: bszo, bszo-b, mezo, mezo-1s, zo-sgd-cons.",
+        HelpName = "host|graph",
+    };
     private static readonly Option<string?> Config = new(ConfigFile.OptionName) { Description = "Read options from a JSON or YAML file (keys are option names, e.g. learning-rate: 1e-6).", HelpName = "file" };
     private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only errors and the final result line." };
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print progress and the result as JSON lines (for scripts)." };
@@ -94,7 +101,7 @@ internal static class FinetuneCommand
         }
         TaskOptions.AddTo(command);
         foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Steps, BatchSize, EvalEvery,
-                     EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Workers, RemoteWorkers, Listen, Advertise, Port, Out, Resume, Threads, Device,
+                     EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Workers, RemoteWorkers, Listen, Advertise, Port, Out, Resume, Threads, Device, Sweep,
                      Config, Quiet, JsonOutput, NoPlots })
         {
             command.Options.Add(o);
@@ -148,6 +155,7 @@ internal static class FinetuneCommand
             Out = run.Root,
             Threads = p.GetValue(Threads),
             Device = p.GetValue(Device)!,
+            Sweep = TrainingWeights.ResolveSweep(p.GetValue(Sweep), p.GetValue(Device)!, optimizer),
         };
         Validate(settings);
 
@@ -199,6 +207,7 @@ internal static class FinetuneCommand
                 Task = task,
                 Data = data,
                 Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
+                Sweep = settings.Sweep,
             },
             Run = run,
             Training = settings.Training,

@@ -80,6 +80,7 @@ internal static class WorkerCommand
             Task = task,
             Data = data,
             Session = new SessionSettings { IntraOpThreads = threads, Device = device },
+            Sweep = TrainingWeights.ResolveSweep(null, device, spec.Optimizer),
         };
     }
 

@@ -143,7 +143,7 @@ internal sealed class ClusterWorker
         _lastRecord = null;
         if (snapshot is null) return;
         _core.Load(snapshot.Manifest, snapshot.DataPath, snapshot.State, snapshot.Directory);
-        if (_core.Store.Checksum() == snapshot.Checksum)
+        if (_core.HostWeights().Checksum() == snapshot.Checksum)
         {
             _startedFrom = snapshot.Step;
             _lastRecord = snapshot.LastRecord;
@@ -191,7 +191,7 @@ internal sealed class ClusterWorker
         {
             long step = _core.Optimizer.StepsTaken;
             // Joiners always send a checksum: they are admitted only once their replayed weights match.
-            string? checksum = !admitted || _spec.IsChecksumStep(step) ? _core.Store.Checksum() : null;
+            string? checksum = !admitted || _spec.IsChecksumStep(step) ? _core.HostWeights().Checksum() : null;
             var arrival = new StepArrival { Worker = _options.WorkerName, Incarnation = _link.Incarnation, Step = step, Completed = completed, Checksum = checksum };
             var plan = _link.Poll(g => g.BeginStep(arrival), p => p.Verdict == Verdict.Retry, _run.WaitLimit, $"the start of step {step}", _cancellation);
             completed = null;
@@ -201,7 +201,7 @@ internal sealed class ClusterWorker
                     if (CatchUp() == 0) Thread.Sleep(TimeSpan.FromMilliseconds(20)); // the step is still being recorded
                     continue;
                 case Verdict.Done:
-                    return Finish(step, checksum ?? _core.Store.Checksum());
+                    return Finish(step, checksum ?? _core.HostWeights().Checksum());
                 case Verdict.Failed:
                     return Throw.Bszo<ClusterWorkerSummary>(plan.Error ?? "The run failed.");
                 case Verdict.Go:
@@ -213,7 +213,7 @@ internal sealed class ClusterWorker
             admitted = true;
             if (step % _spec.SnapshotEvery == 0 && step > _startedFrom)
             {
-                _snapshots.Save(_core, _run.SpecJson, checksum ?? _core.Store.Checksum(), _lastRecord);
+                _snapshots.Save(_core, _run.SpecJson, checksum ?? _core.HostWeights().Checksum(), _lastRecord);
             }
             using var batch = _core.Batch(step, plan.Shard, plan.Shards);
             if (batch is not null) _core.Session.Bind(batch);

@@ -59,7 +59,7 @@ internal sealed class SnapshotDirectory(string workDirectory)
         var name = step.ToString("D10", CultureInfo.InvariantCulture);
         var directory = Path.Combine(workDirectory, "snapshots", name);
         Directory.CreateDirectory(directory);
-        var manifest = core.Store.Save(Path.Combine(directory, "weights.bin"));
+        var manifest = core.HostWeights().Save(Path.Combine(directory, "weights.bin"));
         manifest.Save(Path.Combine(directory, WeightManifest.FileName));
         core.Optimizer.SaveTensors(directory);
         var pointer = new JsonObject

@@ -91,7 +91,7 @@ public sealed class Trainer : IDisposable
     private TrainingResult Train(CancellationToken cancel)
     {
         // 1. Start fresh, or resume from the newest checkpoint plus the steps logged after it.
-        var header = RunIdentity.Header(_setup, _options, _store.ElementCount, _core.CachedPrefix);
+        var header = RunIdentity.Header(_setup, _options, _store.ElementCount, _core.CachedPrefix, _core.Weights.Describe());
         long replayed = 0;
         double replaySeconds = 0;
         string? resumedFrom = null;
@@ -170,7 +170,7 @@ public sealed class Trainer : IDisposable
             if (report.IsBest)
             {
                 _state = _state with { BestStep = completed, BestMetric = report.Metric, EvalsWithoutImprovement = 0 };
-                if (_best.Step != completed) _best.Save(_store, _state);
+                if (_best.Step != completed) _best.Save(_core.HostWeights(), _state);
             }
             else
             {
@@ -187,7 +187,7 @@ public sealed class Trainer : IDisposable
         {
             if (Checkpoints.Newest(_dir.Checkpoints)?.Step == completed) return;
             _state = _state with { ElapsedSeconds = Elapsed };
-            var checkpoint = Checkpoints.Write(_dir.Checkpoints, _store, _optimizer, _state);
+            var checkpoint = Checkpoints.Write(_dir.Checkpoints, _core.HostWeights(), _optimizer, _state);
             Checkpoints.Prune(_dir.Checkpoints, _options.KeepCheckpoints);
             _observer.Checkpointed(completed, checkpoint.Directory);
         }
@@ -275,10 +275,11 @@ public sealed class Trainer : IDisposable
     /// <summary>Loads the best weights, scores them on test, and writes results.json.</summary>
     private TrainingResult Finish(LoopTimings timings)
     {
-        string finalSha = _store.Checksum();
+        string finalSha = _core.HostWeights().Checksum();
         var snapshot = _best.Snapshot;
         if (snapshot is null) _store.LoadFrom(_setup.Model.Manifest, _setup.Model.DataPath);
         else _store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
+        _core.Weights.CopyFromHost();
         string bestSha = _store.Checksum();
         var test = _evaluator.Evaluate(_setup.Data.Test);
         _metrics!.Write(TestEntry(_state.Step, test, _state.BestStep));
@@ -361,6 +362,7 @@ public sealed class Trainer : IDisposable
     };
 
     private double Elapsed => _elapsedBase + _clock.Elapsed.TotalSeconds;
+
 
     // Reading /proc costs about as much as a tiny model's forward pass: sample at most every 250 ms.
     private long PeakRss()

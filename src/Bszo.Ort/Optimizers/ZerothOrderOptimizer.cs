@@ -27,11 +27,6 @@ public abstract class ZerothOrderOptimizer : IDisposable
     private readonly PerturbationSweep? _sweep;
     private readonly List<ElementStateBuffer> _stateBuffers = [];
 
-    protected ZerothOrderOptimizer(PerturbationSweep sweep, OptimizerOptions options)
-        : this((IWeightMutator)(sweep ?? throw new ArgumentNullException(nameof(sweep))), options)
-    {
-    }
-
     /// <summary>Creates the optimizer over weights that <paramref name="mutator"/> sweeps (host or device).</summary>
     protected ZerothOrderOptimizer(IWeightMutator mutator, OptimizerOptions options)
     {

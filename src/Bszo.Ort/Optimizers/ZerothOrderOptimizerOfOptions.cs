@@ -6,10 +6,6 @@ namespace Bszo.Ort.Optimizers;
 public abstract class ZerothOrderOptimizer<TOptions> : ZerothOrderOptimizer
     where TOptions : OptimizerOptions
 {
-    /// <summary>Creates the optimizer over weights in host memory.</summary>
-    protected ZerothOrderOptimizer(PerturbationSweep sweep, TOptions options)
-        : base(sweep, options) => Options = options;
-
     /// <summary>Creates the optimizer over weights that <paramref name="mutator"/> sweeps (host or device).</summary>
     protected ZerothOrderOptimizer(IWeightMutator mutator, TOptions options)
         : base(mutator, options) => Options = options;
