@@ -40,13 +40,8 @@ public sealed class AccuracyReport(MachineInfo machine, LoadAverage loadBefore, 
         return text.ToString();
     }
 
-    public JsonNode Json() => new JsonObject
+    public JsonNode Json() => new JsonObject(ReportFiles.Header("accuracy", settings, machine, loadBefore, loadAfter))
     {
-        ["suite"] = "accuracy",
-        ["command"] = settings.CommandLine,
-        ["machine"] = ReportFiles.ToNode(machine),
-        ["load_before"] = ReportFiles.ToNode(loadBefore),
-        ["load_after"] = ReportFiles.ToNode(loadAfter),
         ["plan"] = ReportFiles.ToNode(options.Plan),
         ["finetune_arguments"] = ReportFiles.ToNode(options.FinetuneArguments),
         ["runs"] = new JsonArray(runs.Select(r => (JsonNode?)new JsonObject

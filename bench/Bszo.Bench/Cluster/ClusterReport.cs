@@ -53,13 +53,8 @@ public sealed class ClusterReport(MachineInfo machine, LoadAverage loadBefore, L
         return text.ToString();
     }
 
-    public JsonNode Json() => new JsonObject
+    public JsonNode Json() => new JsonObject(ReportFiles.Header("cluster", settings, machine, loadBefore, loadAfter))
     {
-        ["suite"] = "cluster",
-        ["command"] = settings.CommandLine,
-        ["machine"] = ReportFiles.ToNode(machine),
-        ["load_before"] = ReportFiles.ToNode(loadBefore),
-        ["load_after"] = ReportFiles.ToNode(loadAfter),
         ["workloads"] = ReportFiles.ToNode(workloads),
         ["runs"] = ReportFiles.ToNode(runs),
         ["assumed_round_trip_seconds"] = AssumedRoundTripSeconds,
