@@ -25,6 +25,7 @@ public sealed class ZoSignSgdOptimizer : ZerothOrderOptimizer<ZoSignSgdOptions>
 
     public override string Name => "zo-sgd-sign";
 
+    /// <summary>L(θ + εz) and L(θ − εz); the step's loss is their mean.</summary>
     public override int ForwardPassesPerStep => 2;
 
     /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
