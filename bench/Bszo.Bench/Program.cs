@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bszo.Bench.Accuracy;
+using Bszo.Bench.Cluster;
 using Bszo.Bench.Probes;
 using Bszo.Bench.Reports;
 using Bszo.Bench.Setup;
@@ -50,11 +51,25 @@ internal static class BenchCommands
     };
     private static readonly Option<string> Python = new("--python") { Description = "Python with torch and onnx (Debian's).", DefaultValueFactory = _ => "/usr/bin/python3", HelpName = "path" };
     private static readonly Option<bool> Tiny = new("--tiny") { Description = "accuracy, accuracy-real: the tiny plan (2 seeds, 48 forward passes per run, small splits, the first rate of each grid): minutes, to check the path." };
-    private static readonly Option<string?> Work = new("--work") { Description = "accuracy, accuracy-real: where the runs live (default: artifacts/bench-NAME); finished runs are reused, interrupted ones resumed.", HelpName = "dir" };
+    private static readonly Option<string?> Work = new("--work") { Description = "accuracy, accuracy-real, cluster: where the runs live (default: artifacts/bench-NAME); accuracy reuses finished runs and resumes interrupted ones.", HelpName = "dir" };
     private static readonly Option<string?> Model = new("--model") { Description = "accuracy, accuracy-real: the model for arms that name none (default: Bszo's default model).", HelpName = "dir" };
     private static readonly Option<long?> Budget = new("--budget") { Description = "accuracy, accuracy-real: forward passes per run for every arm (default: each arm's, in AccuracyPlans.cs).", HelpName = "passes" };
     private static readonly Option<double?> Hours = new("--hours") { Description = "accuracy, accuracy-real: start no run after this many hours (accuracy-real default: 2); later arms are reported as not run.", HelpName = "h" };
     private static readonly Option<string?> Name = new("--name") { Description = "accuracy, accuracy-real: base name of the result files (default: the command's name, with -tiny for --tiny).", HelpName = "name" };
+    private static readonly Option<string[]> ClusterWorkloads = new("--workload", "-w")
+    {
+        Description = $"cluster: workloads, repeatable (default: {string.Join(" ", ClusterWorkload.Defaults)}).",
+        HelpName = "name",
+    };
+
+    private static readonly Option<int[]> WorkerCounts = new("--workers")
+    {
+        Description = $"cluster: worker counts, repeatable; 0 is one process (default: {string.Join(" ", ClusterSuite.DefaultWorkers)}).",
+        HelpName = "n",
+    };
+
+    private static readonly Option<long?> ClusterSteps = new("--steps") { Description = "cluster: steps of every run (default: each workload's own).", HelpName = "n" };
+
     private static readonly Argument<string[]> FinetuneArguments = new("finetune-arguments")
     {
         Description = "accuracy: more `bszo finetune` arguments after --, e.g. -- --task custom --data reviews.csv --template ... --verbalizer ...",
@@ -81,6 +96,7 @@ internal static class BenchCommands
         root.Subcommands.Add(AccuracyCommand(output, error, commandLine, "accuracy-real",
             "A real model beyond its head: head-only training against the first-order linear probe and the encoder's weights, every method on the head, a 16-bit head; at most --hours (default 2).",
             AccuracyPlans.Real));
+        root.Subcommands.Add(ClusterCommand(output, error, commandLine));
 
         var summary = new Command("summary", "Rebuild summary.md from the result files in --out.");
         summary.Options.Add(Out);
@@ -189,6 +205,29 @@ internal static class BenchCommands
                 Path.GetFullPath(p.GetValue(Work) ?? Path.Combine(Repository.Root, "artifacts", $"bench-{resultName}")), resultName,
                 p.GetValue(Model) is string m ? Path.GetFullPath(m) : null, p.GetValue(FinetuneArguments) ?? []);
             AccuracySuite.Run(settings, options);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ClusterCommand(TextWriter output, TextWriter error, string commandLine)
+    {
+        var command = new Command("cluster", "Step time and traffic of `bszo finetune --workers N` against one process, and their projection to many machines; writes cluster.md.");
+        foreach (var o in new Option[] { ClusterWorkloads, WorkerCounts, ClusterSteps, Threads, Work, Out, Python }) command.Options.Add(o);
+        command.SetAction(p => Guard(error, () =>
+        {
+            var settings = new BenchSettings
+            {
+                Threads = p.GetValue(Threads),
+                Python = p.GetValue(Python)!,
+                Out = p.GetValue(Out) ?? Repository.Results,
+                CommandLine = commandLine,
+                Log = Log(output),
+            };
+            var workloads = p.GetValue(ClusterWorkloads) is { Length: > 0 } w ? w : ClusterWorkload.Defaults;
+            var workers = p.GetValue(WorkerCounts) is { Length: > 0 } n ? n : ClusterSuite.DefaultWorkers;
+            var work = Path.GetFullPath(p.GetValue(Work) ?? Path.Combine(Repository.Root, "artifacts", "bench-cluster"));
+            ClusterSuite.Run(settings, [.. workloads], [.. workers], p.GetValue(ClusterSteps), work);
             return 0;
         }));
         return command;

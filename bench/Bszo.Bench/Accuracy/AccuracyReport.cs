@@ -107,13 +107,8 @@ public sealed class AccuracyReport(MachineInfo machine, LoadAverage loadBefore, 
         text.Append(table);
     }
 
-    public JsonNode Json() => new JsonObject
+    public JsonNode Json() => new JsonObject(ReportFiles.Header("accuracy", settings, machine, loadBefore, loadAfter))
     {
-        ["suite"] = "accuracy",
-        ["command"] = settings.CommandLine,
-        ["machine"] = ReportFiles.ToNode(machine),
-        ["load_before"] = ReportFiles.ToNode(loadBefore),
-        ["load_after"] = ReportFiles.ToNode(loadAfter),
         ["plan"] = ReportFiles.ToNode(Plan),
         ["finetune_arguments"] = ReportFiles.ToNode(options.FinetuneArguments),
         ["elapsed_seconds"] = results.Elapsed.TotalSeconds,

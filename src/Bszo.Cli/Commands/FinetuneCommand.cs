@@ -179,8 +179,8 @@ internal static class FinetuneCommand
         bool hasRun = File.Exists(run.Trajectory) || Checkpoints.List(run.Checkpoints).Count > 0;
         if (hasRun && !resume)
         {
-            throw new BszoException(BszoException.Format($"'{run.Root}' already holds a run.", "a new --out directory", "trajectory.jsonl and checkpoints",
-                "continue it with --resume, or choose another --out directory; nothing was changed."));
+            Throw.Bszo($"'{run.Root}' already holds a run.", "a new --out directory", "trajectory.jsonl and checkpoints",
+                "continue it with --resume, or choose another --out directory; nothing was changed.");
         }
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
         var request = settings.ToModelRequest();
@@ -257,12 +257,12 @@ internal static class FinetuneCommand
     {
         if (cluster.Workers < 0 || cluster.RemoteWorkers < 0)
         {
-            throw new BszoException(BszoException.Format("Invalid value for --workers or --remote-workers.", "≥ 0", $"{cluster.Workers} and {cluster.RemoteWorkers}"));
+            Throw.Bszo("Invalid value for --workers or --remote-workers.", "≥ 0", $"{cluster.Workers} and {cluster.RemoteWorkers}");
         }
         if (cluster.RemoteWorkers > 0 && cluster.Port == 0)
         {
-            throw new BszoException(BszoException.Format("--remote-workers needs a fixed --port that the other machines connect to.", "--port 30000 (say)", "--port 0",
-                "also give --listen 0.0.0.0 and --advertise <this machine's address>."));
+            Throw.Bszo("--remote-workers needs a fixed --port that the other machines connect to.", "--port 30000 (say)", "--port 0",
+                "also give --listen 0.0.0.0 and --advertise <this machine's address>.");
         }
         // Workers joining a resumed run replay the steps it has taken from the coordinator.
         var records = inputs.Resume && File.Exists(inputs.Run.Trajectory) ? TrajectoryLog.Read(inputs.Run.Trajectory).Records : [];
@@ -306,7 +306,7 @@ internal static class FinetuneCommand
                 : null;
             return newest is not null
                 ? RunDirectory.At(newest)
-                : throw new BszoException(BszoException.Format("--resume without --out, and no run under ./runs.", "--out DIR of the run to continue", "none"));
+                : Throw.Bszo<RunDirectory>("--resume without --out, and no run under ./runs.", "--out DIR of the run to continue", "none");
         }
         return RunDirectory.At(Path.Combine("runs", $"{task}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
     }
@@ -315,7 +315,7 @@ internal static class FinetuneCommand
     {
         static void Require(bool ok, string option, string expected, object found)
         {
-            if (!ok) throw new BszoException(BszoException.Format($"Invalid value for {option}.", expected, Convert.ToString(found, CultureInfo.InvariantCulture)));
+            if (!ok) Throw.Bszo($"Invalid value for {option}.", expected, Convert.ToString(found, CultureInfo.InvariantCulture));
         }
         Require(s.Training.EvalBatchSize >= 1, "--eval-batch-size", "≥ 1", s.Training.EvalBatchSize);
         Require(s.Training.EvalEvery is null or >= 1, "--eval-every", "≥ 1", s.Training.EvalEvery ?? 0);
@@ -334,7 +334,7 @@ internal static class FinetuneCommand
     /// <summary>The run's spec from the command line: <paramref name="steps"/> steps of <paramref name="optimizer"/> with <paramref name="overrides"/>.</summary>
     private static RunSpec Spec(ParseResult p, string optimizer, long steps, IEnumerable<KeyValuePair<string, string>> overrides, ulong dataSeed)
     {
-        if (steps < 1) throw new BszoException(BszoException.Format("Invalid value for --steps.", "≥ 1", steps.ToString(CultureInfo.InvariantCulture)));
+        if (steps < 1) Throw.Bszo("Invalid value for --steps.", "≥ 1", steps.ToString(CultureInfo.InvariantCulture));
         return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix), p.GetValue(Objective)!.Trim().ToLowerInvariant());
     }
 
@@ -361,7 +361,7 @@ internal static class FinetuneCommand
             var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
             if (parts.Length != 2 || parts[0].Length == 0)
             {
-                throw new BszoException(BszoException.Format($"--optimizer-option '{pair}' is not of the form key=value.", "e.g. directions=2", pair));
+                Throw.Bszo($"--optimizer-option '{pair}' is not of the form key=value.", "e.g. directions=2", pair);
             }
             overrides.Add(new(parts[0], parts[1]));
         }
@@ -380,8 +380,8 @@ internal static class FinetuneCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BszoException(BszoException.Format($"Cannot write to the run directory '{directory}'.", "a writable directory", e.Message,
-                "choose another --out directory (or free disk space); nothing was written."), e);
+            Throw.Bszo(e, $"Cannot write to the run directory '{directory}'.", "a writable directory", e.Message,
+                "choose another --out directory (or free disk space); nothing was written.");
         }
     }
 }

@@ -61,7 +61,7 @@ internal static class PrepareCommand
             console.Ansi.Write(table);
             return ExitCodes.Ok;
         }
-        var output = p.GetValue(Out) ?? throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format("bszo prepare needs --out.", "--out DIR", "none"));
+        var output = p.GetValue(Out) ?? Bszo.Ort.Throw.Bszo<string>("bszo prepare needs --out.", "--out DIR", "none");
         var setup = ModelSetup.Resolve(request, prepared: null, TrainableOptions.Read(p), Path.GetFullPath(output), log);
         var m = setup.Prepared.Manifest;
         console.Out.WriteLine(FormattableString.Invariant($"prepared {m.SourceModel}"));

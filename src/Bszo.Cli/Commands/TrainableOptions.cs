@@ -57,8 +57,8 @@ internal sealed class TrainableOptions
         if (alpha is double a && !(a > 0 && double.IsFinite(a))) throw Invalid("--lora-alpha", "a finite value > 0", a);
         if (rank is null && (alpha is not null || targets.Length > 0))
         {
-            throw new BszoException(BszoException.Format($"{(alpha is not null ? "--lora-alpha" : "--lora-target")} without --lora.", "--lora RANK to insert adapters",
-                "no rank", "add --lora 8 (MeZO's rank), or drop the LoRA options."));
+            Throw.Bszo($"{(alpha is not null ? "--lora-alpha" : "--lora-target")} without --lora.", "--lora RANK to insert adapters",
+                "no rank", "add --lora 8 (MeZO's rank), or drop the LoRA options.");
         }
         return new TrainableSelection
         {

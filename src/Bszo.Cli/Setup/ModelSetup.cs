@@ -28,9 +28,9 @@ internal sealed record ModelSetup(ModelCard Card, ModelAdapter Adapter, Prepared
         {
             if (!selection.IsCardDefault)
             {
-                throw new BszoException(BszoException.Format($"--trainable, --train-top-layers and --lora choose what `bszo prepare` makes trainable; '{prepared}' is already prepared.",
+                Throw.Bszo($"--trainable, --train-top-layers and --lora choose what `bszo prepare` makes trainable; '{prepared}' is already prepared.",
                     "these options with --model", $"{selection.Describe()} with a prepared directory",
-                    "pass them to `bszo prepare`, or give --model instead of --prepared."));
+                    "pass them to `bszo prepare`, or give --model instead of --prepared.");
             }
             var p = PreparedModel.Open(prepared);
             var card = ModelCard.LoadResolved(p.Directory) ?? ModelCard.Load(Path.GetDirectoryName(p.Manifest.SourceModel)!);

@@ -63,8 +63,8 @@ public static class DeployExporter
         var sourcePath = Path.GetFullPath(options.SourceModel ?? model.Manifest.SourceModel);
         if (!File.Exists(sourcePath))
         {
-            throw new BszoException(BszoException.Format($"The source model '{sourcePath}' is gone.", "the ONNX file the run was prepared from", "no such file",
-                "export needs the original graph; pass its new location with --source."));
+            Throw.Bszo($"The source model '{sourcePath}' is gone.", "the ONNX file the run was prepared from", "no such file",
+                "export needs the original graph; pass its new location with --source.");
         }
         var sourceDir = Path.GetDirectoryName(sourcePath)!;
         var source = OnnxModelFile.Load(sourcePath);
@@ -73,8 +73,8 @@ public static class DeployExporter
         var output = Path.GetFullPath(outputDirectory);
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Overwrite)
         {
-            throw new BszoException(BszoException.Format($"Export directory '{output}' already exists.", "a new directory", "a directory with files",
-                "choose another --out, or pass --force to replace it (the old one is removed only after the new one is complete)."));
+            Throw.Bszo($"Export directory '{output}' already exists.", "a new directory", "a directory with files",
+                "choose another --out, or pass --force to replace it (the old one is removed only after the new one is complete).");
         }
         // The old directory, if any, is removed only after the new one is complete.
         return AtomicDirectory.Create(output, temp =>
@@ -159,8 +159,8 @@ public static class DeployExporter
         var missing = trainable.Keys.Concat(merged.Keys).Where(n => !found.Contains(n)).ToList();
         if (missing.Count > 0)
         {
-            throw new BszoException(BszoException.Format("The source model lacks trained tensors.", "an initializer for every trainable tensor",
-                $"missing: {string.Join(", ", missing.Take(5))}", "the source model changed since `bszo prepare`."));
+            Throw.Bszo("The source model lacks trained tensors.", "an initializer for every trainable tensor",
+                $"missing: {string.Join(", ", missing.Take(5))}", "the source model changed since `bszo prepare`.");
         }
         OnnxModelFile.Save(source, modelPath);
     }
@@ -169,8 +169,8 @@ public static class DeployExporter
     {
         if (tensor.DataType != prepared)
         {
-            throw new BszoException(BszoException.Format($"Tensor '{tensor.Name}' changed type since `bszo prepare`.",
-                OnnxDataType.Name(prepared), OnnxDataType.Name(tensor.DataType), "prepare and train again from the current model."));
+            Throw.Bszo($"Tensor '{tensor.Name}' changed type since `bszo prepare`.",
+                OnnxDataType.Name(prepared), OnnxDataType.Name(tensor.DataType), "prepare and train again from the current model.");
         }
     }
 
@@ -201,7 +201,7 @@ public static class DeployExporter
             for (long left = info.Length; left > 0;)
             {
                 int n = input.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                if (n == 0) throw new BszoException(BszoException.Format($"External data of '{info.Name}' ends early in '{info.ExternalPath}'.", hint: "the source's data file is truncated."));
+                if (n == 0) Throw.Bszo($"External data of '{info.Name}' ends early in '{info.ExternalPath}'.", hint: "the source's data file is truncated.");
                 stream.Write(buffer, 0, n);
                 left -= n;
             }
@@ -226,7 +226,7 @@ public static class DeployExporter
             OnnxDataType.Int64 => MemoryMarshal.AsBytes(tensor.Int64Data.ToArray().AsSpan()).ToArray(),
             OnnxDataType.Int32 => MemoryMarshal.AsBytes(tensor.Int32Data.ToArray().AsSpan()).ToArray(),
             OnnxDataType.Float16 or OnnxDataType.BFloat16 => MemoryMarshal.AsBytes(tensor.Int32Data.Select(v => (ushort)v).ToArray().AsSpan()).ToArray(),
-            _ => throw new BszoException(BszoException.Format($"Cannot move initializer '{info.Name}' ({OnnxDataType.Name(info.DataType)}) to external data.")),
+            _ => Throw.Bszo<byte[]>($"Cannot move initializer '{info.Name}' ({OnnxDataType.Name(info.DataType)}) to external data."),
         };
     }
 
@@ -246,8 +246,8 @@ public static class DeployExporter
         {
             if (!byName.TryGetValue(entry.Name, out var tensor))
             {
-                throw new BszoException(BszoException.Format($"'{sourcePath}' has no initializer '{entry.Name}'.", "the model the run was prepared from",
-                    "a different model", "pass the original model with --source."));
+                Throw.Bszo($"'{sourcePath}' has no initializer '{entry.Name}'.", "the model the run was prepared from",
+                    "a different model", "pass the original model with --source.");
             }
             buffer.SetLength(0);
             CopyBytes(tensor, InitializerData.Describe(tensor, sourceDir), buffer);
@@ -256,9 +256,9 @@ public static class DeployExporter
         var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (actual != manifest.BaseWeightsSha256)
         {
-            throw new BszoException(BszoException.Format($"'{sourcePath}' is not the model the run was trained from.",
+            Throw.Bszo($"'{sourcePath}' is not the model the run was trained from.",
                 $"base weights {manifest.BaseWeightsSha256}", $"base weights {actual}",
-                "the source model was changed or replaced after `bszo prepare`; pass the original with --source."));
+                "the source model was changed or replaced after `bszo prepare`; pass the original with --source.");
         }
     }
 
@@ -279,8 +279,8 @@ public static class DeployExporter
         {
             if (!source.TryGetValue(name, out var tensor))
             {
-                throw new BszoException(BszoException.Format($"'{sourcePath}' has no initializer '{name}'.", "the model the run was prepared from",
-                    "a different model", "pass the original model with --source."));
+                Throw.Bszo($"'{sourcePath}' has no initializer '{name}'.", "the model the run was prepared from",
+                    "a different model", "pass the original model with --source.");
             }
             expected.SetLength(0);
             actual.SetLength(0);
@@ -298,9 +298,9 @@ public static class DeployExporter
             }
             if (!expected.GetBuffer().AsSpan(0, (int)expected.Length).SequenceEqual(actual.GetBuffer().AsSpan(0, (int)actual.Length)))
             {
-                throw new BszoException(BszoException.Format($"'{sourcePath}' is not the model the run was trained from.",
+                Throw.Bszo($"'{sourcePath}' is not the model the run was trained from.",
                     $"tensor '{name}' as prepared", "different values",
-                    "the source model was changed or replaced after `bszo prepare`; pass the original with --source."));
+                    "the source model was changed or replaced after `bszo prepare`; pass the original with --source.");
             }
         }
     }

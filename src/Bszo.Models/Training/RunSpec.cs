@@ -75,14 +75,14 @@ public sealed record RunSpec
         var descriptor = OptimizerCatalog.Get(Optimizer);
         if (!descriptor.OptionsType.IsInstanceOfType(Options))
         {
-            throw new BszoException(BszoException.Format($"The run's '{Optimizer}' optimizer was given options of another method.",
-                descriptor.OptionsType.Name, Options.GetType().Name));
+            Throw.Bszo($"The run's '{Optimizer}' optimizer was given options of another method.",
+                descriptor.OptionsType.Name, Options.GetType().Name);
         }
         Options.Validate();
-        if (BatchSize < 1) throw new BszoException(BszoException.Format("Invalid value for --batch-size.", "≥ 1", BatchSize.ToString(CultureInfo.InvariantCulture)));
+        if (BatchSize < 1) Throw.Bszo("Invalid value for --batch-size.", "≥ 1", BatchSize.ToString(CultureInfo.InvariantCulture));
         if (!TrainingObjectives.Names.Contains(Objective))
         {
-            throw new BszoException(BszoException.Format($"Unknown training objective '{Objective}'.", string.Join(", ", TrainingObjectives.Names), Objective));
+            Throw.Bszo($"Unknown training objective '{Objective}'.", string.Join(", ", TrainingObjectives.Names), Objective);
         }
     }
 
@@ -138,8 +138,8 @@ public sealed record RunSpec
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
-            throw new BszoException(BszoException.Format($"The run specification in {source} cannot be read.", "optimizer, options, batchSize, dataSeed", e.Message,
-                "it was written by another version of Bszo; start a new run."), e);
+            return Throw.Bszo<RunSpec>(e, $"The run specification in {source} cannot be read.", "optimizer, options, batchSize, dataSeed", e.Message,
+                "it was written by another version of Bszo; start a new run.");
         }
     }
 

@@ -40,9 +40,9 @@ public static class TrainingModels
             }
             if (!mayReplace)
             {
-                throw new BszoException(BszoException.Format($"The run's training model in '{directory}' was prepared from another model or with other settings.",
+                Throw.Bszo($"The run's training model in '{directory}' was prepared from another model or with other settings.",
                     $"{existing.Manifest.SourceModel} (trainable: {Describe(existing.Manifest)})", $"{source} (trainable: {selection.Describe()})",
-                    "resume with the --model, --trainable, --train-top-layers and --lora the run started with, or start a new run with another --out directory."));
+                    "resume with the --model, --trainable, --train-top-layers and --lora the run started with, or start a new run with another --out directory.");
             }
         }
         log?.Invoke($"preparing {source} for training ({selection.Describe()})");
@@ -57,8 +57,8 @@ public static class TrainingModels
         var expected = adapter.CreateLossHead().Describe();
         if (!JsonNode.DeepEquals(prepared.Manifest.Loss, expected))
         {
-            throw new BszoException(BszoException.Format($"'{prepared.Directory}' was prepared with another loss head than the {adapter.Kind} adapter uses.",
-                expected.ToJsonString(), prepared.Manifest.Loss.ToJsonString(), "prepare the model again with `bszo prepare`."));
+            Throw.Bszo($"'{prepared.Directory}' was prepared with another loss head than the {adapter.Kind} adapter uses.",
+                expected.ToJsonString(), prepared.Manifest.Loss.ToJsonString(), "prepare the model again with `bszo prepare`.");
         }
     }
 

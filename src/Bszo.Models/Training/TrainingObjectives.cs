@@ -34,13 +34,13 @@ public static class TrainingObjectives
         if (objective == Loss) return false;
         if (objective is not (Accuracy or F1))
         {
-            throw new BszoException(BszoException.Format($"Unknown training objective '{objective}'.", string.Join(", ", Names), objective,
-                $"--objective {task.Metric} trains on the task's own score, --objective {Loss} on the loss."));
+            Throw.Bszo($"Unknown training objective '{objective}'.", string.Join(", ", Names), objective,
+                $"--objective {task.Metric} trains on the task's own score, --objective {Loss} on the loss.");
         }
         if (objective != task.Metric)
         {
-            throw new BszoException(BszoException.Format($"--objective {objective} does not fit task '{task.Name}', which is scored by {task.Metric}.",
-                $"{Loss} or {task.Metric}", objective, $"use --objective {task.Metric} (or {Loss})."));
+            Throw.Bszo($"--objective {objective} does not fit task '{task.Name}', which is scored by {task.Metric}.",
+                $"{Loss} or {task.Metric}", objective, $"use --objective {task.Metric} (or {Loss}).");
         }
         return true;
     }

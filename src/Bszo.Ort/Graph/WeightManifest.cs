@@ -95,8 +95,8 @@ public sealed record WeightManifest
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"Weight manifest '{path}' is not valid JSON.", found: e.Message,
-                hint: "the file was edited or truncated; prepare the model again."), e);
+            manifest = Throw.Bszo<WeightManifest>(e, $"Weight manifest '{path}' is not valid JSON.", found: e.Message,
+                hint: "the file was edited or truncated; prepare the model again.");
         }
         if (manifest is null || manifest.Format != CurrentFormat)
         {

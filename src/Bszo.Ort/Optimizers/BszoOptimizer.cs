@@ -26,7 +26,7 @@ namespace Bszo.Ort.Optimizers;
 /// persists across steps (it is checkpointed). All posterior algebra is in double precision
 /// (<see cref="SubspacePosterior"/>).</para>
 /// </remarks>
-public sealed class BszoOptimizer : ZerothOrderOptimizer
+public sealed class BszoOptimizer : ZerothOrderOptimizer<BszoOptions>
 {
     private readonly SubspacePosterior _posterior;
     private readonly ulong[] _seeds;
@@ -42,7 +42,6 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
     private BszoOptimizer(IWeightMutator mutator, BszoOptions options)
         : base(mutator, options)
     {
-        Options = options;
         int k = options.SubspaceDimension;
         _posterior = new SubspacePosterior(k);
         _seeds = new ulong[k];
@@ -59,9 +58,6 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
         _noiseFloorVariance = floor * floor;
         _residualSquareMean = _initialNoiseVariance;
     }
-
-    /// <summary>The options in effect.</summary>
-    public BszoOptions Options { get; }
 
     /// <summary>
     /// The observation-noise variance σₑ² the posterior uses now: the running mean of squared

@@ -42,11 +42,7 @@ public enum NoiseUpdateRule
 /// </summary>
 public sealed record BszoOptions : OptimizerOptions
 {
-    public BszoOptions()
-    {
-        LearningRate = 1e-6;
-        Epsilon = 1e-4;
-    }
+    public BszoOptions() => Epsilon = 1e-4;
 
     /// <summary>k: random directions (the subspace dimension) per step.</summary>
     public int SubspaceDimension { get; init; } = 2;
