@@ -51,8 +51,8 @@ internal static class EvalCommand
         var modelPath = p.GetValue(ModelOptions.Model);
         if ((runPath is null) == (modelPath is null))
         {
-            throw new BszoException(BszoException.Format("bszo eval needs exactly one of --run and --model.", "--run DIR or --model NAME|DIR|FILE",
-                runPath is null ? "neither" : "both"));
+            Throw.Bszo("bszo eval needs exactly one of --run and --model.", "--run DIR or --model NAME|DIR|FILE",
+                runPath is null ? "neither" : "both");
         }
 
         TaskSettings taskSettings;
@@ -71,16 +71,16 @@ internal static class EvalCommand
                 snapshot = weightsLabel switch
                 {
                     "base" => null,
-                    "final" => Checkpoints.Newest(run.Checkpoints) ?? throw new BszoException(BszoException.Format($"'{run.Root}' has no checkpoint.")),
+                    "final" => Checkpoints.Newest(run.Checkpoints) ?? Throw.Bszo<CheckpointInfo>($"'{run.Root}' has no checkpoint."),
                     "best" => BestSnapshot(run),
-                    _ => throw new BszoException(BszoException.Format($"Unknown --weights '{weightsLabel}'.", "best, final or base", weightsLabel)),
+                    _ => Throw.Bszo<CheckpointInfo>($"Unknown --weights '{weightsLabel}'.", "best, final or base", weightsLabel),
                 };
             }
             else
             {
                 taskSettings = TaskOptions.Read(p);
                 temp = Directory.CreateTempSubdirectory("bszo-eval-").FullName;
-                model = ModelSetup.Resolve(ModelOptions.Read(p, taskSettings.ResolveTask()), prepared: null, [], temp, log);
+                model = ModelSetup.Resolve(ModelOptions.Read(p, taskSettings.ResolveTask()), prepared: null, new TrainableSelection(), temp, log);
                 weightsLabel = "model";
             }
 
@@ -90,7 +90,7 @@ internal static class EvalCommand
             {
                 "test" => data.Test,
                 "dev" => data.Dev,
-                _ => throw new BszoException(BszoException.Format($"Unknown --split '{split}'.", "test or dev", split)),
+                _ => Throw.Bszo<IReadOnlyList<Bszo.Models.Adapters.PromptedExample>>($"Unknown --split '{split}'.", "test or dev", split),
             };
             using var store = WeightStore.Load(model.Prepared);
             if (snapshot is not null) store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);

@@ -59,8 +59,8 @@ internal static class ExportCommand
             var actual = store.Checksum();
             if (actual != expectedSha)
             {
-                throw new BszoException(BszoException.Format($"Replaying {replayed} steps of '{run.Trajectory}' does not reproduce the run's {which} weights.",
-                    expectedSha, actual, "the log, the base model or this version of Bszo differs from the run's; export without --from-log."));
+                Throw.Bszo($"Replaying {replayed} steps of '{run.Trajectory}' does not reproduce the run's {which} weights.",
+                    expectedSha, actual, "the log, the base model or this version of Bszo differs from the run's; export without --from-log.");
             }
             console.Out.WriteLine(FormattableString.Invariant($"replayed {replayed} steps from the base weights; checksum {actual[..16]}… matches the run's {which} weights"));
         }
@@ -69,7 +69,7 @@ internal static class ExportCommand
             store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
             if (store.Checksum() != expectedSha)
             {
-                throw new BszoException(BszoException.Format($"The weights in '{snapshot.Directory}' are damaged.", expectedSha, store.Checksum(), "try --from-log."));
+                Throw.Bszo($"The weights in '{snapshot.Directory}' are damaged.", expectedSha, store.Checksum(), "try --from-log.");
             }
         }
 
@@ -122,16 +122,16 @@ internal static class ExportCommand
         {
             case "best":
                 var pointer = File.Exists(run.BestPointer) ? JsonNode.Parse(File.ReadAllText(run.BestPointer)) : null;
-                if (pointer is null) throw new BszoException(BszoException.Format($"'{run.Root}' has no best weights yet.", "best.json", "none", "run `bszo finetune` first, or use --weights final."));
+                if (pointer is null) Throw.Bszo($"'{run.Root}' has no best weights yet.", "best.json", "none", "run `bszo finetune` first, or use --weights final.");
                 var step = pointer["step"]!.GetValue<long>();
                 var dir = pointer["directory"]?.GetValue<string>();
                 return (step, pointer["weights_sha256"]!.GetValue<string>(), dir is null ? null : new CheckpointInfo(step, Path.Combine(run.Root, dir)));
             case "final":
                 var newest = Checkpoints.Newest(run.Checkpoints)
-                    ?? throw new BszoException(BszoException.Format($"'{run.Root}' has no checkpoint.", "checkpoints/step_*", "none", "the run has not reached its first checkpoint."));
+                    ?? Throw.Bszo<CheckpointInfo>($"'{run.Root}' has no checkpoint.", "checkpoints/step_*", "none", "the run has not reached its first checkpoint.");
                 return (newest.Step, newest.Checksum, newest);
             default:
-                throw new BszoException(BszoException.Format($"Unknown --weights '{which}'.", "best or final", which));
+                return Throw.Bszo<(long Step, string Sha, CheckpointInfo? Snapshot)>($"Unknown --weights '{which}'.", "best or final", which);
         }
     }
 }

@@ -36,6 +36,8 @@ internal static class FinetuneCommand
           bszo finetune --model ./my-model --task rte --train rte/train.jsonl --test rte/val.jsonl
           bszo finetune --model ./my-model --task custom --data reviews.csv \
               --template "{sentence} It was" --verbalizer '{"0":" terrible","1":" great"}'
+          bszo finetune --objective accuracy --epsilon 1e-2
+              train on minus each batch's accuracy instead of the cross-entropy (no gradient needed)
           bszo finetune --config run.yaml --learning-rate 1e-5      (command-line options override the file)
           bszo finetune --out runs/sst2 --resume                     (continue an interrupted run exactly)
           bszo finetune --workers 2                                  (data-parallel: two worker processes hold the batches)
@@ -44,7 +46,6 @@ internal static class FinetuneCommand
         """;
 
     private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
-    private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerCatalog.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => OptimizerCatalog.Default, HelpName = "name" };
     private static readonly Option<double?> LearningRate = new("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" };
     private static readonly Option<double?> Epsilon = new("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" };
@@ -54,6 +55,12 @@ internal static class FinetuneCommand
     private static readonly Option<long> Warmup = new("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" };
     private static readonly Option<double?> Clip = new("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" };
     private static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option (repeatable), e.g. subspace-dimension=4 or prior-std=1 for BSZO, directions=2 for MeZO, rank=16 for SubZero.", HelpName = "key=value" };
+    private static readonly Option<string> Objective = new("--objective")
+    {
+        Description = "What the optimizer minimises: loss (the loss head's cross-entropy), or minus the batch's own score: accuracy (classification and multiple-choice tasks) or f1 (generation tasks), which need no gradient (MeZO §3.3).",
+        DefaultValueFactory = _ => TrainingObjectives.Loss,
+        HelpName = "loss|accuracy|f1",
+    };
     private static readonly Option<long?> Steps = new("--steps") { Description = $"Optimizer steps (default: the model card's recipe, else {DefaultSteps}).", HelpName = "n" };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per step (MeZO: 16).", DefaultValueFactory = _ => 16, HelpName = "n" };
     private static readonly Option<long?> EvalEvery = new("--eval-every") { Description = "Evaluate on dev every n steps (default: 5 times per run).", HelpName = "n" };
@@ -89,6 +96,7 @@ internal static class FinetuneCommand
     };
     private static readonly TaskOptions TaskOptions = new();
     private static readonly ModelOptions ModelOptions = new();
+    private static readonly TrainableOptions TrainableOptions = new();
 
     private const long DefaultSteps = 1000;
 
@@ -100,12 +108,10 @@ internal static class FinetuneCommand
     {
         var command = new Command("finetune", "Fine-tune a model on a task; prints zero-shot vs fine-tuned scores.");
         ModelOptions.AddTo(command);
-        foreach (var o in new Option[] { Prepared, Trainable })
-        {
-            command.Options.Add(o);
-        }
+        command.Options.Add(Prepared);
+        TrainableOptions.AddTo(command);
         TaskOptions.AddTo(command);
-        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Steps, BatchSize, EvalEvery,
+        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Objective, Steps, BatchSize, EvalEvery,
                      EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Workers, RemoteWorkers, Listen, Advertise, Port, Out, Resume, Threads, Device, Sweep,
                      Config, Quiet, JsonOutput, NoPlots })
         {
@@ -137,6 +143,7 @@ internal static class FinetuneCommand
     {
         bool resume = p.GetValue(Resume), quiet = p.GetValue(Quiet), json = p.GetValue(JsonOutput);
         var taskSettings = Absolute(TaskOptions.Read(p));
+        var selection = TrainableOptions.Read(p);
         var run = RunDirectoryFor(p.GetValue(Out), resume, taskSettings.Task);
         string optimizer = p.GetValue(Optimizer)!;
         var overrides = OptimizerOverrides(p);
@@ -147,7 +154,9 @@ internal static class FinetuneCommand
             Head = p.GetValue(ModelOptions.Head),
             Pooling = p.GetValue(ModelOptions.Pooling),
             Prepared = Absolute(p.GetValue(Prepared)),
-            Trainable = p.GetValue(Trainable) ?? [],
+            Trainable = selection.Patterns,
+            TrainTopLayers = selection.TopLayers,
+            Lora = selection.Lora,
             Task = taskSettings,
             // Unknown names and bad values fail here, before anything is created.
             Spec = Spec(p, optimizer, steps ?? DefaultSteps, overrides, taskSettings.DataSeed),
@@ -170,16 +179,18 @@ internal static class FinetuneCommand
         bool hasRun = File.Exists(run.Trajectory) || Checkpoints.List(run.Checkpoints).Count > 0;
         if (hasRun && !resume)
         {
-            throw new BszoException(BszoException.Format($"'{run.Root}' already holds a run.", "a new --out directory", "trajectory.jsonl and checkpoints",
-                "continue it with --resume, or choose another --out directory; nothing was changed."));
+            Throw.Bszo($"'{run.Root}' already holds a run.", "a new --out directory", "trajectory.jsonl and checkpoints",
+                "continue it with --resume, or choose another --out directory; nothing was changed.");
         }
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
         var request = settings.ToModelRequest();
+        TrainingObjectives.UsesTaskScore(settings.Spec!.Objective, taskSettings.ResolveTask());
         taskSettings.ResolveSource();
         EnsureWritable(run.Root);
 
-        var model = ModelSetup.Resolve(request, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
-        var recipe = model.Card.RecipeFor(optimizer, settings.Trainable);
+        var model = ModelSetup.Resolve(request, settings.Prepared, settings.Selection, run.Prepared, log, mayReplace: !hasRun);
+        // A recipe measured for the card's tensors says nothing about layers or adapters.
+        var recipe = settings.TrainTopLayers is null && settings.Lora is null ? model.Card.RecipeFor(optimizer, settings.Trainable) : null;
         if (recipe is not null)
         {
             // What the command line left open comes from the model's measured recipe; the config shows the result.
@@ -246,12 +257,12 @@ internal static class FinetuneCommand
     {
         if (cluster.Workers < 0 || cluster.RemoteWorkers < 0)
         {
-            throw new BszoException(BszoException.Format("Invalid value for --workers or --remote-workers.", "≥ 0", $"{cluster.Workers} and {cluster.RemoteWorkers}"));
+            Throw.Bszo("Invalid value for --workers or --remote-workers.", "≥ 0", $"{cluster.Workers} and {cluster.RemoteWorkers}");
         }
         if (cluster.RemoteWorkers > 0 && cluster.Port == 0)
         {
-            throw new BszoException(BszoException.Format("--remote-workers needs a fixed --port that the other machines connect to.", "--port 30000 (say)", "--port 0",
-                "also give --listen 0.0.0.0 and --advertise <this machine's address>."));
+            Throw.Bszo("--remote-workers needs a fixed --port that the other machines connect to.", "--port 30000 (say)", "--port 0",
+                "also give --listen 0.0.0.0 and --advertise <this machine's address>.");
         }
         // Workers joining a resumed run replay the steps it has taken from the coordinator.
         var records = inputs.Resume && File.Exists(inputs.Run.Trajectory) ? TrajectoryLog.Read(inputs.Run.Trajectory).Records : [];
@@ -295,7 +306,7 @@ internal static class FinetuneCommand
                 : null;
             return newest is not null
                 ? RunDirectory.At(newest)
-                : throw new BszoException(BszoException.Format("--resume without --out, and no run under ./runs.", "--out DIR of the run to continue", "none"));
+                : Throw.Bszo<RunDirectory>("--resume without --out, and no run under ./runs.", "--out DIR of the run to continue", "none");
         }
         return RunDirectory.At(Path.Combine("runs", $"{task}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
     }
@@ -304,7 +315,7 @@ internal static class FinetuneCommand
     {
         static void Require(bool ok, string option, string expected, object found)
         {
-            if (!ok) throw new BszoException(BszoException.Format($"Invalid value for {option}.", expected, Convert.ToString(found, CultureInfo.InvariantCulture)));
+            if (!ok) Throw.Bszo($"Invalid value for {option}.", expected, Convert.ToString(found, CultureInfo.InvariantCulture));
         }
         Require(s.Training.EvalBatchSize >= 1, "--eval-batch-size", "≥ 1", s.Training.EvalBatchSize);
         Require(s.Training.EvalEvery is null or >= 1, "--eval-every", "≥ 1", s.Training.EvalEvery ?? 0);
@@ -323,8 +334,8 @@ internal static class FinetuneCommand
     /// <summary>The run's spec from the command line: <paramref name="steps"/> steps of <paramref name="optimizer"/> with <paramref name="overrides"/>.</summary>
     private static RunSpec Spec(ParseResult p, string optimizer, long steps, IEnumerable<KeyValuePair<string, string>> overrides, ulong dataSeed)
     {
-        if (steps < 1) throw new BszoException(BszoException.Format("Invalid value for --steps.", "≥ 1", steps.ToString(CultureInfo.InvariantCulture)));
-        return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix));
+        if (steps < 1) Throw.Bszo("Invalid value for --steps.", "≥ 1", steps.ToString(CultureInfo.InvariantCulture));
+        return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix), p.GetValue(Objective)!.Trim().ToLowerInvariant());
     }
 
     /// <summary>
@@ -350,7 +361,7 @@ internal static class FinetuneCommand
             var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
             if (parts.Length != 2 || parts[0].Length == 0)
             {
-                throw new BszoException(BszoException.Format($"--optimizer-option '{pair}' is not of the form key=value.", "e.g. directions=2", pair));
+                Throw.Bszo($"--optimizer-option '{pair}' is not of the form key=value.", "e.g. directions=2", pair);
             }
             overrides.Add(new(parts[0], parts[1]));
         }
@@ -369,8 +380,8 @@ internal static class FinetuneCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BszoException(BszoException.Format($"Cannot write to the run directory '{directory}'.", "a writable directory", e.Message,
-                "choose another --out directory (or free disk space); nothing was written."), e);
+            Throw.Bszo(e, $"Cannot write to the run directory '{directory}'.", "a writable directory", e.Message,
+                "choose another --out directory (or free disk space); nothing was written.");
         }
     }
 }

@@ -2,6 +2,7 @@ using Bszo.Cli.Commands;
 using Bszo.Models.Adapters;
 using Bszo.Models.SentenceEncoders;
 using Bszo.Models.Training;
+using Bszo.Ort.Graph;
 
 namespace Bszo.Cli;
 
@@ -19,6 +20,14 @@ internal sealed record FinetuneSettings
     public string? Prepared { get; init; }
 
     public IReadOnlyList<string> Trainable { get; init; } = [];
+
+    public int? TrainTopLayers { get; init; }
+
+    public LoraOptions? Lora { get; init; }
+
+    /// <summary>What the run trains, from <see cref="Trainable"/>, <see cref="TrainTopLayers"/> and <see cref="Lora"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public TrainableSelection Selection => new() { Patterns = Trainable, TopLayers = TrainTopLayers, Lora = Lora };
 
     public TaskSettings Task { get; init; } = new();
 

@@ -44,8 +44,8 @@ internal static class RunConfig
         ArgumentNullException.ThrowIfNull(run);
         if (!File.Exists(run.Config))
         {
-            throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format($"'{run.Root}' is not a run directory.", "a directory written by `bszo finetune` (with config.json)",
-                "no config.json", "pass the --out directory of a finetune run."));
+            Bszo.Ort.Throw.Bszo($"'{run.Root}' is not a run directory.", "a directory written by `bszo finetune` (with config.json)",
+                "no config.json", "pass the --out directory of a finetune run.");
         }
         var options = JsonNode.Parse(File.ReadAllText(run.Config))?["options"];
         return options?.Deserialize<FinetuneSettings>(Json) ?? new FinetuneSettings();
@@ -66,8 +66,8 @@ internal static class RunConfig
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"The run settings from {source} cannot be read.", "the settings `bszo finetune` writes", e.Message,
-                "run the same version of Bszo on every machine of the run."), e);
+            return Throw.Bszo<FinetuneSettings>(e, $"The run settings from {source} cannot be read.", "the settings `bszo finetune` writes", e.Message,
+                "run the same version of Bszo on every machine of the run.");
         }
     }
 

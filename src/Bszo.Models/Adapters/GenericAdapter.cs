@@ -32,8 +32,8 @@ public sealed class GenericAdapter : ModelAdapter
         LossOutput = card.Outputs.GetValueOrDefault("loss");
         if (LogitsOutput is null && LossOutput is null)
         {
-            throw new BszoException(BszoException.Format($"The model card in '{card.Directory}' names neither a logits nor a loss output.",
-                "outputs.logits ([batch, classes]) or outputs.loss ([batch])", string.Join(", ", card.Outputs.Keys)));
+            Throw.Bszo($"The model card in '{card.Directory}' names neither a logits nor a loss output.",
+                "outputs.logits ([batch, classes]) or outputs.loss ([batch])", string.Join(", ", card.Outputs.Keys));
         }
     }
 
@@ -80,9 +80,9 @@ public sealed class GenericAdapter : ModelAdapter
         }
         if (!session.DataInputs.Contains(Role("labels")))
         {
-            throw new BszoException(BszoException.Format("A loss-only model without a labels input cannot rank answers.",
+            Throw.Bszo("A loss-only model without a labels input cannot rank answers.",
                 "a 'labels' input, or a logits output", string.Join(", ", session.DataInputs),
-                "export the model with its logits, or give its loss a labels input."));
+                "export the model with its logits, or give its loss a labels input.");
         }
         int most = examples.Max(e => e.Candidates.Count);
         var best = new int[examples.Count];
@@ -103,11 +103,4 @@ public sealed class GenericAdapter : ModelAdapter
         _batcher.Collate(examples.Select(e => e.Prompt).ToList(), Role("labels"), labels);
 
     private string Role(string role) => Card.Inputs.GetValueOrDefault(role, role);
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
-    }
 }

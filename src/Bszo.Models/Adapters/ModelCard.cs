@@ -167,11 +167,11 @@ public sealed record ModelCard
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is not a valid model card.", CurrentFormat, e.Message), e);
+            card = Throw.Bszo<ModelCard?>(e, $"'{path}' is not a valid model card.", CurrentFormat, e.Message);
         }
         if (card is null || card.Format != CurrentFormat)
         {
-            throw new BszoException(BszoException.Format($"'{path}' has an unsupported format.", CurrentFormat, card?.Format ?? "null"));
+            Throw.Bszo($"'{path}' has an unsupported format.", CurrentFormat, card?.Format ?? "null");
         }
         return card with { Directory = Path.GetFullPath(directory) };
     }

@@ -39,8 +39,8 @@ public static class ModelDirectory
         {
             if (!full.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             {
-                throw new BszoException(BszoException.Format($"'{path}' is not an ONNX model.", "a model directory or an .onnx file", Path.GetFileName(full),
-                    "pass the directory that holds the model, or its .onnx file."));
+                Throw.Bszo($"'{path}' is not an ONNX model.", "a model directory or an .onnx file", Path.GetFileName(full),
+                    "pass the directory that holds the model, or its .onnx file.");
             }
             var directory = Path.GetDirectoryName(full)!;
             if (File.Exists(Path.Combine(directory, ModelCard.FileName)))
@@ -52,8 +52,8 @@ public static class ModelDirectory
         }
         if (!Directory.Exists(full))
         {
-            throw new BszoException(BszoException.Format($"Model '{path}' does not exist.", "a model directory or an .onnx file", "no such file or directory",
-                "check the path."));
+            Throw.Bszo($"Model '{path}' does not exist.", "a model directory or an .onnx file", "no such file or directory",
+                "check the path.");
         }
         return File.Exists(Path.Combine(full, ModelCard.FileName)) ? ModelCard.Load(full) : Infer(full, FindModel(full));
     }
@@ -68,9 +68,9 @@ public static class ModelDirectory
         var unknown = inputs.Where(n => !TokenInputs.Contains(n)).ToList();
         if (!inputs.Contains("input_ids") || unknown.Count > 0)
         {
-            throw new BszoException(BszoException.Format($"'{modelPath}' has inputs Bszo cannot feed.",
+            Throw.Bszo($"'{modelPath}' has inputs Bszo cannot feed.",
                 $"{string.Join(", ", TokenInputs)} (and past key/values, fed empty)", string.Join(", ", allInputs),
-                "export the model with token inputs only: ids, attention mask, positions, token types."));
+                "export the model with token inputs only: ids, attention mask, positions, token types.");
         }
         var config = ReadConfig(directory);
         var family = (string?)config?["model_type"] ?? "";
@@ -119,9 +119,9 @@ public static class ModelDirectory
         }
         var all = Directory.GetFiles(directory, "*.onnx");
         if (all.Length == 1) return all[0];
-        throw new BszoException(BszoException.Format($"'{directory}' has {(all.Length == 0 ? "no" : "several")} ONNX files and no {ModelCard.FileName}.",
+        return Throw.Bszo<string>($"'{directory}' has {(all.Length == 0 ? "no" : "several")} ONNX files and no {ModelCard.FileName}.",
             $"{string.Join(", ", PreferredModels)} (or exactly one .onnx file)", all.Length == 0 ? "none" : string.Join(", ", all.Select(Path.GetFileName)),
-            "pass the .onnx file to use to --model."));
+            "pass the .onnx file to use to --model.");
     }
 
     private static JsonNode? ReadConfig(string directory)
@@ -134,7 +134,7 @@ public static class ModelDirectory
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is not valid JSON.", "a Hugging Face config.json", e.Message), e);
+            return Throw.Bszo<JsonNode?>(e, $"'{path}' is not valid JSON.", "a Hugging Face config.json", e.Message);
         }
     }
 
@@ -151,9 +151,9 @@ public static class ModelDirectory
         var tokenStates = graph.Output.Where(o => Rank(o) == 3).ToList();
         if (tokenStates.Count == 0)
         {
-            throw new BszoException(BszoException.Format($"'{path}' has no output Bszo can train from.",
+            Throw.Bszo($"'{path}' has no output Bszo can train from.",
                 "class logits [batch, classes], language-model logits [batch, sequence, vocabulary], token states [batch, sequence, hidden] or a loss [batch]",
-                string.Join(", ", graph.Output.Select(o => $"{o.Name} {Shape(o)}")), "export the model with one of those outputs."));
+                string.Join(", ", graph.Output.Select(o => $"{o.Name} {Shape(o)}")), "export the model with one of those outputs.");
         }
         var candidate = logits is not null && Rank(logits) == 3 ? logits : tokenStates[0];
         var evidence = LanguageModelEvidence(candidate, config, tokenizerVocabulary);

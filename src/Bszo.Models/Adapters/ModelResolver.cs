@@ -57,15 +57,15 @@ public static class ModelResolver
         {
             if (request.Head is not null || request.Pooling is not null)
             {
-                throw new BszoException(BszoException.Format($"--head and --pooling apply to sentence encoders; the model in '{card.Directory}' is a '{card.Kind}' model.",
-                    "a model whose output is token states [batch, sequence, hidden]", card.Kind, "leave out --head and --pooling for this model."));
+                Throw.Bszo($"--head and --pooling apply to sentence encoders; the model in '{card.Directory}' is a '{card.Kind}' model.",
+                    "a model whose output is token states [batch, sequence, hidden]", card.Kind, "leave out --head and --pooling for this model.");
             }
             return card;
         }
         if (request.Task is null)
         {
-            throw new BszoException(BszoException.Format($"The sentence encoder in '{card.Directory}' needs a task to build its classification head for.",
-                "a classification task (--task)", "none"));
+            Throw.Bszo($"The sentence encoder in '{card.Directory}' needs a task to build its classification head for.",
+                "a classification task (--task)", "none");
         }
         var classifier = SentenceClassifier.Build(card, new SentenceClassifierOptions
         {
@@ -86,9 +86,9 @@ public static class ModelResolver
         if (name == MiniLmModel.Name) return MiniLmModel.Create(log);
         if (!File.Exists(model) && !Directory.Exists(model))
         {
-            throw new BszoException(BszoException.Format($"Model '{model}' is neither a model name nor an existing directory or .onnx file.",
+            Throw.Bszo($"Model '{model}' is neither a model name nor an existing directory or .onnx file.",
                 $"one of {string.Join(", ", Names.Select(n => n.Name))}, a model directory, or an .onnx file", model,
-                "check the path; `bszo finetune --help` lists the model names."));
+                "check the path; `bszo finetune --help` lists the model names.");
         }
         return model!;
     }

@@ -38,7 +38,7 @@ public static class PackageFetcher
             Run("npm", ["pack", $"{name}@{version}", "--silent", "--pack-destination", temp], temp,
                 $"install Node.js and npm, or fetch {name}@{version} with `npm pack` on a machine that can reach the npm registry");
             var tarball = Directory.GetFiles(temp, "*.tgz").SingleOrDefault()
-                ?? throw new BszoException(BszoException.Format($"`npm pack {name}@{version}` produced no tarball.", hint: "check npm's registry settings."));
+                ?? Throw.Bszo<string>($"`npm pack {name}@{version}` produced no tarball.", hint: "check npm's registry settings.");
             Verify(tarball, sha1, $"{name}@{version}");
             using (var file = File.OpenRead(tarball))
             using (var gzip = new GZipStream(file, CompressionMode.Decompress))
@@ -157,8 +157,8 @@ public static class PackageFetcher
 #pragma warning restore CA5350
         if (!actual.Equals(expected, StringComparison.OrdinalIgnoreCase))
         {
-            throw new BszoException(BszoException.Format($"The download of {what} does not match its pinned checksum.",
-                expected, actual, "the registry served different bytes; do not use them. Check the mirror or proxy."));
+            Throw.Bszo($"The download of {what} does not match its pinned checksum.",
+                expected, actual, "the registry served different bytes; do not use them. Check the mirror or proxy.");
         }
     }
 
@@ -190,7 +190,7 @@ public static class PackageFetcher
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            throw new BszoException(BszoException.Format($"Cannot run '{program}'.", $"'{program}' on the PATH", e.Message, hint), e);
+            process = Throw.Bszo<Process>(e, $"Cannot run '{program}'.", $"'{program}' on the PATH", e.Message, hint);
         }
         using (process)
         {

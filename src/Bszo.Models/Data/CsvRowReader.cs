@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -22,7 +23,7 @@ internal static class CsvRowReader
             Mode = options.Quoting ? CsvMode.RFC4180 : CsvMode.NoEscape,
             IgnoreBlankLines = true,
             DetectColumnCountChanges = false,
-            BadDataFound = args => throw Malformed(path, args.Context.Parser?.RawRow ?? 0,
+            BadDataFound = args => Malformed(path, args.Context.Parser?.RawRow ?? 0,
                 "a field that is either unquoted or wholly quoted, with inner quotes doubled", Shorten(args.RawRecord)),
         };
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
@@ -31,8 +32,8 @@ internal static class CsvRowReader
         string[]? columns = options.HasHeader ? null : [.. options.Columns];
         if (!options.HasHeader && columns!.Length == 0)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is read without a header, but no column names were given.",
-                "column names (--columns sentence,label)", "none"));
+            Throw.Bszo($"'{path}' is read without a header, but no column names were given.",
+                "column names (--columns sentence,label)", "none");
         }
         long previousEnd = 0;
         while (parser.Read())
@@ -44,12 +45,12 @@ internal static class CsvRowReader
             {
                 columns = record.Select(c => c.Trim()).ToArray();
                 var duplicate = columns.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-                if (duplicate is not null) throw Malformed(path, start, "distinct column names in the header", $"'{duplicate.Key}' twice");
+                if (duplicate is not null) Malformed(path, start, "distinct column names in the header", $"'{duplicate.Key}' twice");
                 continue;
             }
             if (record.Length != columns.Length)
             {
-                throw Malformed(path, start, $"{columns.Length} fields ({string.Join(", ", columns)})",
+                Malformed(path, start, $"{columns.Length} fields ({string.Join(", ", columns)})",
                     $"{record.Length} field(s): {Shorten(string.Join(separator, record))}");
             }
             var fields = new JsonObject();
@@ -65,7 +66,8 @@ internal static class CsvRowReader
         return text.Length <= 120 ? text : text[..117] + "...";
     }
 
-    private static BszoException Malformed(string path, long line, string expected, string found) =>
-        new(BszoException.Format($"'{path}' line {line} is malformed.", expected, found,
-            "fix or remove that row. Fields that contain the separator, quotes or line breaks must be quoted, with inner quotes doubled; for GLUE-style TSV files with bare quotes, turn quoting off (--no-quoting)."));
+    [DoesNotReturn]
+    private static void Malformed(string path, long line, string expected, string found) =>
+        Throw.Bszo($"'{path}' line {line} is malformed.", expected, found,
+            "fix or remove that row. Fields that contain the separator, quotes or line breaks must be quoted, with inner quotes doubled; for GLUE-style TSV files with bare quotes, turn quoting off (--no-quoting).");
 }

@@ -61,8 +61,8 @@ public static class MiniLmModel
                 var actual = Convert.ToHexStringLower(SHA256.HashData(stream));
                 if (actual != sha256)
                 {
-                    throw new BszoException(BszoException.Format($"Resource '{resource}' of '{assembly}' does not match its pinned checksum.", sha256, actual,
-                        $"the NuGet source served different bytes for {PackageId} {PackageVersion}; do not use them. Check the source, then delete the package from the NuGet global packages folder."));
+                    Throw.Bszo($"Resource '{resource}' of '{assembly}' does not match its pinned checksum.", sha256, actual,
+                        $"the NuGet source served different bytes for {PackageId} {PackageVersion}; do not use them. Check the source, then delete the package from the NuGet global packages folder.");
                 }
             }
             return target;

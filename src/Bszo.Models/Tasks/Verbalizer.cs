@@ -23,7 +23,7 @@ public sealed class Verbalizer
             {
                 if (!_index.TryAdd(key.Trim(), i))
                 {
-                    throw new BszoException(BszoException.Format($"Verbalizer label '{key}' is listed twice.", "each label value once", key));
+                    Throw.Bszo($"Verbalizer label '{key}' is listed twice.", "each label value once", key);
                 }
             }
         }
@@ -45,7 +45,7 @@ public sealed class Verbalizer
         ArgumentNullException.ThrowIfNull(entries);
         if (entries.Count < 2)
         {
-            throw new BszoException(BszoException.Format("A verbalizer needs at least two classes.", "two or more label → word entries", $"{entries.Count}"));
+            Throw.Bszo("A verbalizer needs at least two classes.", "two or more label → word entries", $"{entries.Count}");
         }
         return new Verbalizer(entries);
     }
@@ -65,12 +65,12 @@ public sealed class Verbalizer
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format("The verbalizer is not valid JSON.", "a JSON object such as {\"0\":\" terrible\",\"1\":\" great\"}", e.Message), e);
+            node = Throw.Bszo<JsonNode?>(e, "The verbalizer is not valid JSON.", "a JSON object such as {\"0\":\" terrible\",\"1\":\" great\"}", e.Message);
         }
         if (node is not JsonObject obj || obj.Any(p => p.Value is not JsonValue v || !v.TryGetValue(out string? _)))
         {
-            throw new BszoException(BszoException.Format("The verbalizer must map each label value to a word.",
-                "a JSON object of strings such as {\"0\":\" terrible\",\"1\":\" great\"}", json));
+            return Throw.Bszo<Verbalizer>("The verbalizer must map each label value to a word.",
+                "a JSON object of strings such as {\"0\":\" terrible\",\"1\":\" great\"}", json);
         }
         return Create(obj.Select(p => new VerbalizerEntry([p.Key], (string)p.Value!)).ToList());
     }

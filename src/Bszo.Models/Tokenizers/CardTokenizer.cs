@@ -46,15 +46,15 @@ public sealed class CardTokenizer
     public static CardTokenizer Create(ModelCard card)
     {
         ArgumentNullException.ThrowIfNull(card);
-        var t = card.Tokenizer ?? throw new BszoException(BszoException.Format($"The model card in '{card.Directory}' names no tokenizer.",
-            "a \"tokenizer\" entry", "none", "re-export the model with tools/export."));
+        var t = card.Tokenizer ?? Throw.Bszo<TokenizerCard>($"The model card in '{card.Directory}' names no tokenizer.",
+            "a \"tokenizer\" entry", "none", "re-export the model with tools/export.");
         return t.Type switch
         {
             "bpe" => ByteLevelBpe(card, t),
             "sentencepiece" => SentencePiece(card, t),
             "wordpiece" => WordPiece(card, t),
-            _ => throw new BszoException(BszoException.Format($"The model card in '{card.Directory}' names tokenizer type '{t.Type}'.",
-                "bpe, sentencepiece or wordpiece", t.Type, "unigram vocabularies are read by their model's own adapter.")),
+            _ => Throw.Bszo<CardTokenizer>($"The model card in '{card.Directory}' names tokenizer type '{t.Type}'.",
+                "bpe, sentencepiece or wordpiece", t.Type, "unigram vocabularies are read by their model's own adapter."),
         };
     }
 
@@ -115,16 +115,16 @@ public sealed class CardTokenizer
 
     private static string FileFor(ModelCard card, TokenizerCard t, string role) =>
         t.Files.TryGetValue(role, out var file) ? file
-            : throw new BszoException(BszoException.Format($"The {t.Type} tokenizer in '{card.Directory}' names no '{role}' file.",
-                $"tokenizer.files.{role}", string.Join(", ", t.Files.Keys), "re-export the model with tools/export."));
+            : Throw.Bszo<string>($"The {t.Type} tokenizer in '{card.Directory}' names no '{role}' file.",
+                $"tokenizer.files.{role}", string.Join(", ", t.Files.Keys), "re-export the model with tools/export.");
 
     private static string RequireFile(ModelCard card, string relative)
     {
         var path = card.Resolve(relative);
         if (!File.Exists(path))
         {
-            throw new BszoException(BszoException.Format($"Tokenizer file '{path}' does not exist.", $"{relative} next to the model card",
-                "no such file", "copy the tokenizer files together with the model."));
+            Throw.Bszo($"Tokenizer file '{path}' does not exist.", $"{relative} next to the model card",
+                "no such file", "copy the tokenizer files together with the model.");
         }
         return path;
     }

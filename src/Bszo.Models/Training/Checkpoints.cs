@@ -8,33 +8,6 @@ using Bszo.Ort.Runtime;
 
 namespace Bszo.Models.Training;
 
-/// <summary>A complete checkpoint on disk.</summary>
-/// <param name="Step">Steps completed when it was written.</param>
-/// <param name="Directory">Its directory.</param>
-public sealed record CheckpointInfo(long Step, string Directory)
-{
-    /// <summary>The weight manifest (its data file is <c>weights.bin</c> beside it).</summary>
-    public WeightManifest Manifest => WeightManifest.Load(Path.Combine(Directory, WeightManifest.FileName));
-
-    /// <summary>Path of the fp32 weights.</summary>
-    public string WeightsPath => Path.Combine(Directory, "weights.bin");
-
-    /// <summary>The trainer state.</summary>
-    public TrainerState Trainer =>
-        JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(Directory, "trainer.json")), TrainerState.Json)
-        ?? throw new BszoException(BszoException.Format($"'{Directory}/trainer.json' is empty.", hint: "delete this checkpoint; an older one will be used."));
-
-    /// <summary>The optimizer state (null for best-weight snapshots, which carry none).</summary>
-    public JsonObject? Optimizer =>
-        File.Exists(Path.Combine(Directory, "optimizer.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, "optimizer.json")))?.AsObject() : null;
-
-    /// <summary>Directory holding the optimizer's per-element state.</summary>
-    public string OptimizerTensors => Path.Combine(Directory, "optimizer");
-
-    /// <summary>SHA-256 of the weights, as recorded in DONE.</summary>
-    public string Checksum => JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, Checkpoints.DoneMarker)))?["weights_sha256"]?.GetValue<string>() ?? "";
-}
-
 /// <summary>
 /// Writes and finds checkpoint directories (<c>step_NNNNNNNN</c>). A checkpoint is written in full
 /// into a temporary sibling directory, its <c>DONE</c> marker last, and only then renamed into
@@ -118,10 +91,10 @@ public static class Checkpoints
         var manifest = checkpoint.Manifest;
         if (manifest.BaseWeightsSha256 != model.Manifest.BaseWeightsSha256)
         {
-            throw new BszoException(BszoException.Format($"Checkpoint '{checkpoint.Directory}' was trained from a different base model.",
+            Throw.Bszo($"Checkpoint '{checkpoint.Directory}' was trained from a different base model.",
                 $"base weights {model.Manifest.BaseWeightsSha256[..16]}… ({model.Manifest.SourceModel})",
                 $"base weights {manifest.BaseWeightsSha256[..Math.Min(16, manifest.BaseWeightsSha256.Length)]}… ({manifest.SourceModel})",
-                "resume with the model the run started from, or start a new run with another --out directory."));
+                "resume with the model the run started from, or start a new run with another --out directory.");
         }
     }
 }

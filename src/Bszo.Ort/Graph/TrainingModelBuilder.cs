@@ -25,6 +25,13 @@ public sealed record PrepareOptions
     /// else is frozen, unless <see cref="Trainable"/> names more tensors to train alongside them.
     /// </summary>
     public LoraOptions? Lora { get; init; }
+
+    /// <summary>
+    /// Train the last this-many transformer layers and what follows them (final norm, pooler, head;
+    /// see <see cref="TransformerLayers"/>), besides what <see cref="Trainable"/> names. With <see cref="Lora"/>,
+    /// only those layers get adapters, and what follows them trains directly. 0: only what follows them.
+    /// </summary>
+    public int? TrainTopLayers { get; init; }
 }
 
 /// <summary>
@@ -53,9 +60,17 @@ public static class TrainingModelBuilder
         CheckOpset(model, sourcePath);
         var cacheInputs = CacheInputs.FeedEmpty(graph, BatchSource(graph));
 
-        var adapters = options.Lora is null ? [] : LoraInsertion.Insert(graph, options.Lora);
+        // The loss first: the layers to train are those the loss depends on.
+        var modelOutputs = graph.Output.Select(o => o.Name).ToList();
+        options.Loss.Attach(new GraphBuilder(graph));
+        var top = options.TrainTopLayers is int count ? TransformerLayers.Find(graph, [LossHead.LossOutput], sourcePath) : null;
+        var topWeights = top?.Top(options.TrainTopLayers!.Value).ToHashSet(StringComparer.Ordinal);
+
+        var adapters = options.Lora is null ? [] : LoraInsertion.Insert(graph, options.Lora, topWeights?.Except(top!.After).ToHashSet(StringComparer.Ordinal));
         var adapterTensors = adapters.SelectMany(a => new[] { a.A, a.B }).ToHashSet(StringComparer.Ordinal);
-        bool onlyAdapters = adapters.Count > 0 && options.Trainable.Count == 0;
+        // Chosen by layer: the top layers' weights, or with LoRA their adapters and what follows the layers.
+        var byLayer = top is null ? [] : adapters.Count > 0 ? top.After.ToHashSet(StringComparer.Ordinal) : topWeights!;
+        bool patternsOnly = adapters.Count == 0 && top is null;
 
         var glob = NameGlob.Create(options.Trainable);
         var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
@@ -74,9 +89,11 @@ public static class TrainingModelBuilder
             }
         }
 
+        // Patterns add to adapters and layers; alone, no patterns means every weight.
+        bool byPatterns = patternsOnly || options.Trainable.Count > 0;
         var trainable = graph.Initializer
-            .Where(t => adapterTensors.Contains(t.Name)
-                        || (!onlyAdapters && Selects(t, glob)))
+            .Where(t => adapterTensors.Contains(t.Name) || byLayer.Contains(t.Name)
+                        || (byPatterns && Selects(t, glob)))
             .ToList();
         if (trainable.Count == 0)
         {
@@ -123,10 +140,6 @@ public static class TrainingModelBuilder
         // 2. Frozen tensors with external data (or large inline data) -> frozen.bin, owned by ONNX Runtime.
         ExternalData.Move(graph, sourceDirectory, Path.Combine(outDir, "frozen.bin"), options.InlineLimitBytes);
 
-        // 3. The loss head.
-        var modelOutputs = graph.Output.Select(o => o.Name).ToList();
-        options.Loss.Attach(new GraphBuilder(graph));
-
         OnnxModelFile.Save(model, Path.Combine(outDir, "training.onnx"));
         var manifest = new WeightManifest
         {
@@ -134,6 +147,8 @@ public static class TrainingModelBuilder
             BaseWeightsSha256 = sha256,
             Loss = options.Loss.Describe(),
             TrainablePatterns = options.Trainable,
+            TrainTopLayers = options.TrainTopLayers,
+            LoraSettings = options.Lora,
             ModelOutputs = modelOutputs,
             EmptyCacheInputs = cacheInputs,
             Tensors = entries,

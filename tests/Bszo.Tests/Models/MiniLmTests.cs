@@ -50,7 +50,7 @@ public class MiniLmTests
         using var temp = new TempDirectory();
         var card = ModelResolver.Resolve(new ModelRequest { Model = MiniLmModel.Name, Task = TaskRegistry.Get("sst2"), Log = TestContext.Out.WriteLine });
         var adapter = (GenericAdapter)ModelAdapters.Create(card);
-        var prepared = TrainingModels.PrepareOrReuse(card, adapter, [], temp["prepared"], mayReplace: true);
+        var prepared = TrainingModels.PrepareOrReuse(card, adapter, new TrainableSelection(), temp["prepared"], mayReplace: true);
         using var store = WeightStore.Load(prepared);
         using var session = TrainingGraphSession.Create(prepared, store, new SessionSettings { IntraOpThreads = 2 });
 
