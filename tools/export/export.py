@@ -45,19 +45,21 @@ def position_ids(mask):
     return (torch.cumsum(mask, dim=1) - 1).clamp(min=0) * mask
 
 
-def export_onnx(model, path, vocab, storage="fp32", outputs=None):
+def export_onnx(model, path, vocab, storage="fp32", outputs=None, inputs=None, input_axes=None, data_name=None):
     """Writes `path` (the graph) and `path + '.data'` (all parameters). Returns the ONNX model proto.
 
     `outputs` maps each output name to its dynamic axes; by default one output, `logits`, with the
-    batch axis (and the sequence axis for decoders)."""
+    batch axis (and the sequence axis for decoders). `inputs` and `input_axes` replace the sample
+    batch and the batch and sequence axes of every input; `data_name` the data file's name."""
     if storage not in ("fp32", "fp16"):
         raise ExportError(f"Unsupported storage type '{storage}'.", "fp32 or fp16", storage)
     params = unique_parameters(model)
-    inputs = sample_inputs(model, vocab)
+    inputs = inputs or sample_inputs(model, vocab)
     names = list(model.input_names)
     if outputs is None:
         outputs = {"logits": {0: "batch", 1: "sequence"} if model.kind == "decoder-lm" else {0: "batch"}}
     axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes.update(input_axes or {})
     axes.update(outputs)
     trace_path = path + ".trace"
     model.train()  # torch merges *equal-valued* parameters in eval mode; in train mode only identical ones
@@ -73,7 +75,7 @@ def export_onnx(model, path, vocab, storage="fp32", outputs=None):
     graph_model = onnx.load(trace_path)
     os.remove(trace_path)
     check_ops(graph_model)
-    attach_parameters(graph_model, params, os.path.basename(path) + ".data", os.path.dirname(path) or ".", storage)
+    attach_parameters(graph_model, params, data_name or os.path.basename(path) + ".data", os.path.dirname(path) or ".", storage)
     graph_model.producer_name = "bszo tools/export"
     onnx.save(graph_model, path)
     onnx.checker.check_model(path)

@@ -5,6 +5,7 @@
   <out>/models/<family>        their exports (bszo layout: card, reference, tokenizer files)
   <out>/optimum/<family>       Optimum-style exports of bert and gpt2 (no card; gpt2 with tokenizer.json only)
   <out>/cached/{with-past,merged}  the tiny GPT-2 exported with past key/values, plain and merged (cached.py)
+  <out>/tensor/...             a CNN and an MLP with .npz data, and arrays for the .npz reader (tensor_models.py)
   <out>/encoders/{bare,st}     the tiny BERT's body as a sentence encoder (encoder.py), with reference.json
   <out>/errors.json            the exporter's message for each broken checkpoint
 """
@@ -19,6 +20,7 @@ from .cached import write_cached_decoders
 from .encoder import write_encoders
 from .errors import ExportError
 from .hf import export_checkpoint
+from .tensor_models import write_tensor_models
 from .tiny import BUILDERS, write_tiny
 
 
@@ -34,6 +36,7 @@ def write_fixtures(out, log=print):
         os.remove(os.path.join(gpt2, name))
     shutil.copyfile(os.path.join(out, "checkpoints", "qwen2", "tokenizer.json"), os.path.join(gpt2, "tokenizer.json"))
     write_cached_decoders(os.path.join(out, "checkpoints", "gpt2"), os.path.join(out, "cached"))
+    write_tensor_models(os.path.join(out, "tensor"))
     with open(os.path.join(out, "checkpoints", "bert", "expected_tokens.json"), encoding="utf-8") as f:
         expected = json.load(f)
     write_encoders(os.path.join(out, "checkpoints", "bert"), os.path.join(out, "encoders"), expected["texts"], expected["ids"])

@@ -4,7 +4,7 @@
 //
 //   node run-onnx.js model.onnx inputs.json
 //
-// inputs.json: { "<input name>": { "type": "float32" | "int64" | "int32", "dims": [..], "data": [..] } }
+// inputs.json: { "<input name>": { "type": "float32" | "int64" | "int32" | "uint8" | "bool", "dims": [..], "data": [..] } }
 // stdout:      { "<output name>": { "type": "...", "dims": [..], "data": [..] } }
 'use strict';
 const fs = require('fs');
@@ -15,6 +15,7 @@ function typedArray(type, data) {
         case 'float32': return Float32Array.from(data);
         case 'int64': return BigInt64Array.from(data.map(BigInt));
         case 'int32': return Int32Array.from(data);
+        case 'uint8': return Uint8Array.from(data);
         case 'bool': return Uint8Array.from(data.map(v => (v ? 1 : 0)));
         default: throw new Error(`unsupported input type ${type}`);
     }

@@ -36,8 +36,8 @@ public static class LinearProbe
     {
         var clock = Stopwatch.StartNew();
         var run = RunDirectory.At(runDirectory);
-        var (_, data) = RunConfig.LoadSettings(run).Task.Load(log);
         var model = ModelSetup.FromPrepared(RunConfig.PreparedDirectory(run));
+        var (_, data) = RunConfig.LoadSettings(run).Task.Load(model.Card, log);
         using var prefix = FrozenPrefix.TryOpen(model.Prepared, new SessionSettings { IntraOpThreads = threads }, out var reason)
             ?? Throw.Bszo<FrozenPrefix>($"The run in '{runDirectory}' has no frozen prefix to read features from.", "a head-only run", reason);
         if (prefix.Boundary.Count != 1)

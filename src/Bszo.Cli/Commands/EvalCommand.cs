@@ -80,11 +80,11 @@ internal static class EvalCommand
             {
                 taskSettings = TaskOptions.Read(p);
                 temp = Directory.CreateTempSubdirectory("bszo-eval-").FullName;
-                model = ModelSetup.Resolve(ModelOptions.Read(p, taskSettings.ResolveTask()), prepared: null, new TrainableSelection(), temp, log);
+                model = ModelSetup.Resolve(ModelOptions.Read(p, taskSettings), prepared: null, new TrainableSelection(), temp, log);
                 weightsLabel = "model";
             }
 
-            var (task, data) = taskSettings.Load(log);
+            var (task, data) = taskSettings.Load(model.Card, log);
             var split = p.GetValue(Split)!.Trim().ToLowerInvariant();
             var examples = split switch
             {
@@ -95,7 +95,7 @@ internal static class EvalCommand
             using var store = WeightStore.Load(model.Prepared);
             if (snapshot is not null) store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
             using var session = TrainingGraphSession.Create(model.Prepared, store);
-            var result = new TaskEvaluator(model.Adapter, session, task, p.GetValue(BatchSize)).Evaluate(examples);
+            var result = new TaskEvaluator(model.Adapter, session, task, model.Adapter.FixedBatchSize ?? p.GetValue(BatchSize)).Evaluate(examples);
             Print(console, p.GetValue(JsonOutput), result, task.Name, split, weightsLabel, store.Checksum());
             return ExitCodes.Ok;
         }

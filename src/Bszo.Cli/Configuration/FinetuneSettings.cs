@@ -1,6 +1,5 @@
 using Bszo.Cli.Commands;
 using Bszo.Models.Adapters;
-using Bszo.Models.SentenceEncoders;
 using Bszo.Models.Training;
 using Bszo.Ort.Graph;
 
@@ -16,6 +15,9 @@ internal sealed record FinetuneSettings
 
     /// <summary>--pooling: a sentence encoder's pooling (null: its files' or mean).</summary>
     public string? Pooling { get; init; }
+
+    /// <summary>--loss: a tensor model's loss (null: from the data).</summary>
+    public string? Loss { get; init; }
 
     public string? Prepared { get; init; }
 
@@ -43,13 +45,7 @@ internal sealed record FinetuneSettings
     public string Device { get; init; } = "cpu";
 
     /// <summary>The model these settings name, with what shapes it (finetune and every cluster worker resolve it so).</summary>
-    public ModelRequest ToModelRequest() => new()
-    {
-        Model = Model,
-        Head = ModelOptions.ParseHead(Head),
-        Pooling = Pooling is string pooling ? SentencePooling.Parse(pooling) : null,
-        Task = Task.ResolveTask(),
-    };
+    public ModelRequest ToModelRequest() => ModelOptions.Request(Model, Head, Pooling, Loss, Task);
 
     /// <summary>Where sweeps work on the weights (resolved from --sweep and --device).</summary>
     public WeightSweep Sweep { get; init; } = WeightSweep.Host;

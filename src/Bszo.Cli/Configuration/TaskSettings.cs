@@ -1,3 +1,4 @@
+using Bszo.Models.Adapters;
 using Bszo.Models.Data;
 using Bszo.Models.Tasks;
 using Bszo.Ort;
@@ -103,24 +104,36 @@ internal sealed record TaskSettings
     }
 
     /// <summary>Split sizes: the options given, else the task's MeZO defaults.</summary>
-    public SamplingOptions ResolveSampling(PromptTask task)
+    public SamplingOptions ResolveSampling(SplitSizes defaults)
     {
-        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(defaults);
         return new SamplingOptions
         {
-            Train = NumTrain ?? task.DefaultSizes.Train,
-            Dev = NumDev ?? task.DefaultSizes.Dev,
-            Test = NumTest ?? task.DefaultSizes.Test,
+            Train = NumTrain ?? defaults.Train,
+            Dev = NumDev ?? defaults.Dev,
+            Test = NumTest ?? defaults.Test,
             KPerClass = KShot,
             Seed = DataSeed,
         };
     }
 
-    /// <summary>Loads the examples.</summary>
-    public (PromptTask Task, DataSplits Data) Load(Action<string>? log)
+    /// <summary>
+    /// Loads the examples <paramref name="card"/>'s model trains on: rows of NumPy arrays for tensor
+    /// models (the task follows from the arrays), the task's prompted rows for every other model.
+    /// </summary>
+    public (PromptTask Task, DataSplits Data) Load(ModelCard card, Action<string>? log)
     {
+        ArgumentNullException.ThrowIfNull(card);
+        var source = ResolveSource();
+        if (card.Kind == TensorAdapter.KindName) return TensorTaskData.Load(card, source, ResolveSampling(SplitSizes.Mezo), log);
+        var npz = new[] { source.Data, source.Train, source.Dev, source.Test }.FirstOrDefault(f => f is not null && TensorTaskData.IsNpz(f));
+        if (npz is not null)
+        {
+            throw new BszoException(BszoException.Format($"'{npz}' holds NumPy arrays, the data of tensor models; the model in '{card.Directory}' is a '{card.Kind}' model that reads text.",
+                "JSONL, JSON, CSV/TSV or Parquet rows for a text model", Path.GetFileName(npz), "pass an ONNX model whose inputs are arrays, or text data for this one."));
+        }
         var task = ResolveTask();
-        return (task, TaskData.Load(task, ResolveSource(), ResolveSampling(task), log));
+        return (task, TaskData.Load(task, source, ResolveSampling(task.DefaultSizes), log));
     }
 
     /// <summary>Command lines cannot easily hold line breaks: "\n" in a template is one.</summary>

@@ -24,8 +24,10 @@ internal static class Summary
         }
 
         var table = new Table().Title("Results").AddColumns("", "zero-shot", "fine-tuned", "change");
-        table.AddRow(Row($"test {metric}", result.ZeroShotTest.Metric, result.FineTunedTest.Metric, percent: true));
-        table.AddRow(Row($"dev {metric}", result.ZeroShotDev.Metric, result.BestDev.Metric, percent: true));
+        // Accuracy and F1 read as percentages; R² as the fraction it is.
+        bool percent = metric != "r2";
+        table.AddRow(Row($"test {metric}", result.ZeroShotTest.Metric, result.FineTunedTest.Metric, percent));
+        table.AddRow(Row($"dev {metric}", result.ZeroShotDev.Metric, result.BestDev.Metric, percent));
         table.AddRow(Row("test loss", result.ZeroShotTest.Loss, result.FineTunedTest.Loss, percent: false));
         console.Ansi.Write(table);
 

@@ -9,43 +9,63 @@ namespace Bszo.Cli.Setup;
 internal sealed record ModelSetup(ModelCard Card, ModelAdapter Adapter, PreparedModel Prepared)
 {
     /// <summary>
-    /// Resolves the model: a prepared directory (<paramref name="prepared"/>, or a --model path that
-    /// holds manifest.json) with the card it was prepared from, else the model <paramref name="request"/>
-    /// names (see <see cref="ModelResolver"/>), prepared into <paramref name="preparedDirectory"/> unless
-    /// an identical preparation is already there; the card goes beside the preparation.
+    /// The card of the model: the one a prepared directory was prepared from (<paramref name="prepared"/>,
+    /// or a --model path that holds manifest.json), else the one <paramref name="request"/> names (see
+    /// <see cref="ModelResolver"/>). Nothing is written but Bszo's caches.
     /// </summary>
+    public static ModelCard CardFor(ModelRequest request, string? prepared, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (PreparedDirectory(request, prepared) is string directory)
+        {
+            var p = PreparedModel.Open(directory);
+            return ModelCard.LoadResolved(p.Directory) ?? ModelCard.Load(Path.GetDirectoryName(p.Manifest.SourceModel)!);
+        }
+        return ModelResolver.Resolve(request with { Log = log });
+    }
+
+    /// <summary>
+    /// The model of <paramref name="card"/> prepared for training: the prepared directory the request
+    /// names, else a preparation in <paramref name="preparedDirectory"/> (reused when identical), with
+    /// the card saved beside it.
+    /// </summary>
+    /// <param name="card">From <see cref="CardFor"/>.</param>
     /// <param name="request">--model and the options that shape it.</param>
     /// <param name="prepared">--prepared: a prepared directory.</param>
     /// <param name="selection">What to train (nothing chosen: the card's tensors).</param>
     /// <param name="preparedDirectory">Where to prepare the model when needed.</param>
     /// <param name="log">Progress messages.</param>
     /// <param name="mayReplace">Whether a different preparation already in <paramref name="preparedDirectory"/> may be replaced.</param>
-    public static ModelSetup Resolve(ModelRequest request, string? prepared, TrainableSelection selection, string preparedDirectory, Action<string> log,
+    public static ModelSetup Prepare(ModelCard card, ModelRequest request, string? prepared, TrainableSelection selection, string preparedDirectory, Action<string> log,
         bool mayReplace = true)
     {
-        if (prepared is null && request.Model is { } model && !ModelResolver.IsName(model) && File.Exists(Path.Combine(model, WeightManifest.FileName))) prepared = model;
-        if (prepared is not null)
+        ArgumentNullException.ThrowIfNull(card);
+        ArgumentNullException.ThrowIfNull(selection);
+        var adapter = ModelAdapters.Create(card);
+        if (PreparedDirectory(request, prepared) is string directory)
         {
             if (!selection.IsCardDefault)
             {
-                Throw.Bszo($"--trainable, --train-top-layers and --lora choose what `bszo prepare` makes trainable; '{prepared}' is already prepared.",
+                Throw.Bszo($"--trainable, --train-top-layers and --lora choose what `bszo prepare` makes trainable; '{directory}' is already prepared.",
                     "these options with --model", $"{selection.Describe()} with a prepared directory",
                     "pass them to `bszo prepare`, or give --model instead of --prepared.");
             }
-            var p = PreparedModel.Open(prepared);
-            var card = ModelCard.LoadResolved(p.Directory) ?? ModelCard.Load(Path.GetDirectoryName(p.Manifest.SourceModel)!);
-            var adapter = ModelAdapters.Create(card);
+            var p = PreparedModel.Open(directory);
             TrainingModels.RequireLossHead(p, adapter);
             return new ModelSetup(card, adapter, p);
         }
-
-        var modelCard = ModelResolver.Resolve(request with { Log = log });
-        var modelAdapter = ModelAdapters.Create(modelCard);
-        var preparedModel = TrainingModels.PrepareOrReuse(modelCard, modelAdapter, selection, preparedDirectory, mayReplace, log);
-        modelCard.SaveResolved(preparedModel.Directory);
-        return new ModelSetup(modelCard, modelAdapter, preparedModel);
+        var preparedModel = TrainingModels.PrepareOrReuse(card, adapter, selection, preparedDirectory, mayReplace, log);
+        card.SaveResolved(preparedModel.Directory);
+        return new ModelSetup(card, adapter, preparedModel);
     }
+
+    /// <summary><see cref="CardFor"/> then <see cref="Prepare"/>, for commands that need no data in between.</summary>
+    public static ModelSetup Resolve(ModelRequest request, string? prepared, TrainableSelection selection, string preparedDirectory, Action<string> log) =>
+        Prepare(CardFor(request, prepared, log), request, prepared, selection, preparedDirectory, log);
 
     /// <summary>A prepared directory's model, for commands that read a run (eval, export).</summary>
     public static ModelSetup FromPrepared(string prepared) => Resolve(new ModelRequest(), prepared, new TrainableSelection(), prepared, _ => { });
+
+    private static string? PreparedDirectory(ModelRequest request, string? prepared) =>
+        prepared ?? (request.Model is { } model && !ModelResolver.IsName(model) && File.Exists(Path.Combine(model, WeightManifest.FileName)) ? model : null);
 }

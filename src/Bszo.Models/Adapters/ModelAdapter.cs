@@ -6,12 +6,20 @@ namespace Bszo.Models.Adapters;
 
 /// <summary>
 /// One example after its task's template was applied: the prompt text, the verbalized candidate
-/// answers, and the index of the correct one.
+/// answers, and the index of the correct one. An example of a tensor task has no text: it is one
+/// row of NumPy arrays (<see cref="Tensors"/>).
 /// </summary>
 /// <param name="Prompt">The model input (for decoders, the text before the answer).</param>
 /// <param name="Candidates">Answer strings: label words for classification, options for multiple choice, the gold answer for generation.</param>
 /// <param name="Label">Index of the correct candidate (or class).</param>
-public sealed record PromptedExample(string Prompt, IReadOnlyList<string> Candidates, int Label);
+public sealed record PromptedExample(string Prompt, IReadOnlyList<string> Candidates, int Label)
+{
+    /// <summary>Tensor tasks: the row of the arrays this example is.</summary>
+    public TensorRow? Tensors { get; init; }
+}
+
+/// <summary>One example of a tensor task: index <paramref name="Index"/> of axis 0 of every array in <paramref name="Arrays"/>.</summary>
+public sealed record TensorRow(IReadOnlyDictionary<string, Data.NpyArray> Arrays, int Index);
 
 /// <summary>
 /// Connects a model family to Bszo's training loop: how its training graph computes the loss, how a
@@ -39,6 +47,9 @@ public abstract class ModelAdapter
 
     /// <summary>Index of the predicted candidate for each example.</summary>
     public abstract int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples);
+
+    /// <summary>The batch size the graph was exported with, when it takes no other (a fixed first axis); null: any.</summary>
+    public virtual int? FixedBatchSize => null;
 
     /// <summary>
     /// The output from which predictions are read (<see cref="ReadPredictions"/>), computed from the very

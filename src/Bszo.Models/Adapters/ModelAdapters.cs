@@ -15,8 +15,9 @@ public static class ModelAdapters
             FeatureClassifierAdapter.KindName => FeatureClassifierAdapter.Create(card),
             DecoderLmAdapter.KindName => DecoderLmAdapter.Create(card),
             GenericAdapter.KindName => GenericAdapter.Create(card),
+            TensorAdapter.KindName => TensorAdapter.Create(card),
             _ => Throw.Bszo<ModelAdapter>($"Model card in '{card.Directory}' has an unknown kind '{card.Kind}'.",
-                "encoder-classifier, decoder-lm, generic or feature-classifier", card.Kind, "re-export the model with tools/export."),
+                "encoder-classifier, decoder-lm, generic, feature-classifier or tensor", card.Kind, "re-export the model with tools/export."),
         };
     }
 }

@@ -79,7 +79,8 @@ public sealed record ModelCard
     public string Format { get; init; } = CurrentFormat;
 
     /// <summary>
-    /// "encoder-classifier", "decoder-lm", "generic", "feature-classifier", or "sentence-encoder" (a
+    /// "encoder-classifier", "decoder-lm", "generic", "feature-classifier", "tensor" (inputs other
+    /// than token ids, fed from NumPy arrays, see <see cref="TensorAdapter"/>), or "sentence-encoder" (a
     /// model whose output is token states [batch, sequence, hidden]: inferred for directories without a
     /// card, and trained through the pooling and classification head Bszo attaches, see
     /// <see cref="SentenceEncoders.SentenceClassifier"/>).
@@ -108,6 +109,12 @@ public sealed record ModelCard
     /// attention mask keeps), "cls" (the first token's state) or "pooled" (the graph's own pooled output).
     /// </summary>
     public string? Pooling { get; init; }
+
+    /// <summary>Tensor models: "cross-entropy" (class logits against a <c>label</c> array) or "mse" (against a <c>target</c> array).</summary>
+    public string? Loss { get; init; }
+
+    /// <summary>The batch size the graph was exported with, when its inputs' first axis is fixed; null: any batch size.</summary>
+    public int? FixedBatch { get; init; }
 
     /// <summary>Class names of a classification head, in logit order.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];

@@ -66,13 +66,17 @@ public static class ModelDirectory
         var cache = allInputs.Where(CacheInputs.IsCacheInput).ToList();
         var inputs = allInputs.Except(cache).ToList();
         var unknown = inputs.Where(n => !TokenInputs.Contains(n)).ToList();
+        var config = ReadConfig(directory);
         if (!inputs.Contains("input_ids") || unknown.Count > 0)
         {
-            Throw.Bszo($"'{modelPath}' has inputs Bszo cannot feed.",
-                $"{string.Join(", ", TokenInputs)} (and past key/values, fed empty)", string.Join(", ", allInputs),
-                "export the model with token inputs only: ids, attention mask, positions, token types.");
+            if (cache.Count > 0)
+            {
+                Throw.Bszo($"'{modelPath}' has inputs Bszo cannot feed.",
+                    $"{string.Join(", ", TokenInputs)} (and past key/values, fed empty)", string.Join(", ", allInputs),
+                    "export the decoder with token inputs only: ids, attention mask, positions.");
+            }
+            return Tensor(directory, modelPath, graph, graph.Input.Where(i => inputs.Contains(i.Name)).ToList(), config);
         }
-        var config = ReadConfig(directory);
         var family = (string?)config?["model_type"] ?? "";
         var (tokenizer, vocabulary) = TokenizerInference.Infer(directory, family, config);
         var (kind, outputs, reason) = Outputs(graph, modelPath, config, vocabulary);
@@ -99,6 +103,42 @@ public static class ModelDirectory
             Pooling = pooling,
             Labels = kind == GenericAdapter.KindName ? Labels(config) : [],
             MaxLength = MaxLength(config, family, graph),
+            Directory = directory,
+            Inferred = true,
+        };
+    }
+
+    /// <summary>A model whose inputs are not token ids: every input is fed from the NumPy array of its name, the first output is trained.</summary>
+    private static ModelCard Tensor(string directory, string modelPath, GraphProto graph, List<ValueInfoProto> inputs, JsonNode? config)
+    {
+        if (inputs.Count == 0) Throw.Bszo($"'{modelPath}' takes no inputs.", "at least one graph input to feed", "none", "export the model with its inputs.");
+        var clash = inputs.FirstOrDefault(i => i.Name is Tasks.TensorTask.LabelArray or Tasks.TensorTask.TargetArray);
+        if (clash is not null)
+        {
+            Throw.Bszo($"'{modelPath}' has an input named '{clash.Name}'.", "inputs named other than 'label' and 'target', the arrays training reads",
+                clash.Name, "rename the input when exporting (torch.onnx.export(..., input_names=[...])).");
+        }
+        var output = graph.Output[0];
+        var fixedSizes = inputs.Select(i => i.Type?.TensorType?.Shape?.Dim is { Count: > 0 } d && d[0].HasDimValue ? d[0].DimValue : (long?)null)
+            .OfType<long>().Distinct().ToList();
+        if (fixedSizes.Count > 1)
+        {
+            Throw.Bszo($"The inputs of '{modelPath}' disagree on the batch size.", "one first-axis size (or a dynamic one)",
+                string.Join(", ", inputs.Select(i => $"{i.Name} {Shape(i)}")), "export the model with one batch size for every input.");
+        }
+        int? fixedBatch = fixedSizes.Count == 1 ? (int)fixedSizes[0] : null;
+        var reason = $"inputs {string.Join(", ", inputs.Select(i => $"'{i.Name}' {Shape(i)} {OnnxDataType.Name(i.Type?.TensorType?.ElemType ?? 0)}"))} are fed from " +
+                     $".npz arrays of the same names; output '{output.Name}' {Shape(output)} is trained" +
+                     (fixedBatch is int b ? $"; the batch size is fixed at {b} by the export" : "");
+        return new ModelCard
+        {
+            Kind = TensorAdapter.KindName,
+            Family = (string?)config?["model_type"] ?? "",
+            Description = $"inferred by Bszo from {Path.GetFileName(modelPath)} (no {ModelCard.FileName}): {reason}",
+            Model = Path.GetFileName(modelPath),
+            Inputs = inputs.ToDictionary(i => i.Name, i => i.Name),
+            Outputs = new() { [TensorAdapter.OutputRole] = output.Name },
+            FixedBatch = fixedBatch,
             Directory = directory,
             Inferred = true,
         };

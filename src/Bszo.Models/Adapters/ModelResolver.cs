@@ -18,6 +18,9 @@ public sealed record ModelRequest
     /// <summary>Sentence encoders: the pooling (see <see cref="SentencePooling"/>); null: sentence-transformers' files, else mean. Other models: must be null.</summary>
     public string? Pooling { get; init; }
 
+    /// <summary>Tensor models: "cross-entropy" or "mse" (from --loss, or from the arrays the data holds); null: not known yet.</summary>
+    public string? Loss { get; init; }
+
     /// <summary>The task a sentence encoder's head is built for (its classes and their prompts).</summary>
     public PromptTask? Task { get; init; }
 
@@ -53,6 +56,11 @@ public static class ModelResolver
         var path = Locate(request.Model, log);
         var card = ModelDirectory.Open(path);
         if (card.Inferred) Print(card, log);
+        if (card.Kind == TensorAdapter.KindName)
+        {
+            if (card.Loss is null && request.Loss is not null) card = card with { Loss = request.Loss };
+            if (card.FixedBatch is int batch) log($"the graph takes batches of exactly {batch} (fixed when it was exported): training and evaluation use batches of {batch}");
+        }
         if (card.Kind != SentenceClassifier.EncoderKind)
         {
             if (request.Head is not null || request.Pooling is not null)

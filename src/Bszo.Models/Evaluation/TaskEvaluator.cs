@@ -49,7 +49,10 @@ public sealed class TaskEvaluator
             }
             metricSum += ScoreSum(chunk);
         }
-        return new EvalResult(lossSum / examples.Count, metricSum / examples.Count, _task.Metric, examples.Count, _session.ForwardPasses - passesBefore);
+        double loss = lossSum / examples.Count;
+        // R² = 1 − (mean squared error) / (the targets' own variance): the loss is that error per value.
+        double metric = _task.Kind == TaskKind.Regression ? 1 - loss / TensorTask.TargetVariance(examples) : metricSum / examples.Count;
+        return new EvalResult(loss, metric, _task.Metric, examples.Count, _session.ForwardPasses - passesBefore);
     }
 
     /// <summary>
@@ -65,7 +68,7 @@ public sealed class TaskEvaluator
             var answers = GreedyDecoding.Generate((IGreedyDecoder)_adapter, _session, batch.Select(e => e.Prompt).ToList());
             for (int i = 0; i < batch.Count; i++) sum += AnswerF1.MaxF1(answers[i], batch[i].Candidates);
         }
-        else
+        else if (_task.Kind != TaskKind.Regression) // regression is scored by R² from the loss
         {
             var predicted = _adapter.Predict(_session, batch);
             for (int i = 0; i < batch.Count; i++) if (predicted[i] == batch[i].Label) sum++;

@@ -28,8 +28,13 @@ public abstract class PromptTask
     /// <summary>MeZO's split sizes for the task.</summary>
     public virtual SplitSizes DefaultSizes => SplitSizes.Mezo;
 
-    /// <summary>The metric reported as eval_{Metric}: "accuracy", or "f1" for generation tasks.</summary>
-    public string Metric => Kind == TaskKind.Generation ? "f1" : "accuracy";
+    /// <summary>The metric reported as eval_{Metric}: "accuracy", "f1" for generation tasks, "r2" for regression.</summary>
+    public string Metric => Kind switch
+    {
+        TaskKind.Generation => "f1",
+        TaskKind.Regression => "r2",
+        _ => "accuracy",
+    };
 
     /// <summary>
     /// The prompted example for <paramref name="row"/>, or null for rows the task leaves out by

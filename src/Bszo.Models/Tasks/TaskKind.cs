@@ -11,4 +11,7 @@ public enum TaskKind
 
     /// <summary>Generate an answer; trained on the gold answer, scored by token F1 against all gold answers.</summary>
     Generation,
+
+    /// <summary>Predict numbers (tensor tasks with a target array); trained on the mean squared error, scored by R².</summary>
+    Regression,
 }

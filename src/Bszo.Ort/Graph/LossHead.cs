@@ -35,8 +35,9 @@ public abstract class LossHead
             ClassificationLossHead.KindName => ClassificationLossHead.Create((string)description["logits"]!, (string?)description["labels"] ?? "labels"),
             OutputLossHead.KindName => OutputLossHead.Create((string)description["output"]!),
             CandidateLossHead.KindName => CandidateLossHead.FromJson(description),
+            MeanSquaredErrorLossHead.KindName => MeanSquaredErrorLossHead.Create((string)description["output"]!, (string?)description["targets"] ?? "target"),
             _ => Throw.Bszo<LossHead>($"Unknown loss head '{kind}' in the manifest.",
-                $"one of {ClassificationLossHead.KindName}, {OutputLossHead.KindName}, {CandidateLossHead.KindName}", kind ?? "none",
+                $"one of {ClassificationLossHead.KindName}, {OutputLossHead.KindName}, {CandidateLossHead.KindName}, {MeanSquaredErrorLossHead.KindName}", kind ?? "none",
                 "the run was prepared by a newer Bszo; prepare it again."),
         };
     }

@@ -14,6 +14,11 @@ public static class OnnxDataType
     public const int Int32 = (int)TensorProto.Types.DataType.Int32;
     public const int Bool = (int)TensorProto.Types.DataType.Bool;
     public const int UInt64 = (int)TensorProto.Types.DataType.Uint64;
+    public const int UInt32 = (int)TensorProto.Types.DataType.Uint32;
+    public const int Int16 = (int)TensorProto.Types.DataType.Int16;
+    public const int UInt16 = (int)TensorProto.Types.DataType.Uint16;
+    public const int Int8 = (int)TensorProto.Types.DataType.Int8;
+    public const int UInt8 = (int)TensorProto.Types.DataType.Uint8;
 
     /// <summary>Whether Bszo can train a tensor of this type (fp32 masters are kept for all of them).</summary>
     public static bool IsTrainable(int dataType) => dataType is Float or Float16 or BFloat16;
@@ -50,6 +55,11 @@ public static class OnnxDataType
         Int32 => TensorElementType.Int32,
         Bool => TensorElementType.Bool,
         UInt64 => TensorElementType.UInt64,
+        UInt32 => TensorElementType.UInt32,
+        Int16 => TensorElementType.Int16,
+        UInt16 => TensorElementType.UInt16,
+        Int8 => TensorElementType.Int8,
+        UInt8 => TensorElementType.UInt8,
         _ => Throw.Bszo<TensorElementType>($"ONNX element type {Name(dataType)} has no ONNX Runtime mapping in Bszo."),
     };
 }
