@@ -37,6 +37,7 @@ public static class Program
         {
             return console.Fail(e);
         }
+        if (parsed.Errors.Count > 0 && parsed.Action is not ExamplesHelp) return ParseErrors.Print(console, parsed);
         return parsed.Invoke(new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false });
     }
 
@@ -61,6 +62,7 @@ public static class Program
         root.Subcommands.Add(EvalCommand.Create(console));
         root.Subcommands.Add(ExportCommand.Create(console));
         root.Subcommands.Add(OptimizersCommand.Create(console));
+        OptionRules.RequireFiniteNumbers(root);
         ExamplesHelp.Install(root, new Dictionary<string, string>
         {
             ["prepare"] = PrepareCommand.Details,

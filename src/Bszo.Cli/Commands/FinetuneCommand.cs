@@ -40,24 +40,24 @@ internal static class FinetuneCommand
     private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
     private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", TrainingOptimizers.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => TrainingOptimizers.Default, HelpName = "name" };
-    private static readonly Option<double?> LearningRate = new("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" };
-    private static readonly Option<double?> Epsilon = new("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" };
-    private static readonly Option<double> WeightDecay = new("--weight-decay") { Description = "Weight decay (not applied to biases and norms).", DefaultValueFactory = _ => 0.0, HelpName = "wd" };
+    private static readonly Option<double?> LearningRate = new Option<double?>("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" }.Above(0.0);
+    private static readonly Option<double?> Epsilon = new Option<double?>("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" }.Above(0.0);
+    private static readonly Option<double> WeightDecay = new Option<double>("--weight-decay") { Description = "Weight decay (not applied to biases and norms).", DefaultValueFactory = _ => 0.0, HelpName = "wd" }.AtLeast(0.0);
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of the perturbation directions.", DefaultValueFactory = _ => 0UL, HelpName = "n" };
     private static readonly Option<string> Schedule = new("--schedule") { Description = "Learning-rate schedule: constant (MeZO), linear or cosine.", DefaultValueFactory = _ => "constant", HelpName = "kind" };
-    private static readonly Option<long> Warmup = new("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" };
-    private static readonly Option<double?> Clip = new("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" };
+    private static readonly Option<long> Warmup = new Option<long>("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" }.AtLeast(0L);
+    private static readonly Option<double?> Clip = new Option<double?>("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" }.Above(0.0);
     private static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option (repeatable), e.g. subspace-dimension=4 or prior-std=1 for BSZO, directions=2 for MeZO, rank=16 for SubZero.", HelpName = "key=value" };
-    private static readonly Option<long?> Steps = new("--steps") { Description = $"Optimizer steps (default: the model card's recipe, else {DefaultSteps}).", HelpName = "n" };
-    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per step (MeZO: 16).", DefaultValueFactory = _ => 16, HelpName = "n" };
-    private static readonly Option<long?> EvalEvery = new("--eval-every") { Description = "Evaluate on dev every n steps (default: 5 times per run).", HelpName = "n" };
-    private static readonly Option<int> EvalBatchSize = new("--eval-batch-size") { Description = "Examples per forward pass when evaluating.", DefaultValueFactory = _ => 32, HelpName = "n" };
-    private static readonly Option<int?> Patience = new("--patience") { Description = "Stop after n evaluations without a better dev score (default: never).", HelpName = "n" };
-    private static readonly Option<long?> CheckpointEvery = new("--checkpoint-every") { Description = "Save a resumable checkpoint every n steps (default: at every evaluation).", HelpName = "n" };
-    private static readonly Option<int> KeepCheckpoints = new("--keep-checkpoints") { Description = "Complete checkpoints kept.", DefaultValueFactory = _ => 2, HelpName = "n" };
+    private static readonly Option<long?> Steps = new Option<long?>("--steps") { Description = $"Optimizer steps (default: the model card's recipe, else {DefaultSteps}).", HelpName = "n" }.AtLeast(1L);
+    private static readonly Option<int> BatchSize = new Option<int>("--batch-size") { Description = "Examples per step (MeZO: 16).", DefaultValueFactory = _ => 16, HelpName = "n" }.AtLeast(1);
+    private static readonly Option<long?> EvalEvery = new Option<long?>("--eval-every") { Description = "Evaluate on dev every n steps (default: 5 times per run).", HelpName = "n" }.AtLeast(1L);
+    private static readonly Option<int> EvalBatchSize = new Option<int>("--eval-batch-size") { Description = "Examples per forward pass when evaluating.", DefaultValueFactory = _ => 32, HelpName = "n" }.AtLeast(1);
+    private static readonly Option<int?> Patience = new Option<int?>("--patience") { Description = "Stop after n evaluations without a better dev score (default: never).", HelpName = "n" }.AtLeast(1);
+    private static readonly Option<long?> CheckpointEvery = new Option<long?>("--checkpoint-every") { Description = "Save a resumable checkpoint every n steps (default: at every evaluation).", HelpName = "n" }.AtLeast(1L);
+    private static readonly Option<int> KeepCheckpoints = new Option<int>("--keep-checkpoints") { Description = "Complete checkpoints kept.", DefaultValueFactory = _ => 2, HelpName = "n" }.AtLeast(1);
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Run directory (default: runs/<task>-<time>; with --resume: the newest run under runs/).", HelpName = "dir" };
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its newest complete checkpoint and trajectory log." };
-    private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for forward passes and sweeps.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "n" };
+    private static readonly Option<int> Threads = new Option<int>("--threads") { Description = "CPU threads for forward passes and sweeps.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "n" }.AtLeast(1);
     private static readonly Option<string> Device = new("--device") { Description = "cpu, or cuda / cuda:N in a GPU build.", DefaultValueFactory = _ => "cpu", HelpName = "device" };
     private static readonly Option<string?> Config = new(ConfigFile.OptionName) { Description = "Read options from a JSON or YAML file (keys are option names, e.g. learning-rate: 1e-6).", HelpName = "file" };
     private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only errors and the final result line." };
@@ -103,8 +103,7 @@ internal static class FinetuneCommand
         ArgumentNullException.ThrowIfNull(parsed);
         if (parsed.Errors.Count > 0 || parsed.CommandResult.Command.Name != "finetune" || !parsed.GetValue(Resume)) return parsed;
         var run = RunDirectoryFor(parsed.GetValue(Out), resume: true, task: "");
-        if (!File.Exists(run.Config)) return parsed;
-        var saved = JsonNode.Parse(File.ReadAllText(run.Config))?["arguments"] as JsonObject;
+        var saved = RunConfig.SavedArguments(run);
         if (saved is null) return parsed;
         var entries = saved.Select(p => (p.Key, p.Value)).ToList();
         var merged = ConfigFile.MergeDefaults(root, parsed, entries, $"The saved arguments of '{run.Root}'");
@@ -152,75 +151,86 @@ internal static class FinetuneCommand
             Threads = p.GetValue(Threads),
             Device = p.GetValue(Device)!,
         };
-        Validate(settings);
 
-        // Nothing is written before we know it will not clobber an earlier run.
-        bool hasRun = File.Exists(run.Trajectory) || Checkpoints.List(run.Checkpoints).Count > 0;
-        if (hasRun && !resume)
-        {
-            throw new BszoException(BszoException.Format($"'{run.Root}' already holds a run.", "a new --out directory", "trajectory.jsonl and checkpoints",
-                "continue it with --resume, or choose another --out directory; nothing was changed."));
-        }
+        // Everything that can be checked is checked before anything is written.
+        if (resume) run.RequireRunToResume();
+        else run.RequireNoRun();
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
-        // Unknown names and bad values fail before anything is created.
         TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
-        taskSettings.ResolveTask();
-        taskSettings.ResolveSource();
-        if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
-        EnsureWritable(run.Root);
-
-        var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
-        var recipe = model.Card.RecipeFor(settings.Optimizer, settings.Trainable);
-        if (recipe is not null)
-        {
-            // What the command line left open comes from the model's measured recipe; the config shows the result.
-            settings = settings with { OptimizerSettings = recipe.ApplyTo(settings.OptimizerSettings) };
-            if (p.GetValue(Steps) is null && recipe.Steps is long steps)
-            {
-                settings = settings with
-                {
-                    OptimizerSettings = settings.OptimizerSettings with { TotalSteps = steps },
-                    Training = settings.Training with { Steps = steps },
-                };
-                Validate(settings);
-            }
-            TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
-        }
+        ExecutionDevice.RequireAvailable(settings.Device);
         var (task, data) = taskSettings.Load(log);
-        var resolved = new JsonObject
-        {
-            ["run"] = run.Root,
-            ["model"] = model.Card.Directory,
-            ["model_kind"] = model.Card.Kind,
-            ["prepared"] = model.Prepared.Directory,
-            ["base_weights_sha256"] = model.Prepared.Manifest.BaseWeightsSha256,
-            ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
-            ["recipe"] = recipe is null ? "command line and the method's defaults" : $"the model card's {settings.Optimizer} recipe for what the command line left open",
-            ["task"] = task.Describe(),
-            ["data"] = new JsonObject { ["source"] = taskSettings.ResolveSource().ForTask(task.Name).Describe(), ["train"] = data.Train.Count, ["dev"] = data.Dev.Count, ["test"] = data.Test.Count },
-        };
-        var config = RunConfig.Build(settings, resolved);
-        config["arguments"] = Arguments(p);
-        if (!quiet && !json) ConfigPrinter.Print(console, config);
-        if (!File.Exists(run.Config) || !resume) RunConfig.Save(run.Config, config);
+        Suspicions.Review(Suspicions.Of(task, data, settings.Trainable), taskSettings.AllowSuspicious, log);
+        BatchSchedule.Validate(data.Train.Count, settings.Training.BatchSize);
+        if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
 
-        var inputs = new TrainerInputs
+        // A new run that fails before its first step takes back what it wrote: there is nothing to resume.
+        var added = resume ? null : new RunDirectoryAdditions(run);
+        try
         {
-            Adapter = model.Adapter,
-            Model = model.Prepared,
-            Task = task,
-            Data = data,
-            Run = run,
-            Optimizer = settings.Optimizer,
-            OptimizerSettings = settings.OptimizerSettings,
-            Training = settings.Training,
-            Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
-            Resume = resume,
-        };
-        var result = Observe(console, quiet, json, inputs, cancel);
-        if (!p.GetValue(NoPlots)) RunPlots.TryWrite(run, task.Metric, console.Error);
-        Summary.Print(console, result, run, quiet, json);
-        return ExitCodes.Ok;
+            EnsureWritable(run.Root);
+            var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !resume);
+            var recipe = model.Card.RecipeFor(settings.Optimizer, settings.Trainable);
+            if (recipe is not null)
+            {
+                // What the command line left open comes from the model's measured recipe; the config shows the result.
+                settings = settings with { OptimizerSettings = recipe.ApplyTo(settings.OptimizerSettings) };
+                if (p.GetValue(Steps) is null && recipe.Steps is long steps)
+                {
+                    if (steps < 1)
+                    {
+                        throw new BszoException(BszoException.Format($"The {settings.Optimizer} recipe in '{Path.Combine(model.Card.Directory, ModelCard.FileName)}' has an invalid step count.",
+                            "steps ≥ 1", steps.ToString(CultureInfo.InvariantCulture), "fix the card, or give --steps."));
+                    }
+                    settings = settings with
+                    {
+                        OptimizerSettings = settings.OptimizerSettings with { TotalSteps = steps },
+                        Training = settings.Training with { Steps = steps },
+                    };
+                }
+            }
+            // The method's defaults too, so that the configuration shows every value the run uses.
+            settings = settings with { OptimizerSettings = TrainingOptimizers.Resolve(settings.Optimizer, settings.OptimizerSettings) };
+            TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
+            var resolved = new JsonObject
+            {
+                ["run"] = run.Root,
+                ["model"] = model.Card.Directory,
+                ["model_kind"] = model.Card.Kind,
+                ["prepared"] = model.Prepared.Directory,
+                ["base_weights_sha256"] = model.Prepared.Manifest.BaseWeightsSha256,
+                ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
+                ["recipe"] = recipe is null ? "command line and the method's defaults" : $"the model card's {settings.Optimizer} recipe for what the command line left open",
+                ["task"] = task.Describe(),
+                ["data"] = new JsonObject { ["source"] = taskSettings.ResolveSource().ForTask(task.Name).Describe(), ["train"] = data.Train.Count, ["dev"] = data.Dev.Count, ["test"] = data.Test.Count },
+            };
+            var config = RunConfig.Build(settings, resolved);
+            config["arguments"] = Arguments(p);
+            if (!quiet && !json) ConfigPrinter.Print(console, config);
+            if (!File.Exists(run.Config) || !resume) RunConfig.Save(run.Config, config);
+
+            var inputs = new TrainerInputs
+            {
+                Adapter = model.Adapter,
+                Model = model.Prepared,
+                Task = task,
+                Data = data,
+                Run = run,
+                Optimizer = settings.Optimizer,
+                OptimizerSettings = settings.OptimizerSettings,
+                Training = settings.Training,
+                Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
+                Resume = resume,
+            };
+            var result = Observe(console, quiet, json, inputs, cancel);
+            if (!p.GetValue(NoPlots)) RunPlots.TryWrite(run, task.Metric, console.Error);
+            Summary.Print(console, result, run, quiet, json);
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            added?.RemoveUnlessStarted();
+            throw;
+        }
     }
 
     private static TrainingResult Observe(CliConsole console, bool quiet, bool json, TrainerInputs inputs, CancellationToken cancel)
@@ -269,22 +279,6 @@ internal static class FinetuneCommand
         return RunDirectory.At(Path.Combine("runs", $"{task}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
     }
 
-    private static void Validate(FinetuneSettings s)
-    {
-        static void Require(bool ok, string option, string expected, object found)
-        {
-            if (!ok) throw new BszoException(BszoException.Format($"Invalid value for {option}.", expected, Convert.ToString(found, CultureInfo.InvariantCulture)));
-        }
-        Require(s.Training.Steps >= 1, "--steps", "≥ 1", s.Training.Steps);
-        Require(s.Training.BatchSize >= 1, "--batch-size", "≥ 1", s.Training.BatchSize);
-        Require(s.Training.EvalBatchSize >= 1, "--eval-batch-size", "≥ 1", s.Training.EvalBatchSize);
-        Require(s.Training.EvalEvery is null or >= 1, "--eval-every", "≥ 1", s.Training.EvalEvery ?? 0);
-        Require(s.Training.CheckpointEvery is null or >= 1, "--checkpoint-every", "≥ 1", s.Training.CheckpointEvery ?? 0);
-        Require(s.Training.Patience is null or >= 1, "--patience", "≥ 1", s.Training.Patience ?? 0);
-        Require(s.Training.KeepCheckpoints >= 1, "--keep-checkpoints", "≥ 1", s.Training.KeepCheckpoints);
-        Require(s.Threads >= 1, "--threads", "≥ 1", s.Threads);
-    }
-
     // Saved settings must work from any directory (eval, export, resume).
     private static string? Absolute(string? path) => path is null ? null : Path.GetFullPath(path);
 
@@ -309,6 +303,11 @@ internal static class FinetuneCommand
     /// <summary>Fails early, with a clear message, when the run directory cannot be written.</summary>
     private static void EnsureWritable(string directory)
     {
+        if (File.Exists(directory))
+        {
+            throw new BszoException(BszoException.Format($"The run directory '{directory}' is a file.", "a directory (new, or one to --resume)", "an existing file",
+                "choose another --out directory; the file was not changed."));
+        }
         try
         {
             Directory.CreateDirectory(directory);

@@ -71,6 +71,11 @@ public static class DeployExporter
         RequireSameBase(source, sourceDir, model.Manifest, sourcePath);
 
         var output = Path.GetFullPath(outputDirectory);
+        if (File.Exists(output))
+        {
+            throw new BszoException(BszoException.Format($"Export directory '{output}' is a file.", "a new directory", "an existing file",
+                "choose another --out; the file was not changed."));
+        }
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Overwrite)
         {
             throw new BszoException(BszoException.Format($"Export directory '{output}' already exists.", "a new directory", "a directory with files",

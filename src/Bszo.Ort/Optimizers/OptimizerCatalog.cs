@@ -55,7 +55,7 @@ public static class OptimizerCatalog
         ArgumentNullException.ThrowIfNull(name);
         return Entries.FirstOrDefault(e => string.Equals(e.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
             ?? Throw.Bszo<OptimizerDescriptor>($"Unknown optimizer '{name}'.", $"one of {string.Join(", ", Names)}", name,
-                "`bszo train --help` lists the optimizers with their defaults.");
+                "`bszo optimizers` lists them with their defaults and sources.");
     }
 
     /// <summary>Creates the method named <paramref name="name"/> over <paramref name="sweep"/>'s weights (see <see cref="OptimizerDescriptor.CreateOptimizer"/>).</summary>

@@ -36,6 +36,7 @@ public static class OptimizerOptionsJson
         ArgumentNullException.ThrowIfNull(overrides);
         var node = Describe(options);
         var byKey = node.Select(p => p.Key).ToDictionary(Normalize, k => k, StringComparer.Ordinal);
+        var given = new Dictionary<string, string>(StringComparer.Ordinal); // property → "key=value" as the user wrote it
         foreach (var (key, value) in overrides)
         {
             if (!byKey.TryGetValue(Normalize(key), out var property))
@@ -44,6 +45,7 @@ public static class OptimizerOptionsJson
                     "option names are those of the method's options record, e.g. learningRate or learning-rate.");
             }
             node[property] = ParseValue(value);
+            given[property] = $"{key}={value}";
         }
         OptimizerOptions? result;
         try
@@ -52,12 +54,28 @@ public static class OptimizerOptionsJson
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format("An optimizer option has a value of the wrong type.",
-                "numbers for rates and sizes, true/false for switches", e.Message, "check the key=value overrides."), e);
+            var property = e.Path?.TrimStart('$', '.') ?? "";
+            bool known = given.TryGetValue(property, out var written);
+            var expected = Expected(options.GetType(), property);
+            throw new BszoException(BszoException.Format(known ? $"Optimizer option '{written}' does not have a value of the option's type." : "An optimizer option has a value of the wrong type.",
+                expected, known ? written![(written!.IndexOf('=', StringComparison.Ordinal) + 1)..] : e.Message,
+                "`bszo optimizers` lists each method's options and defaults."), e);
         }
         if (result is null) Throw.Bszo("Optimizer options could not be read.");
         result.Validate();
         return result;
+    }
+
+    /// <summary>What a property of <paramref name="type"/> takes, in words, for messages.</summary>
+    private static string Expected(Type type, string property)
+    {
+        var declared = type.GetProperties().FirstOrDefault(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name) == property)?.PropertyType;
+        var value = declared is null ? null : Nullable.GetUnderlyingType(declared) ?? declared;
+        if (value == typeof(double) || value == typeof(float)) return "a finite number";
+        if (value == typeof(int) || value == typeof(long)) return "a whole number";
+        if (value == typeof(bool)) return "true or false";
+        if (value is { IsEnum: true }) return "one of " + string.Join(", ", Enum.GetNames(value));
+        return "a value of the option's type";
     }
 
     /// <summary>A one-line summary such as "learningRate=1E-06 epsilon=0.001 rank=8", listing the given properties.</summary>

@@ -21,14 +21,9 @@ public static class ExecutionDevice
     public static void Configure(SessionOptions options, string device, bool allowCpuFallback)
     {
         ArgumentNullException.ThrowIfNull(options);
+        RequireAvailable(device);
         var (kind, index) = Parse(device);
         if (kind == "cpu") return;
-        if (!IsCudaAvailable)
-        {
-            Throw.Bszo($"Device '{device}' needs the CUDA execution provider, which this build of ONNX Runtime lacks.",
-                "CUDAExecutionProvider in the available providers", string.Join(", ", OrtEnv.Instance().GetAvailableProviders()),
-                "build with `dotnet build -p:BszoCuda=true` (Microsoft.ML.OnnxRuntime.Gpu) on a machine with CUDA 12 and cuDNN 9, or use --device cpu.");
-        }
         using var cuda = new OrtCUDAProviderOptions();
         cuda.UpdateOptions(new Dictionary<string, string>
         {
@@ -41,6 +36,18 @@ public static class ExecutionDevice
         options.AppendExecutionProvider_CUDA(cuda);
         // A node that silently falls back to the CPU would copy weights every run: fail at creation instead.
         if (!allowCpuFallback) options.AddSessionConfigEntry("session.disable_cpu_ep_fallback", "1");
+    }
+
+    /// <summary>Checks that <paramref name="device"/> is spelled right and that this build can run on it (before any work is done).</summary>
+    public static void RequireAvailable(string device)
+    {
+        var (kind, _) = Parse(device);
+        if (kind != "cpu" && !IsCudaAvailable)
+        {
+            Throw.Bszo($"Device '{device}' needs the CUDA execution provider, which this build of ONNX Runtime lacks.",
+                "CUDAExecutionProvider in the available providers", string.Join(", ", OrtEnv.Instance().GetAvailableProviders()),
+                "build with `dotnet build -p:BszoCuda=true` (Microsoft.ML.OnnxRuntime.Gpu) on a machine with CUDA 12 and cuDNN 9, or use --device cpu.");
+        }
     }
 
     /// <summary>
