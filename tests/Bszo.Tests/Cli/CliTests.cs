@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Bszo.Models.Adapters;
+using Bszo.Ort.Optimizers;
 using Bszo.Tests.Support;
 
 namespace Bszo.Tests.Cli;
@@ -168,12 +169,14 @@ public class CliTests
         Assert.That(overridden["epsilon"]!.GetValue<double>(), Is.EqualTo(0.002));
         Assert.That(overridden["extra"]!["prior-std"]!.GetValue<string>(), Is.EqualTo("2"));
 
-        // Other tensors than the card's, or another optimizer: the recipe does not apply (the method's defaults will).
+        // Other tensors than the card's, or another optimizer: the recipe does not apply; the config records the method's defaults.
         var ownTensors = Settings("c", "--trainable", "b*", "--steps", "2");
-        Assert.That(ownTensors["learning-rate"], Is.Null);
+        Assert.That(ownTensors["learning-rate"]!.GetValue<double>(), Is.EqualTo(OptimizerCatalog.Get("bszo").DefaultOptions().LearningRate));
+        Assert.That(ownTensors["epsilon"]!.GetValue<double>(), Is.EqualTo(OptimizerCatalog.Get("bszo").DefaultOptions().Epsilon));
         Assert.That(ownTensors["extra"]!.AsObject(), Is.Empty);
         var mezo = Settings("d", "--optimizer", "mezo", "--steps", "2");
-        Assert.That(mezo["learning-rate"], Is.Null);
+        Assert.That(mezo["learning-rate"]!.GetValue<double>(), Is.EqualTo(OptimizerCatalog.Get("mezo").DefaultOptions().LearningRate));
+        Assert.That(mezo["epsilon"]!.GetValue<double>(), Is.EqualTo(OptimizerCatalog.Get("mezo").DefaultOptions().Epsilon));
     }
 
     [Test]
