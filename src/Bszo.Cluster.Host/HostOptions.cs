@@ -16,15 +16,12 @@ internal static class HostOptions
     public static readonly Option<string?> RunDirectory = new("--run-dir") { Description = "Coordinator: directory of the trajectory log and run.json (resumed if present)." };
 
     // Coordinator: the run.
-    public static readonly Option<string> Optimizer = new("--optimizer") { Description = "mezo, bszo or subzero", DefaultValueFactory = _ => "bszo" };
+    public static readonly Option<string> Optimizer = new("--optimizer") { Description = "Any optimizer `bszo optimizers` lists.", DefaultValueFactory = _ => "bszo" };
     public static readonly Option<long> Steps = new("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 1000 };
     public static readonly Option<double?> LearningRate = new("--lr") { Description = "Learning rate (default: the optimizer's)." };
     public static readonly Option<double?> Epsilon = new("--epsilon") { Description = "Perturbation scale ε (default: the optimizer's)." };
     public static readonly Option<ulong> Seed = new("--seed") { Description = "Run seed.", DefaultValueFactory = _ => 0UL };
-    public static readonly Option<int> Directions = new("--directions") { Description = "MeZO: directions per step.", DefaultValueFactory = _ => 1 };
-    public static readonly Option<int> Subspace = new("--subspace") { Description = "BSZO: subspace dimension k (samples m = k + 1).", DefaultValueFactory = _ => 2 };
-    public static readonly Option<double?> PriorStd = new("--prior-std") { Description = "BSZO: prior σ (default √(n/10⁶))." };
-    public static readonly Option<int> Rank = new("--rank") { Description = "SubZero: rank of each matrix's subspace.", DefaultValueFactory = _ => 8 };
+    public static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option key=value (repeatable), e.g. rank=4 for SubZero." };
     public static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per step across all workers.", DefaultValueFactory = _ => 32 };
     public static readonly Option<ulong> DataSeed = new("--data-seed") { Description = "Seed of the example order.", DefaultValueFactory = _ => 0UL };
     public static readonly Option<int> ChecksumEvery = new("--checksum-every") { Description = "Compare workers' weights every N steps.", DefaultValueFactory = _ => 10 };
@@ -49,7 +46,7 @@ internal static class HostOptions
 
     public static IEnumerable<Option> All =>
     [
-        Role, Run, Port, SiloPort, Listen, Advertise, RunDirectory, Optimizer, Steps, LearningRate, Epsilon, Seed, Directions, Subspace, PriorStd, Rank,
+        Role, Run, Port, SiloPort, Listen, Advertise, RunDirectory, Optimizer, Steps, LearningRate, Epsilon, Seed, OptimizerOption,
         BatchSize, DataSeed, ChecksumEvery, SnapshotEvery, StartWorkers, MinWorkers, HeartbeatTimeout, StallTimeout, PauseTimeout,
         Coordinator, Name, Model, Data, WorkDirectory, Device, Threads, ConnectTimeout,
     ];

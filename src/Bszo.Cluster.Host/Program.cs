@@ -7,7 +7,7 @@ using Bszo.Cluster.Coordinator;
 using Bszo.Cluster.Data;
 using Bszo.Cluster.Training;
 using Bszo.Cluster.Worker;
-using Bszo.Ort.Optimizers;
+using Bszo.Models.Training;
 using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
 
@@ -119,27 +119,19 @@ public static class Program
 
     private static ClusterTrainingSpec Spec(ParseResult parse)
     {
-        long steps = parse.GetValue(HostOptions.Steps);
-        ulong seed = parse.GetValue(HostOptions.Seed);
-        double? lr = parse.GetValue(HostOptions.LearningRate), eps = parse.GetValue(HostOptions.Epsilon);
-        // Options records keep their method's defaults unless the command line overrides them.
-        T Tuned<T>(T o) where T : OptimizerOptions => o with { TotalSteps = steps, Seed = seed, LearningRate = lr ?? o.LearningRate, Epsilon = eps ?? o.Epsilon };
-        OptimizerOptions optimizer = parse.GetValue(HostOptions.Optimizer) switch
+        var overrides = new List<KeyValuePair<string, string>> { new("seed", parse.GetValue(HostOptions.Seed).ToString(CultureInfo.InvariantCulture)) };
+        if (parse.GetValue(HostOptions.LearningRate) is double lr) overrides.Add(new("learningRate", lr.ToString("R", CultureInfo.InvariantCulture)));
+        if (parse.GetValue(HostOptions.Epsilon) is double eps) overrides.Add(new("epsilon", eps.ToString("R", CultureInfo.InvariantCulture)));
+        foreach (var pair in parse.GetValue(HostOptions.OptimizerOption) ?? [])
         {
-            "mezo" => Tuned(new MezoOptions { Directions = parse.GetValue(HostOptions.Directions) }),
-            "bszo" => Tuned(new BszoOptions
-            {
-                SubspaceDimension = parse.GetValue(HostOptions.Subspace),
-                Samples = parse.GetValue(HostOptions.Subspace) + 1,
-                PriorStd = parse.GetValue(HostOptions.PriorStd),
-            }),
-            "subzero" => Tuned(new SubZeroOptions { Rank = parse.GetValue(HostOptions.Rank) }),
-            var other => throw new BszoException(BszoException.Format($"Unknown optimizer '{other}'.", "mezo, bszo or subzero", other)),
-        };
+            var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2) throw new BszoException(BszoException.Format($"--optimizer-option '{pair}' is not of the form key=value.", "e.g. rank=4", pair));
+            overrides.Add(new(parts[0], parts[1]));
+        }
         return new ClusterTrainingSpec
         {
-            Optimizer = optimizer,
-            Minibatch = new MinibatchOptions { BatchSize = parse.GetValue(HostOptions.BatchSize), Seed = parse.GetValue(HostOptions.DataSeed) },
+            Run = RunSpec.Create(parse.GetValue(HostOptions.Optimizer)!, parse.GetValue(HostOptions.Steps), overrides,
+                parse.GetValue(HostOptions.BatchSize), parse.GetValue(HostOptions.DataSeed)),
             ChecksumEvery = parse.GetValue(HostOptions.ChecksumEvery),
             SnapshotEvery = parse.GetValue(HostOptions.SnapshotEvery),
         };

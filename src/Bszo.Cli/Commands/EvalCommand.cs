@@ -29,8 +29,8 @@ internal static class EvalCommand
 
     private static readonly Option<string?> Run = new("--run") { Description = "Run directory: evaluates its weights on its own task and data.", HelpName = "dir" };
     private static readonly Option<string?> Model = new("--model") { Description = "Model directory with bszo-model.json (e.g. the output of `bszo export`).", HelpName = "dir" };
-    private static readonly Option<string> Weights = new("--weights") { Description = "With --run: best (default), final or base.", DefaultValueFactory = _ => "best", HelpName = "which" };
-    private static readonly Option<string> Split = new("--split") { Description = "test (default) or dev.", DefaultValueFactory = _ => "test", HelpName = "split" };
+    private static readonly Option<string> Weights = new Option<string>("--weights") { Description = "With --run: best (default), final or base.", DefaultValueFactory = _ => "best", HelpName = "which" }.OneOf("best", "final", "base");
+    private static readonly Option<string> Split = new Option<string>("--split") { Description = "test (default) or dev.", DefaultValueFactory = _ => "test", HelpName = "split" }.OneOf("test", "dev");
     private static readonly Option<int> BatchSize = new Option<int>("--batch-size") { Description = "Examples per forward pass.", DefaultValueFactory = _ => 32, HelpName = "n" }.AtLeast(1);
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print the result as one JSON object." };
     private static readonly TaskOptions TaskOptions = new();
@@ -81,7 +81,6 @@ internal static class EvalCommand
             }
 
             var split = p.GetValue(Split)!.Trim().ToLowerInvariant();
-            if (split is not ("test" or "dev")) throw new BszoException(BszoException.Format($"Unknown --split '{split}'.", "test or dev", split));
             var (task, data) = taskSettings.Load(log);
             Suspicions.Review(InputConcerns.Of(task, data), taskSettings.AllowSuspicious, log);
             var examples = split == "test" ? data.Test : data.Dev;

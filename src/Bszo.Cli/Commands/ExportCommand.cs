@@ -29,7 +29,7 @@ internal static class ExportCommand
 
     private static readonly Option<string> Run = new("--run") { Description = "Run directory of `bszo finetune`.", Required = true, HelpName = "dir" };
     private static readonly Option<string> Out = new("--out", "-o") { Description = "New directory for the exported model.", Required = true, HelpName = "dir" };
-    private static readonly Option<string> Weights = new("--weights") { Description = "best (best dev score, default) or final (after the last step).", DefaultValueFactory = _ => "best", HelpName = "which" };
+    private static readonly Option<string> Weights = new Option<string>("--weights") { Description = "best (best dev score, default) or final (after the last step).", DefaultValueFactory = _ => "best", HelpName = "which" }.OneOf("best", "final");
     private static readonly Option<bool> FromLog = new("--from-log") { Description = "Rebuild the weights from the base model and trajectory.jsonl alone, and check them against the run's checksum." };
     private static readonly Option<string?> Triton = new("--triton") { Description = "Write a Triton model repository entry: <out>/<name>/config.pbtxt and <out>/<name>/1/model.", HelpName = "name" };
     private static readonly Option<string?> Source = new("--source") { Description = "The original ONNX model, if it moved since the run.", HelpName = "file" };
@@ -50,7 +50,6 @@ internal static class ExportCommand
         var log = (string line) => console.Error.WriteLine($"bszo: {line}");
         var model = ModelSetup.Resolve(null, RunConfig.PreparedDirectory(run), [], run.Prepared, log);
         var weights = RunWeights.Find(run, p.GetValue(Weights)!);
-        if (weights.Which == "base") throw new BszoException(BszoException.Format("bszo export writes fine-tuned weights.", "--weights best or final", "base", "the base model is the one you started from."));
         var which = weights.Which;
         long step = weights.Step;
 
@@ -78,7 +77,7 @@ internal static class ExportCommand
             ["step"] = step,
             ["reconstructed_from_log"] = p.GetValue(FromLog),
             ["task"] = settings.Task.Task,
-            ["optimizer"] = settings.Optimizer,
+            ["optimizer"] = settings.Spec?.Optimizer,
             ["created"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
             ["versions"] = RunConfig.Versions(),
         };

@@ -7,6 +7,7 @@ using Bszo.Cli.Setup;
 using Bszo.Models.Adapters;
 using Bszo.Models.Training;
 using Bszo.Ort;
+using Bszo.Ort.Optimizers;
 using Bszo.Ort.Runtime;
 
 namespace Bszo.Cli.Commands;
@@ -39,12 +40,12 @@ internal static class FinetuneCommand
     private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
     private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
-    private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", TrainingOptimizers.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => TrainingOptimizers.Default, HelpName = "name" };
+    private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerCatalog.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => OptimizerCatalog.Default, HelpName = "name" };
     private static readonly Option<double?> LearningRate = new Option<double?>("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" }.Above(0.0);
     private static readonly Option<double?> Epsilon = new Option<double?>("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" }.Above(0.0);
     private static readonly Option<double> WeightDecay = new Option<double>("--weight-decay") { Description = "Weight decay (not applied to biases and norms).", DefaultValueFactory = _ => 0.0, HelpName = "wd" }.AtLeast(0.0);
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of the perturbation directions.", DefaultValueFactory = _ => 0UL, HelpName = "n" };
-    private static readonly Option<string> Schedule = new("--schedule") { Description = "Learning-rate schedule: constant (MeZO), linear or cosine.", DefaultValueFactory = _ => "constant", HelpName = "kind" };
+    private static readonly Option<string> Schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant (MeZO), linear or cosine.", DefaultValueFactory = _ => "constant", HelpName = "kind" }.OneOf("constant", "linear", "cosine");
     private static readonly Option<long> Warmup = new Option<long>("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" }.AtLeast(0L);
     private static readonly Option<double?> Clip = new Option<double?>("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" }.Above(0.0);
     private static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option (repeatable), e.g. subspace-dimension=4 or prior-std=1 for BSZO, directions=2 for MeZO, rank=16 for SubZero.", HelpName = "key=value" };
@@ -116,36 +117,24 @@ internal static class FinetuneCommand
         bool resume = p.GetValue(Resume), quiet = p.GetValue(Quiet), json = p.GetValue(JsonOutput);
         var taskSettings = Absolute(TaskOptions.Read(p));
         var run = RunDirectoryFor(p.GetValue(Out), resume, taskSettings.Task);
+        string optimizer = p.GetValue(Optimizer)!;
+        var overrides = OptimizerOverrides(p);
+        long? steps = p.GetValue(Steps);
         var settings = new FinetuneSettings
         {
             Model = Absolute(p.GetValue(Model)),
             Prepared = Absolute(p.GetValue(Prepared)),
             Trainable = p.GetValue(Trainable) ?? [],
             Task = taskSettings,
-            Optimizer = p.GetValue(Optimizer)!,
-            OptimizerSettings = new OptimizerSettings
-            {
-                LearningRate = p.GetValue(LearningRate),
-                Epsilon = p.GetValue(Epsilon),
-                WeightDecay = p.GetValue(WeightDecay),
-                Seed = p.GetValue(Seed),
-                TotalSteps = p.GetValue(Steps) ?? DefaultSteps,
-                Schedule = p.GetValue(Schedule)!,
-                WarmupSteps = p.GetValue(Warmup),
-                ClipProjectedGradient = p.GetValue(Clip),
-                Extra = ParsePairs(p.GetValue(OptimizerOption) ?? [], "--optimizer-option"),
-            },
+            // Unknown names and bad values fail here, before anything is created.
+            Spec = Spec(p, optimizer, steps ?? DefaultSteps, overrides, taskSettings.DataSeed),
             Training = new TrainingOptions
             {
-                Steps = p.GetValue(Steps) ?? DefaultSteps,
-                BatchSize = p.GetValue(BatchSize),
                 EvalEvery = p.GetValue(EvalEvery),
                 EvalBatchSize = p.GetValue(EvalBatchSize),
                 Patience = p.GetValue(Patience),
                 CheckpointEvery = p.GetValue(CheckpointEvery),
                 KeepCheckpoints = p.GetValue(KeepCheckpoints),
-                DataSeed = taskSettings.DataSeed,
-                CacheFrozenPrefix = p.GetValue(CacheFrozenPrefix),
             },
             Out = run.Root,
             Threads = p.GetValue(Threads),
@@ -156,11 +145,10 @@ internal static class FinetuneCommand
         if (resume) run.RequireRunToResume();
         else run.RequireNoRun();
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
-        TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
         ExecutionDevice.RequireAvailable(settings.Device);
         var (task, data) = taskSettings.Load(log);
         Suspicions.Review(Suspicions.Of(task, data, settings.Trainable), taskSettings.AllowSuspicious, log);
-        BatchSchedule.Validate(data.Train.Count, settings.Training.BatchSize);
+        BatchSchedule.Validate(data.Train.Count, settings.Spec!.BatchSize);
         if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
 
         // A new run that fails before its first step takes back what it wrote: there is nothing to resume.
@@ -169,28 +157,12 @@ internal static class FinetuneCommand
         {
             EnsureWritable(run.Root);
             var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !resume);
-            var recipe = model.Card.RecipeFor(settings.Optimizer, settings.Trainable);
+            var recipe = model.Card.RecipeFor(optimizer, settings.Trainable);
             if (recipe is not null)
             {
                 // What the command line left open comes from the model's measured recipe; the config shows the result.
-                settings = settings with { OptimizerSettings = recipe.ApplyTo(settings.OptimizerSettings) };
-                if (p.GetValue(Steps) is null && recipe.Steps is long steps)
-                {
-                    if (steps < 1)
-                    {
-                        throw new BszoException(BszoException.Format($"The {settings.Optimizer} recipe in '{Path.Combine(model.Card.Directory, ModelCard.FileName)}' has an invalid step count.",
-                            "steps ≥ 1", steps.ToString(CultureInfo.InvariantCulture), "fix the card, or give --steps."));
-                    }
-                    settings = settings with
-                    {
-                        OptimizerSettings = settings.OptimizerSettings with { TotalSteps = steps },
-                        Training = settings.Training with { Steps = steps },
-                    };
-                }
+                settings = settings with { Spec = Spec(p, optimizer, steps ?? recipe.Steps ?? DefaultSteps, recipe.ApplyTo(overrides), taskSettings.DataSeed) };
             }
-            // The method's defaults too, so that the configuration shows every value the run uses.
-            settings = settings with { OptimizerSettings = TrainingOptimizers.Resolve(settings.Optimizer, settings.OptimizerSettings) };
-            TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
             var resolved = new JsonObject
             {
                 ["run"] = run.Root,
@@ -199,7 +171,7 @@ internal static class FinetuneCommand
                 ["prepared"] = model.Prepared.Directory,
                 ["base_weights_sha256"] = model.Prepared.Manifest.BaseWeightsSha256,
                 ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
-                ["recipe"] = recipe is null ? "command line and the method's defaults" : $"the model card's {settings.Optimizer} recipe for what the command line left open",
+                ["recipe"] = recipe is null ? "command line and the method's defaults" : $"the model card's {optimizer} recipe for what the command line left open",
                 ["task"] = task.Describe(),
                 ["data"] = new JsonObject { ["source"] = taskSettings.ResolveSource().ForTask(task.Name).Describe(), ["train"] = data.Train.Count, ["dev"] = data.Dev.Count, ["test"] = data.Test.Count },
             };
@@ -210,15 +182,17 @@ internal static class FinetuneCommand
 
             var inputs = new TrainerInputs
             {
-                Adapter = model.Adapter,
-                Model = model.Prepared,
-                Task = task,
-                Data = data,
+                Setup = new TrainingSetup
+                {
+                    Spec = settings.Spec!,
+                    Adapter = model.Adapter,
+                    Model = model.Prepared,
+                    Task = task,
+                    Data = data,
+                    Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
+                },
                 Run = run,
-                Optimizer = settings.Optimizer,
-                OptimizerSettings = settings.OptimizerSettings,
                 Training = settings.Training,
-                Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
                 Resume = resume,
             };
             var result = Observe(console, quiet, json, inputs, cancel);
@@ -285,19 +259,41 @@ internal static class FinetuneCommand
     private static TaskSettings Absolute(TaskSettings t) =>
         t with { Data = Absolute(t.Data), Train = Absolute(t.Train), Dev = Absolute(t.Dev), Test = Absolute(t.Test) };
 
-    private static Dictionary<string, string> ParsePairs(string[] pairs, string option)
+    /// <summary>The run's spec from the command line: <paramref name="steps"/> steps of <paramref name="optimizer"/> with <paramref name="overrides"/>.</summary>
+    private static RunSpec Spec(ParseResult p, string optimizer, long steps, IEnumerable<KeyValuePair<string, string>> overrides, ulong dataSeed)
     {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in pairs)
+        if (steps < 1) throw new BszoException(BszoException.Format("Invalid value for --steps.", "≥ 1", steps.ToString(CultureInfo.InvariantCulture)));
+        return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix));
+    }
+
+    /// <summary>
+    /// The optimizer options the command line sets, as <c>key=value</c> overrides of the method's defaults:
+    /// the common options (a learning rate or ε only when given, so that a recipe or the method's default
+    /// can fill them), then every <c>--optimizer-option</c>.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> OptimizerOverrides(ParseResult p)
+    {
+        static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+        var overrides = new List<KeyValuePair<string, string>>
+        {
+            new("weightDecay", Text(p.GetValue(WeightDecay))),
+            new("seed", p.GetValue(Seed).ToString(CultureInfo.InvariantCulture)),
+            new("schedule", p.GetValue(Schedule)!),
+            new("warmupSteps", p.GetValue(Warmup).ToString(CultureInfo.InvariantCulture)),
+        };
+        if (p.GetValue(LearningRate) is double lr) overrides.Add(new("learningRate", Text(lr)));
+        if (p.GetValue(Epsilon) is double eps) overrides.Add(new("epsilon", Text(eps)));
+        if (p.GetValue(Clip) is double clip) overrides.Add(new("clipProjectedGradient", Text(clip)));
+        foreach (var pair in p.GetValue(OptimizerOption) ?? [])
         {
             var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
             if (parts.Length != 2 || parts[0].Length == 0)
             {
-                throw new BszoException(BszoException.Format($"{option} '{pair}' is not of the form key=value.", "e.g. directions=2", pair));
+                throw new BszoException(BszoException.Format($"--optimizer-option '{pair}' is not of the form key=value.", "e.g. directions=2", pair));
             }
-            map[parts[0]] = parts[1];
+            overrides.Add(new(parts[0], parts[1]));
         }
-        return map;
+        return overrides;
     }
 
     /// <summary>Fails early, with a clear message, when the run directory cannot be written.</summary>

@@ -46,6 +46,19 @@ internal static class OptionRules
         return option;
     }
 
+    /// <summary>Values other than <paramref name="allowed"/> (case aside) are parse errors.</summary>
+    public static Option<string> OneOf(this Option<string> option, params string[] allowed)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (result.Implicit || result.Tokens.Count == 0) return;
+            var value = result.Tokens[^1].Value;
+            if (!allowed.Contains(value.Trim(), StringComparer.OrdinalIgnoreCase)) result.AddError($"{option.Name} must be one of {string.Join(", ", allowed)}; found '{value}'.");
+        });
+        return option;
+    }
+
     // Commands keep their options in static fields, so a tree built twice (tests) holds the same options.
     private static readonly HashSet<Option> HasFiniteRule = [];
 

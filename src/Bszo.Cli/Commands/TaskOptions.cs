@@ -25,7 +25,7 @@ internal sealed class TaskOptions
 
     public Option<string[]> Rename { get; } = new("--rename") { Description = "Rename a data column before the task reads it (repeatable), e.g. --rename text=sentence.", HelpName = "from=to" };
 
-    public Option<string> DataFormat { get; } = new("--data-format") { Description = "auto (from the extension), jsonl, json, csv, tsv or parquet.", DefaultValueFactory = _ => "auto", HelpName = "format" };
+    public Option<string> DataFormat { get; } = new Option<string>("--data-format") { Description = "auto (from the extension), jsonl, json, csv, tsv or parquet.", DefaultValueFactory = _ => "auto", HelpName = "format" }.OneOf("auto", "jsonl", "json", "csv", "tsv", "parquet");
 
     public Option<bool> NoHeader { get; } = new("--no-header") { Description = "CSV/TSV files have no header row (name the columns with --columns)." };
 

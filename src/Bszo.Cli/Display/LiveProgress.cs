@@ -16,7 +16,7 @@ internal static class LiveProgress
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context => Trainer.Run(inputs, new Observer(console, context, inputs.Training.Steps), cancel));
+            .Start(context => Trainer.Run(inputs, new Observer(console, context, inputs.Setup.Spec.Steps), cancel));
 
     private sealed class Observer(CliConsole console, ProgressContext context, long steps) : ITrainingObserver
     {

@@ -20,24 +20,9 @@ public abstract class ShardedBatchSource
     /// </summary>
     public abstract string Fingerprint { get; }
 
-    /// <summary>Examples in each step's whole batch.</summary>
-    public abstract int BatchSize { get; }
-
     /// <summary>
     /// Shard <paramref name="shard"/> of <paramref name="shards"/> of the batch of step <paramref name="stepIndex"/>,
     /// or null when that shard is empty (more shards than examples). The caller owns and disposes the batch.
     /// </summary>
     public abstract TensorBatch? Batch(long stepIndex, int shard, int shards);
-
-    /// <summary>The half-open range of batch positions that shard <paramref name="shard"/> of <paramref name="shards"/> covers.</summary>
-    public static (int Start, int Count) ShardRange(int batchSize, int shard, int shards)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shards);
-        ArgumentOutOfRangeException.ThrowIfNegative(shard);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, shards);
-        // Contiguous slices keep the example order, so the shard sums add up in the order a single process would use.
-        int start = (int)((long)batchSize * shard / shards);
-        int end = (int)((long)batchSize * (shard + 1) / shards);
-        return (start, end - start);
-    }
 }

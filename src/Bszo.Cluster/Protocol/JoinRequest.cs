@@ -17,7 +17,7 @@ public sealed record JoinRequest
     [Id(1)]
     public required string Optimizer { get; init; }
 
-    /// <summary>The optimizer's <c>DescribeOptions()</c> JSON.</summary>
+    /// <summary>The run's spec as the worker will train it (<c>RunSpec.ToJson()</c>).</summary>
     [Id(2)]
     public required string OptionsJson { get; init; }
 

@@ -59,12 +59,7 @@ internal sealed class ClusterWorker
             throw new BszoException(BszoException.Format($"The coordinator at {options.Coordinator} did not describe run '{options.RunName}'.", found: e.Message), e);
         }
         var spec = ClusterTrainingSpec.FromJson(run.SpecJson);
-        var data = options.OpenData(spec.Minibatch);
-        if (data.BatchSize != spec.Minibatch.BatchSize)
-        {
-            throw new BszoException(BszoException.Format("The data source does not use the run's batch size.", spec.Minibatch.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                data.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        }
+        var data = options.OpenData(spec.Run);
         link.StartHeartbeats(run.HeartbeatInterval);
         var worker = new ClusterWorker(options, link, run, spec, data, cancellationToken);
         // The loop blocks on forward passes and coordinator replies: it gets a thread of its own.
@@ -120,7 +115,7 @@ internal sealed class ClusterWorker
             {
                 Worker = _options.WorkerName,
                 Optimizer = trainer.Optimizer.Name,
-                OptionsJson = trainer.Optimizer.DescribeOptions().ToJsonString(),
+                OptionsJson = _spec.Run.ToJson().ToJsonString(),
                 BaseWeightsSha256 = trainer.BaseWeightsSha256,
                 TrainableElements = trainer.Store.ElementCount,
                 DataFingerprint = _data.Fingerprint,

@@ -1,4 +1,5 @@
 using Bszo.Cluster.Data;
+using Bszo.Models.Training;
 using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
 
@@ -22,8 +23,8 @@ public sealed record ClusterWorkerOptions
     /// <summary>This worker's own directory for weight snapshots and its summary.</summary>
     public required string WorkDirectory { get; init; }
 
-    /// <summary>Opens this machine's copy of the data once the run's minibatch options are known.</summary>
-    public required Func<MinibatchOptions, ShardedBatchSource> OpenData { get; init; }
+    /// <summary>Opens this machine's copy of the data once the run's spec (batch size and order) is known.</summary>
+    public required Func<RunSpec, ShardedBatchSource> OpenData { get; init; }
 
     /// <summary>ONNX Runtime settings (device, threads) of this worker's session.</summary>
     public SessionSettings Session { get; init; } = new();

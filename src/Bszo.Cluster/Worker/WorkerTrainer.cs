@@ -11,8 +11,9 @@ namespace Bszo.Cluster.Worker;
 /// the optimizer, loaded from the base weights or from a snapshot.
 /// </summary>
 /// <remarks>
-/// <b>Ownership.</b> Owns the <see cref="WeightStore"/> (native memory) and the
-/// <see cref="TrainingGraphSession"/>; <see cref="Dispose"/> releases the session first, then the store.
+/// <b>Ownership.</b> Owns the <see cref="WeightStore"/> (native memory), the
+/// <see cref="TrainingGraphSession"/> and the optimizer; <see cref="Dispose"/> releases the optimizer and
+/// the session first, then the store.
 /// After an eviction the worker disposes the trainer and opens a new one: weights left mid-step are
 /// never reused.
 /// </remarks>
@@ -53,7 +54,7 @@ internal sealed class WorkerTrainer : IDisposable
         try
         {
             graph = TrainingGraphSession.Create(model, store, session);
-            var optimizer = spec.CreateOptimizer(new PerturbationSweep(store, sweep));
+            var optimizer = spec.Run.CreateOptimizer(new PerturbationSweep(store, sweep));
             if (snapshot is not null) optimizer.LoadState(snapshot.State);
             return new WorkerTrainer(model, store, graph, optimizer, snapshot?.Step ?? 0) { LastRecord = snapshot?.LastRecord };
         }
@@ -67,6 +68,7 @@ internal sealed class WorkerTrainer : IDisposable
 
     public void Dispose()
     {
+        Optimizer.Dispose();
         Session.Dispose();
         Store.Dispose(); // last: the session borrowed its buffers
     }

@@ -53,8 +53,8 @@ public sealed record RunWeights(string Which, long Step, string? Sha256, Checkpo
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(model);
-        if (Snapshot is null) WeightFiles.LoadInto(store, model.Manifest, model.DataPath);
-        else WeightFiles.LoadInto(store, Snapshot.Manifest, Snapshot.WeightsPath);
+        if (Snapshot is null) store.LoadFrom(model.Manifest, model.DataPath);
+        else store.LoadFrom(Snapshot.Manifest, Snapshot.WeightsPath);
         if (Sha256 is null) return;
         var actual = store.Checksum();
         if (actual != Sha256)

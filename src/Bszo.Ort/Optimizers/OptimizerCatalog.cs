@@ -13,6 +13,9 @@ namespace Bszo.Ort.Optimizers;
 /// </remarks>
 public static class OptimizerCatalog
 {
+    /// <summary>The optimizer a run uses when it names none: BSZO.</summary>
+    public const string Default = "bszo";
+
     private const string ZoBench = "Zhang et al., ZO-Bench, ICML 2024 (ZO-Bench/ZO-LLM)";
 
     private const string BszoPaper = "Feng & Huang, Adaptive Bayesian Subspace Zeroth-Order Optimization, 2026 (AeonianQuill/BSZO)";

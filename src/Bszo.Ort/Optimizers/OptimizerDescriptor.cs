@@ -61,6 +61,9 @@ public sealed class OptimizerDescriptor
     /// <summary>The defaults with <c>key=value</c> overrides applied (see <see cref="OptimizerOptionsJson.Apply"/>).</summary>
     public OptimizerOptions Configure(IEnumerable<KeyValuePair<string, string>> overrides) => OptimizerOptionsJson.Apply(DefaultOptions(), overrides);
 
+    /// <summary>Options written by <see cref="OptimizerOptionsJson.Describe"/> for this method (a trajectory header, a run's spec), validated.</summary>
+    public OptimizerOptions ReadOptions(System.Text.Json.Nodes.JsonObject json) => OptimizerOptionsJson.Read(json, OptionsType);
+
     /// <summary>
     /// Creates the optimizer over <paramref name="sweep"/>'s weights with <paramref name="options"/>
     /// (default: <see cref="DefaultOptions"/>). Optimizers that hold native state implement

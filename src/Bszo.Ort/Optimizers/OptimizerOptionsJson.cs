@@ -7,8 +7,7 @@ namespace Bszo.Ort.Optimizers;
 
 /// <summary>
 /// Options records as JSON: every public property in camelCase. Used for trajectory headers and run
-/// summaries (<see cref="ZerothOrderOptimizer.DescribeOptions"/>) and to apply <c>key=value</c>
-/// overrides from the command line to a method's defaults.
+/// specifications, and to apply <c>key=value</c> overrides from the command line to a method's defaults.
 /// </summary>
 public static class OptimizerOptionsJson
 {
@@ -47,19 +46,33 @@ public static class OptimizerOptionsJson
             node[property] = ParseValue(value);
             given[property] = $"{key}={value}";
         }
+        try
+        {
+            return Read(node, options.GetType());
+        }
+        catch (BszoException e) when (e.InnerException is JsonException json && given.TryGetValue(json.Path?.TrimStart('$', '.') ?? "", out var written))
+        {
+            // Name the override as the user wrote it, and what its option takes.
+            throw new BszoException(BszoException.Format($"Optimizer option '{written}' does not have a value of the option's type.",
+                Expected(options.GetType(), json.Path!.TrimStart('$', '.')), written[(written.IndexOf('=', StringComparison.Ordinal) + 1)..],
+                "`bszo optimizers` lists each method's options and defaults."), json);
+        }
+    }
+
+    /// <summary>Reads options of type <paramref name="type"/> written by <see cref="Describe"/>, and validates them.</summary>
+    public static OptimizerOptions Read(JsonObject json, Type type)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(type);
         OptimizerOptions? result;
         try
         {
-            result = (OptimizerOptions?)node.Deserialize(options.GetType(), Json);
+            result = (OptimizerOptions?)json.Deserialize(type, Json);
         }
         catch (JsonException e)
         {
-            var property = e.Path?.TrimStart('$', '.') ?? "";
-            bool known = given.TryGetValue(property, out var written);
-            var expected = Expected(options.GetType(), property);
-            throw new BszoException(BszoException.Format(known ? $"Optimizer option '{written}' does not have a value of the option's type." : "An optimizer option has a value of the wrong type.",
-                expected, known ? written![(written!.IndexOf('=', StringComparison.Ordinal) + 1)..] : e.Message,
-                "`bszo optimizers` lists each method's options and defaults."), e);
+            throw new BszoException(BszoException.Format("An optimizer option has a value of the wrong type.",
+                "numbers for rates and sizes, true/false for switches", e.Message, "check the key=value overrides."), e);
         }
         if (result is null) Throw.Bszo("Optimizer options could not be read.");
         result.Validate();
@@ -74,9 +87,12 @@ public static class OptimizerOptionsJson
         if (value == typeof(double) || value == typeof(float)) return "a finite number";
         if (value == typeof(int) || value == typeof(long)) return "a whole number";
         if (value == typeof(bool)) return "true or false";
-        if (value is { IsEnum: true }) return "one of " + string.Join(", ", Enum.GetNames(value));
+        if (value is { IsEnum: true }) return "one of " + string.Join(", ", Enum.GetNames(value).Select(JsonNamingPolicy.CamelCase.ConvertName));
         return "a value of the option's type";
     }
+
+    /// <summary>Whether two option names mean the same option (case, dashes and underscores aside).</summary>
+    public static bool SameName(string a, string b) => Normalize(a) == Normalize(b);
 
     /// <summary>A one-line summary such as "learningRate=1E-06 epsilon=0.001 rank=8", listing the given properties.</summary>
     public static string Summarize(OptimizerOptions options, IEnumerable<string> properties)

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Bszo.Ort.Perturbation;
 
 namespace Bszo.Ort.Optimizers;
@@ -10,12 +9,6 @@ namespace Bszo.Ort.Optimizers;
 /// </summary>
 public sealed record ZoConservativeOptions : OptimizerOptions
 {
-    public ZoConservativeOptions()
-    {
-        LearningRate = 1e-6;
-        Epsilon = 1e-3;
-    }
-
     public override void Validate()
     {
         base.Validate();
@@ -60,11 +53,7 @@ public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer
         double clean = context.Loss();
         context.Set("loss", clean);
         ulong seed = context.NextSeed();
-        Sweep.Apply(seed, eps);
-        double plus = context.Loss();
-        Sweep.Apply(seed, -2 * eps);
-        double minus = context.Loss();
-        double g = Clip((plus - minus) / (2 * eps));
+        double g = ProbeTwoSided(context, seed).Gradient;
         context.Set("g", g);
 
         double step = context.LearningRate * g;
@@ -80,6 +69,4 @@ public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer
         else if (kept == -1) Sweep.Apply(seed, -2 * step);
         context.Set("kept", kept);
     }
-
-    public override JsonObject DescribeOptions() => OptimizerOptionsJson.Describe(Options);
 }

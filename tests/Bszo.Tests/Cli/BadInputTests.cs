@@ -68,7 +68,7 @@ public class BadInputTests
         // Data files
         yield return Run("data file missing", s => s.Finetune("--data", s["missing.csv"]), Error, "missing.csv", "does not exist");
         yield return Run("data file of unknown format", s => s.Finetune("--data", s.WriteText("data.txt", "a,b\n")), Error, "Cannot tell the format", "--data-format");
-        yield return Run("data format unknown", s => s.Finetune("--data-format", "xml"), Error, "Unknown data format 'xml'", "jsonl");
+        yield return Run("data format unknown", s => s.Finetune("--data-format", "xml"), Usage, "--data-format must be one of", "jsonl", "found 'xml'");
         yield return Run("csv row with too few fields", s => s.Finetune("--data", s.EditedData(lines => lines[10] = "1,2,3")), Error, "line 11", "malformed", "9 fields");
         yield return Run("csv label the verbalizer lacks", s => s.Finetune("--data", s.EditedData(lines => lines[40] = lines[40][..lines[40].LastIndexOf(',')] + ",7")), Error,
             "Label '7'", "line 41");
@@ -129,7 +129,7 @@ public class BadInputTests
         yield return Run("optimizer option unknown", s => s.Finetune("--optimizer-option", "bogus=1"), Error, "Unknown optimizer option 'bogus'", "directions");
         yield return Run("optimizer option without =", s => s.Finetune("--optimizer-option", "directions"), Error, "not of the form key=value");
         yield return Run("optimizer option NaN", s => s.Finetune("--optimizer", "bszo", "--optimizer-option", "prior-std=NaN"), Error, "'prior-std=NaN'", "a finite number");
-        yield return Run("schedule unknown", s => s.Finetune("--schedule", "step"), Error, "Unknown learning-rate schedule 'step'", "cosine");
+        yield return Run("schedule unknown", s => s.Finetune("--schedule", "step"), Usage, "--schedule must be one of constant, linear, cosine; found 'step'");
         yield return Run("device unknown", s => s.Finetune("--device", "gpu"), Error, "Unknown device 'gpu'", "cuda:N");
 
         // Config files
@@ -169,8 +169,8 @@ public class BadInputTests
         yield return new("eval damaged best.json", s => ["eval", "--run", s.CopyRun(r => File.WriteAllText(Path.Combine(r, "best.json"), "{\"step\": "))], Error,
             "best.json", "not valid JSON");
         yield return new("eval with another template", s => ["eval", "--run", s.Run, "--template", "{f1}"], Error, "--template cannot change with --run", "bszo export");
-        yield return new("eval of an unknown split", s => ["eval", "--run", s.Run, "--split", "train"], Error, "Unknown --split 'train'", "test or dev");
-        yield return new("eval of unknown weights", s => ["eval", "--run", s.Run, "--weights", "latest"], Error, "Unknown weights 'latest'", "best, final, base");
+        yield return new("eval of an unknown split", s => ["eval", "--run", s.Run, "--split", "train"], Usage, "--split must be one of test, dev; found 'train'");
+        yield return new("eval of unknown weights", s => ["eval", "--run", s.Run, "--weights", "latest"], Usage, "--weights must be one of best, final, base; found 'latest'");
         yield return new("eval a model with --weights", s => ["eval", "--model", s.Model, "--weights", "final"], Error, "--weights applies to --run");
 
         // Export
@@ -179,7 +179,7 @@ public class BadInputTests
         yield return new("export onto a file", s => ["export", "--run", s.Run, "--out", s.Data], Error, "is a file");
         yield return new("export damaged best weights", s => ["export", "--run", s.CopyRun(r => FlipByte(Newest(Path.Combine(r, "best")), "weights.bin")), "--out", s.Out], Error,
             "damaged", "--from-log");
-        yield return new("export the base weights", s => ["export", "--run", s.Run, "--weights", "base", "--out", s.Out], Error, "fine-tuned weights");
+        yield return new("export the base weights", s => ["export", "--run", s.Run, "--weights", "base", "--out", s.Out], Usage, "--weights must be one of best, final; found 'base'");
         yield return new("export from a moved source model", s => ["export", "--run", s.CopyRun(r => MoveSource(r, s["moved/mlp.onnx"])), "--out", s.Out], Error,
             "moved", "is gone", "bszo prepare");
     }

@@ -124,8 +124,8 @@ public class CliTests
         var r = CliRunner.Run(["finetune", "--config", config, "--learning-rate", "0.003", "--out", temp["run"], "--quiet", "--no-plots"]);
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         var saved = JsonNode.Parse(File.ReadAllText(temp["run/config.json"]))!;
-        Assert.That(saved["options"]!["training"]!["steps"]!.GetValue<long>(), Is.EqualTo(6));
-        Assert.That(saved["options"]!["optimizer-settings"]!["learning-rate"]!.GetValue<double>(), Is.EqualTo(0.003));
+        Assert.That(saved["options"]!["spec"]!["options"]!["totalSteps"]!.GetValue<long>(), Is.EqualTo(6));
+        Assert.That(saved["options"]!["spec"]!["options"]!["learningRate"]!.GetValue<double>(), Is.EqualTo(0.003));
         Assert.That(saved["options"]!["task"]!["rename"]![0]!.GetValue<string>(), Is.EqualTo("unused=also_unused"));
         Assert.That(saved["versions"]!["onnxruntime"]!.GetValue<string>(), Is.Not.Empty);
         Assert.That(r.Output, Does.StartWith("test accuracy: zero-shot "));
@@ -152,31 +152,27 @@ public class CliTests
             ];
             var r = CliRunner.Run(args);
             Assert.That(r.ExitCode, Is.Zero, r.ToString());
-            var options = JsonNode.Parse(File.ReadAllText(temp[$"{run}/config.json"]))!["options"]!;
-            Assert.That(options["training"]!["steps"]!.GetValue<long>(), Is.EqualTo(options["optimizer-settings"]!["total-steps"]!.GetValue<long>()));
-            return options["optimizer-settings"]!;
+            return JsonNode.Parse(File.ReadAllText(temp[$"{run}/config.json"]))!["options"]!["spec"]!["options"]!;
         }
 
         var fromCard = Settings("a");
-        Assert.That(fromCard["total-steps"]!.GetValue<long>(), Is.EqualTo(3), "the card's step count, --steps not given");
-        Assert.That(fromCard["learning-rate"]!.GetValue<double>(), Is.EqualTo(0.25));
+        Assert.That(fromCard["totalSteps"]!.GetValue<long>(), Is.EqualTo(3), "the card's step count, --steps not given");
+        Assert.That(fromCard["learningRate"]!.GetValue<double>(), Is.EqualTo(0.25));
         Assert.That(fromCard["epsilon"]!.GetValue<double>(), Is.EqualTo(0.002));
-        Assert.That(fromCard["extra"]!["prior-std"]!.GetValue<string>(), Is.EqualTo("0.5"));
+        Assert.That(fromCard["priorStd"]!.GetValue<double>(), Is.EqualTo(0.5));
 
         var overridden = Settings("b", "--learning-rate", "0.125", "--optimizer-option", "prior-std=2", "--steps", "2");
-        Assert.That(overridden["total-steps"]!.GetValue<long>(), Is.EqualTo(2));
-        Assert.That(overridden["learning-rate"]!.GetValue<double>(), Is.EqualTo(0.125));
+        Assert.That(overridden["totalSteps"]!.GetValue<long>(), Is.EqualTo(2));
+        Assert.That(overridden["learningRate"]!.GetValue<double>(), Is.EqualTo(0.125));
         Assert.That(overridden["epsilon"]!.GetValue<double>(), Is.EqualTo(0.002));
-        Assert.That(overridden["extra"]!["prior-std"]!.GetValue<string>(), Is.EqualTo("2"));
+        Assert.That(overridden["priorStd"]!.GetValue<double>(), Is.EqualTo(2));
 
-        // Other tensors than the card's, or another optimizer: the recipe does not apply; the config records the method's defaults.
+        // Other tensors than the card's, or another optimizer: the recipe does not apply (the method's defaults do).
         var ownTensors = Settings("c", "--trainable", "b*", "--steps", "2");
-        Assert.That(ownTensors["learning-rate"]!.GetValue<double>(), Is.EqualTo(OptimizerCatalog.Get("bszo").DefaultOptions().LearningRate));
-        Assert.That(ownTensors["epsilon"]!.GetValue<double>(), Is.EqualTo(OptimizerCatalog.Get("bszo").DefaultOptions().Epsilon));
-        Assert.That(ownTensors["extra"]!.AsObject(), Is.Empty);
+        Assert.That(ownTensors["learningRate"]!.GetValue<double>(), Is.EqualTo(new BszoOptions().LearningRate));
+        Assert.That(ownTensors["priorStd"], Is.Null);
         var mezo = Settings("d", "--optimizer", "mezo", "--steps", "2");
-        Assert.That(mezo["learning-rate"]!.GetValue<double>(), Is.EqualTo(OptimizerCatalog.Get("mezo").DefaultOptions().LearningRate));
-        Assert.That(mezo["epsilon"]!.GetValue<double>(), Is.EqualTo(OptimizerCatalog.Get("mezo").DefaultOptions().Epsilon));
+        Assert.That(mezo["learningRate"]!.GetValue<double>(), Is.EqualTo(new MezoOptions().LearningRate));
     }
 
     [Test]

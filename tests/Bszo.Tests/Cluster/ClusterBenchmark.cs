@@ -5,6 +5,7 @@ using System.Text;
 using Bszo.Cluster.Coordinator;
 using Bszo.Cluster.Data;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Ort.Optimizers;
 
 namespace Bszo.Tests.Cluster;
@@ -26,8 +27,7 @@ public class ClusterBenchmark
         string loadBefore = File.ReadAllText("/proc/loadavg").Trim();
         var spec = new ClusterTrainingSpec
         {
-            Optimizer = new MezoOptions { LearningRate = 1e-4, Epsilon = 1e-3, Seed = 1, TotalSteps = Steps },
-            Minibatch = new MinibatchOptions { BatchSize = Batch, Seed = 1 },
+            Run = new RunSpec { Optimizer = "mezo", Options = new MezoOptions { LearningRate = 1e-4, Epsilon = 1e-3, Seed = 1, TotalSteps = Steps }, BatchSize = Batch, DataSeed = 1 },
             ChecksumEvery = 10,
             SnapshotEvery = 1000,
         };

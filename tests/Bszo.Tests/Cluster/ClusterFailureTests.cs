@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Bszo.Cluster.Coordinator;
 using Bszo.Cluster.Data;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Ort.Optimizers;
 using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
@@ -19,8 +20,7 @@ public class ClusterFailureTests
         // Open-ended run: the test stops it once the restarted worker has trained alongside the others.
         var spec = new ClusterTrainingSpec
         {
-            Optimizer = new MezoOptions { LearningRate = 1e-3, Epsilon = 1e-3, Seed = 21, TotalSteps = 1_000_000 },
-            Minibatch = new MinibatchOptions { BatchSize = 24, Seed = 2 },
+            Run = new RunSpec { Optimizer = "mezo", Options = new MezoOptions { LearningRate = 1e-3, Epsilon = 1e-3, Seed = 21, TotalSteps = 1_000_000 }, BatchSize = 24, DataSeed = 2 },
             ChecksumEvery = 5,
             SnapshotEvery = 10,
         };
@@ -64,7 +64,7 @@ public class ClusterFailureTests
 
         // The log is a complete checkpoint: replaying it over the base weights gives every worker's final weights.
         using var store = WeightStore.Load(bed.Prepared);
-        var replay = spec.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Threads = 1 }));
+        using var replay = spec.Run.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Threads = 1 }));
         foreach (var record in coordinator.Records()) replay.Replay(record);
         Assert.That(store.Checksum(), Is.EqualTo(summary.FinalChecksum));
         Assert.That(coordinator.Records().Select(r => r.Step), Is.EqualTo(Enumerable.Range(0, (int)summary.Steps).Select(i => (long)i)));

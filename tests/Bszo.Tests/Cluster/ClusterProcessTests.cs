@@ -1,6 +1,6 @@
 using Bszo.Cluster.Coordinator;
-using Bszo.Cluster.Data;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Ort.Optimizers;
 
 namespace Bszo.Tests.Cluster;
@@ -12,14 +12,19 @@ public class ClusterProcessTests
 {
     private static ClusterTrainingSpec Spec(string optimizer, long steps) => new()
     {
-        Optimizer = optimizer switch
+        Run = new RunSpec
         {
-            "mezo" => new MezoOptions { LearningRate = 2e-3, Epsilon = 1e-3, Seed = 7, TotalSteps = steps },
-            // Rank 4 and a refresh every 15 steps: the subspaces are redrawn twice within the run.
-            "subzero" => new SubZeroOptions { LearningRate = 2e-3, Epsilon = 1e-3, Seed = 7, TotalSteps = steps, Rank = 4, RefreshInterval = 15 },
-            _ => new BszoOptions { LearningRate = 1e-2, Epsilon = 1e-3, Seed = 7, TotalSteps = steps, PriorStd = 0.5, InitialNoiseStd = 0.5 },
+            Optimizer = optimizer,
+            Options = optimizer switch
+            {
+                "mezo" => new MezoOptions { LearningRate = 2e-3, Epsilon = 1e-3, Seed = 7, TotalSteps = steps },
+                // Rank 4 and a refresh every 15 steps: the subspaces are redrawn twice within the run.
+                "subzero" => new SubZeroOptions { LearningRate = 2e-3, Epsilon = 1e-3, Seed = 7, TotalSteps = steps, Rank = 4, RefreshInterval = 15 },
+                _ => new BszoOptions { LearningRate = 1e-2, Epsilon = 1e-3, Seed = 7, TotalSteps = steps, PriorStd = 0.5, InitialNoiseStd = 0.5 },
+            },
+            BatchSize = 30,
+            DataSeed = 11,
         },
-        Minibatch = new MinibatchOptions { BatchSize = 30, Seed = 11 },
         ChecksumEvery = 5,
         SnapshotEvery = 10,
     };

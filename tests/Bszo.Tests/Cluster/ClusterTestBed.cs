@@ -7,6 +7,7 @@ using Bszo.Cluster;
 using Bszo.Cluster.Coordinator;
 using Bszo.Cluster.Data;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Cluster.Worker;
 using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
@@ -127,8 +128,8 @@ internal sealed class ClusterTestBed : IAsyncDisposable
     {
         using var store = WeightStore.Load(Prepared);
         using var session = TrainingGraphSession.Create(Prepared, store, new SessionSettings { IntraOpThreads = threads });
-        var optimizer = spec.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Threads = threads }));
-        var data = TensorDatasetBatchSource.Create(DataDirectory, spec.Minibatch);
+        using var optimizer = spec.Run.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Threads = threads }));
+        var data = TensorDatasetBatchSource.Create(DataDirectory, spec.Run);
         var records = new List<StepRecord>();
         for (long step = 0; step < spec.Steps; step++)
         {

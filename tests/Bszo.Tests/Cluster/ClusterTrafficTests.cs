@@ -1,6 +1,7 @@
 using Bszo.Cluster.Coordinator;
 using Bszo.Cluster.Data;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Ort.Optimizers;
 
 namespace Bszo.Tests.Cluster;
@@ -42,8 +43,7 @@ public class ClusterTrafficTests
     {
         var spec = new ClusterTrainingSpec
         {
-            Optimizer = new MezoOptions { LearningRate = 1e-3, Epsilon = 1e-3, Seed = 3, TotalSteps = Steps },
-            Minibatch = new MinibatchOptions { BatchSize = 16, Seed = 5 },
+            Run = new RunSpec { Optimizer = "mezo", Options = new MezoOptions { LearningRate = 1e-3, Epsilon = 1e-3, Seed = 3, TotalSteps = Steps }, BatchSize = 16, DataSeed = 5 },
             ChecksumEvery = 5,
             SnapshotEvery = 1000,
         };

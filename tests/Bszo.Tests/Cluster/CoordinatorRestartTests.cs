@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Bszo.Cluster.Coordinator;
 using Bszo.Cluster.Data;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Ort.Optimizers;
 using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
@@ -18,8 +19,7 @@ public class CoordinatorRestartTests
     {
         var spec = new ClusterTrainingSpec
         {
-            Optimizer = new BszoOptions { LearningRate = 1e-2, Epsilon = 1e-3, Seed = 5, TotalSteps = 1_000_000, PriorStd = 0.5, InitialNoiseStd = 0.5 },
-            Minibatch = new MinibatchOptions { BatchSize = 20, Seed = 9 },
+            Run = new RunSpec { Optimizer = "bszo", Options = new BszoOptions { LearningRate = 1e-2, Epsilon = 1e-3, Seed = 5, TotalSteps = 1_000_000, PriorStd = 0.5, InitialNoiseStd = 0.5 }, BatchSize = 20, DataSeed = 9 },
             ChecksumEvery = 5,
             SnapshotEvery = 10,
         };
@@ -48,7 +48,7 @@ public class CoordinatorRestartTests
 
         // One log across both coordinators: replaying it over the base weights gives the final weights.
         using var store = WeightStore.Load(bed.Prepared);
-        var replay = spec.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Threads = 1 }));
+        using var replay = spec.Run.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Threads = 1 }));
         foreach (var record in second.Records()) replay.Replay(record);
         Assert.That(store.Checksum(), Is.EqualTo(summary.FinalChecksum));
     }

@@ -2,6 +2,7 @@ using Bszo.Cluster.Coordinator;
 using Bszo.Cluster.Data;
 using Bszo.Cluster.Protocol;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Ort.Optimizers;
 using Bszo.Tests.Support;
 
@@ -17,8 +18,7 @@ public class RunLedgerTests
         RunDirectory = temp["run"],
         Spec = new ClusterTrainingSpec
         {
-            Optimizer = new MezoOptions { TotalSteps = steps },
-            Minibatch = new MinibatchOptions { BatchSize = 9 },
+            Run = new RunSpec { Optimizer = "mezo", Options = new MezoOptions { TotalSteps = steps }, BatchSize = 9, DataSeed = 0 },
             ChecksumEvery = 5,
         },
         StartWorkers = start,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Bszo.Models.Adapters;
 using Bszo.Models.Data;
 using Bszo.Models.Tasks;
@@ -38,14 +39,18 @@ public class TrainerTests
 
         public TrainerInputs Inputs(string run, long steps, bool resume = false, int? patience = null, double lr = 2e-3, bool cache = true) => new()
         {
-            Adapter = Adapter,
-            Model = Model,
-            Task = Task,
-            Data = Data,
+            Setup = new TrainingSetup
+            {
+                Spec = RunSpec.Create("mezo", steps, [new("learning-rate", lr.ToString("R", CultureInfo.InvariantCulture)), new("epsilon", "1e-3"), new("seed", "11")],
+                    batchSize: 16, cacheFrozenPrefix: cache),
+                Adapter = Adapter,
+                Model = Model,
+                Task = Task,
+                Data = Data,
+                Session = new SessionSettings { IntraOpThreads = 1 },
+            },
             Run = RunDirectory.At(Temp[run]),
-            OptimizerSettings = new OptimizerSettings { LearningRate = lr, Epsilon = 1e-3, Seed = 11 },
-            Training = new TrainingOptions { Steps = steps, BatchSize = 16, EvalEvery = 30, CheckpointEvery = 40, Patience = patience, CacheFrozenPrefix = cache },
-            Session = new SessionSettings { IntraOpThreads = 1 },
+            Training = new TrainingOptions { EvalEvery = 30, CheckpointEvery = 40, Patience = patience },
             Resume = resume,
         };
 
@@ -133,7 +138,8 @@ public class TrainerTests
         using var s = new Setup(modelSeed: 1);
         Trainer.Run(s.Inputs("run", steps: 40));
         using var other = new Setup(modelSeed: 2);
-        var inputs = s.Inputs("run", steps: 40, resume: true) with { Model = other.Model, Adapter = other.Adapter };
+        var inputs = s.Inputs("run", steps: 40, resume: true);
+        inputs = inputs with { Setup = inputs.Setup with { Model = other.Model, Adapter = other.Adapter } };
         var e = Assert.Throws<BszoException>(() => Trainer.Run(inputs))!;
         Assert.That(e.Message, Does.Contain("different base model"));
     }

@@ -1,0 +1,112 @@
+using Bszo.Models.Adapters;
+using Bszo.Ort.Optimizers;
+using Bszo.Ort.Perturbation;
+using Bszo.Ort.Runtime;
+
+namespace Bszo.Models.Training;
+
+/// <summary>
+/// One process's part in training a run: the weights, the graph its forward passes run (the whole
+/// training graph, or its trainable tail over cached frozen-prefix rows), the session over them, the
+/// sweep, the optimizer and the batch order, all built from the run's <see cref="TrainingSetup"/> the
+/// same way in every process, a single-process <see cref="Trainer"/> and every cluster worker alike.
+/// </summary>
+/// <remarks>
+/// <para>Processes differ only in where a step's losses come from and which rows of the step's batch
+/// they hold (<see cref="Batch"/>: shard i of n is a contiguous slice, so shard sums add up in the
+/// order one process would sum them).</para>
+/// <para><b>Ownership.</b> Owns the store, the session and the optimizer; <see cref="Dispose"/> frees the
+/// optimizer and the session before the store whose buffers they use.</para>
+/// </remarks>
+public sealed class TrainingCore : IDisposable
+{
+    private TrainingCore(TrainingSetup setup, WeightStore store, TrainingGraph graph, TrainingGraphSession session, PerturbationSweep sweep,
+        ZerothOrderOptimizer optimizer)
+    {
+        Setup = setup;
+        Store = store;
+        Graph = graph;
+        Session = session;
+        Sweep = sweep;
+        Optimizer = optimizer;
+        Batches = setup.Spec.Batches(setup.Data.Train.Count);
+    }
+
+    /// <summary>What the run trains.</summary>
+    public TrainingSetup Setup { get; }
+
+    /// <summary>The trainable weights (owned).</summary>
+    public WeightStore Store { get; }
+
+    /// <summary>The adapter that collates batches and the graph forward passes run.</summary>
+    internal TrainingGraph Graph { get; }
+
+    /// <summary>Whether forward passes run over cached frozen-prefix rows.</summary>
+    public bool CachedPrefix => Graph.Cached;
+
+    /// <summary>The adapter batches are collated with (a cached-prefix adapter when <see cref="CachedPrefix"/>).</summary>
+    public ModelAdapter Adapter => Graph.Adapter;
+
+    /// <summary>The session over <see cref="Store"/>'s weights (owned).</summary>
+    public TrainingGraphSession Session { get; }
+
+    /// <summary>The sweep that mutates the weights.</summary>
+    public PerturbationSweep Sweep { get; }
+
+    /// <summary>The run's optimizer (owned).</summary>
+    public ZerothOrderOptimizer Optimizer { get; }
+
+    /// <summary>The run's batch order.</summary>
+    public BatchSchedule Batches { get; }
+
+    /// <summary>
+    /// Opens the core at the base weights. The frozen prefix, when used, is run once for the examples of
+    /// <paramref name="cachedSplits"/>: every split this process will run forward passes over.
+    /// </summary>
+    public static TrainingCore Open(TrainingSetup setup, IReadOnlyList<IReadOnlyList<PromptedExample>> cachedSplits, Action<string> message)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        ArgumentNullException.ThrowIfNull(cachedSplits);
+        ArgumentNullException.ThrowIfNull(message);
+        var store = WeightStore.Load(setup.Model);
+        TrainingGraphSession? session = null;
+        ZerothOrderOptimizer? optimizer = null;
+        try
+        {
+            var graph = PrefixCaching.Choose(setup, cachedSplits, message);
+            session = TrainingGraphSession.Create(graph.GraphPath, store, setup.Session, setup.Model);
+            var sweep = new PerturbationSweep(store, new SweepOptions { Threads = Math.Max(1, setup.Session.IntraOpThreads) });
+            optimizer = setup.Spec.CreateOptimizer(sweep);
+            return new TrainingCore(setup, store, graph, session, sweep, optimizer);
+        }
+        catch
+        {
+            optimizer?.Dispose();
+            session?.Dispose();
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Shard <paramref name="shard"/> of <paramref name="shards"/> of step <paramref name="step"/>'s batch,
+    /// collated (the caller disposes it), or null when that shard is empty (more shards than examples).
+    /// </summary>
+    public TensorBatch? Batch(long step, int shard = 0, int shards = 1)
+    {
+        var indices = Batches.IndicesFor(step);
+        var (start, count) = BatchSchedule.ShardRange(indices.Length, shard, shards);
+        if (count == 0) return null;
+        var train = Setup.Data.Train;
+        var examples = new PromptedExample[count];
+        for (int i = 0; i < count; i++) examples[i] = train[indices[start + i]];
+        return Graph.Adapter.Collate(examples);
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Session.Dispose();
+        Store.Dispose(); // last: the session and the sweeps read its buffers
+    }
+}

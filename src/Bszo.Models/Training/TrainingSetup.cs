@@ -1,0 +1,32 @@
+using Bszo.Models.Adapters;
+using Bszo.Models.Data;
+using Bszo.Models.Tasks;
+using Bszo.Ort.Graph;
+using Bszo.Ort.Runtime;
+
+namespace Bszo.Models.Training;
+
+/// <summary>
+/// What every process that trains a run starts from: the run's spec, the prepared model and its
+/// adapter, the task and its examples, and this process's ONNX Runtime settings.
+/// </summary>
+public sealed record TrainingSetup
+{
+    /// <summary>What the run trains (optimizer, steps, batches).</summary>
+    public required RunSpec Spec { get; init; }
+
+    /// <summary>The model family's adapter.</summary>
+    public required ModelAdapter Adapter { get; init; }
+
+    /// <summary>The prepared training model (its loss head must be the adapter's).</summary>
+    public required PreparedModel Model { get; init; }
+
+    /// <summary>The task.</summary>
+    public required PromptTask Task { get; init; }
+
+    /// <summary>The examples.</summary>
+    public required DataSplits Data { get; init; }
+
+    /// <summary>ONNX Runtime settings of this process (threads also size the sweeps).</summary>
+    public SessionSettings Session { get; init; } = new();
+}
