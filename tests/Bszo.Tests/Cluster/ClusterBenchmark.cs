@@ -7,6 +7,7 @@ using Bszo.Cluster.Data;
 using Bszo.Cluster.Training;
 using Bszo.Models.Training;
 using Bszo.Ort.Optimizers;
+using Bszo.Tests.Support;
 
 namespace Bszo.Tests.Cluster;
 
@@ -76,7 +77,7 @@ public class ClusterBenchmark
         }
         string loadAfter = File.ReadAllText("/proc/loadavg").Trim();
         var report = Report(rows, traffic, loadBefore, loadAfter);
-        var path = Path.Combine(ClusterTestBed.RepositoryRoot, "bench", "results", "cluster.md");
+        var path = Path.Combine(Repository.Root, "bench", "results", "cluster.md");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, report);
         TestContext.Out.WriteLine(report);

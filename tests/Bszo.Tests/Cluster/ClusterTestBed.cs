@@ -175,20 +175,7 @@ internal sealed class ClusterTestBed : IAsyncDisposable
         Temp.Dispose();
     }
 
-    /// <summary>The repository's root (tests run from tests/Bszo.Tests/bin/&lt;Configuration&gt;/&lt;tfm&gt;/).</summary>
-    public static string RepositoryRoot => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-
-    private static string HostAssembly
-    {
-        get
-        {
-            // tests/Bszo.Tests/bin/<Configuration>/<tfm>/ → src/Bszo.Cluster.Host/bin/<Configuration>/<tfm>/bszo-cluster.dll
-            var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var path = Path.Combine(RepositoryRoot, "src", "Bszo.Cluster.Host", "bin", here.Parent!.Name, here.Name, "bszo-cluster.dll");
-            if (!File.Exists(path)) Assert.Fail($"The cluster host is not built at {path}.");
-            return path;
-        }
-    }
+    private static string HostAssembly => Repository.BuiltAssembly(Path.Combine("src", "Bszo.Cluster.Host"), "bszo-cluster.dll");
 
     private static int FreePort()
     {
