@@ -78,7 +78,6 @@ public static class ExecutionDevice
                 "build with `dotnet build -p:BszoCuda=true` (Microsoft.ML.OnnxRuntime.Gpu 1.32, which needs the CUDA 13 runtime and cuDNN 9) on a machine with an NVIDIA GPU, or use --device cpu.");
         }
     }
-    }
 
     /// <summary>
     /// Describes memory on <paramref name="device"/>, for allocating and wrapping tensors there.
