@@ -82,7 +82,7 @@ internal static class EvalCommand
 
             var split = p.GetValue(Split)!.Trim().ToLowerInvariant();
             var (task, data) = taskSettings.Load(log);
-            Suspicions.Review(InputConcerns.Of(task, data), taskSettings.AllowSuspicious, log);
+            Suspicions.Review(InputConcerns.Of(task, data), taskSettings.AllowSuspicious, console);
             var examples = split == "test" ? data.Test : data.Dev;
             using var store = WeightStore.Load(model.Prepared);
             weights?.LoadInto(store, model.Prepared);

@@ -147,7 +147,7 @@ internal static class FinetuneCommand
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
         ExecutionDevice.RequireAvailable(settings.Device);
         var (task, data) = taskSettings.Load(log);
-        Suspicions.Review(Suspicions.Of(task, data, settings.Trainable), taskSettings.AllowSuspicious, log);
+        Suspicions.Review(Suspicions.Of(task, data, settings.Trainable), taskSettings.AllowSuspicious, console);
         BatchSchedule.Validate(data.Train.Count, settings.Spec!.BatchSize);
         if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
 

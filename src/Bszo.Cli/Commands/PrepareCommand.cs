@@ -3,6 +3,7 @@ using Bszo.Cli.Display;
 using Bszo.Cli.Setup;
 using Bszo.Cluster.Data;
 using Bszo.Models.Adapters;
+using Bszo.Models.Tasks;
 using Bszo.Ort.Graph;
 using Spectre.Console;
 
@@ -57,14 +58,18 @@ internal static class PrepareCommand
             return ExitCodes.Ok;
         }
         var output = p.GetValue(Out) ?? throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format("bszo prepare needs --out.", "--out DIR", "none"));
-        var setup = ModelSetup.Resolve(p.GetValue(Model), prepared: null, p.GetValue(Trainable) ?? [], Path.GetFullPath(output), log);
+        var trainable = p.GetValue(Trainable) ?? [];
+        var taskSettings = TaskOptions.Read(p);
+        Suspicions.Review([.. Suspicions.OfTrainable(trainable)], taskSettings.AllowSuspicious, console);
+        var setup = ModelSetup.Resolve(p.GetValue(Model), prepared: null, trainable, Path.GetFullPath(output), log);
         var m = setup.Prepared.Manifest;
         console.Out.WriteLine(FormattableString.Invariant($"prepared {m.SourceModel}"));
         console.Out.WriteLine(FormattableString.Invariant($"  into {setup.Prepared.Directory}: {m.Tensors.Count} trainable tensors, {m.ElementCount:N0} weights, loss head {setup.Prepared.Loss.Kind}"));
         if (p.GetValue(ClusterData) is string clusterData)
         {
             // Every example of the training split, collated once: workers slice their shards from it.
-            var (_, data) = TaskOptions.Read(p).Load(log);
+            var (task, data) = taskSettings.Load(log);
+            Suspicions.Review(InputConcerns.Of(task, data), taskSettings.AllowSuspicious, console);
             using var examples = setup.Adapter.Collate(data.Train);
             TensorDataset.Save(Path.GetFullPath(clusterData), examples);
             console.Out.WriteLine(FormattableString.Invariant($"  wrote {data.Train.Count:N0} training examples for bszo-cluster workers into {Path.GetFullPath(clusterData)}"));

@@ -1,3 +1,4 @@
+using Bszo.Cli.Display;
 using Bszo.Models.Data;
 using Bszo.Models.Tasks;
 using Bszo.Ort;
@@ -27,11 +28,11 @@ internal static class Suspicions
         }
     }
 
-    /// <summary>Refuses <paramref name="concerns"/> unless <paramref name="allowed"/>; then logs each as a warning.</summary>
-    public static void Review(IReadOnlyList<string> concerns, bool allowed, Action<string> log)
+    /// <summary>Refuses <paramref name="concerns"/> unless <paramref name="allowed"/>; then prints each as a warning (even with --quiet: they say the result may mean nothing).</summary>
+    public static void Review(IReadOnlyList<string> concerns, bool allowed, CliConsole console)
     {
         ArgumentNullException.ThrowIfNull(concerns);
-        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(console);
         if (concerns.Count == 0) return;
         if (!allowed)
         {
@@ -40,6 +41,6 @@ internal static class Suspicions
                 found: string.Join(Environment.NewLine + "            ", concerns),
                 hint: $"fix the input; or, if this is what you mean, pass {OptionName} to go ahead."));
         }
-        foreach (var concern in concerns) log($"warning: {concern} (going ahead: {OptionName})");
+        foreach (var concern in concerns) console.Error.WriteLine($"bszo: warning: {concern} (going ahead: {OptionName})");
     }
 }

@@ -62,6 +62,9 @@ public class BadInputTests
             "w1", "NaN", "finite values");
         yield return Run("trainable name matches nothing", s => s.Finetune("--trainable", "w9"), Error, "No initializer named 'w9'", "bszo prepare --list");
         yield return Run("trainable pattern empty", s => s.Finetune("--trainable", ""), Error, "empty pattern", "--allow-suspicious");
+        yield return new("prepare with an empty trainable pattern", s => ["prepare", "--model", s.Model, "--out", s.Out, "--trainable", " "], Error, "empty pattern", "--allow-suspicious");
+        yield return Run("prepared weights changed on disk", s => s.Finetune("--model", s.CopyRun(r => FlipByte(Path.Combine(r, "prepared"), "weights.bin")) + "/prepared"), Error,
+            "weights.bin", "is damaged: its SHA-256 differs", "prepare it again");
         yield return Run("prepared directory without manifest", s => s.Finetune("--prepared", Directory.CreateDirectory(s["prepared"]).FullName), Error,
             "manifest.json", "bszo prepare");
 
