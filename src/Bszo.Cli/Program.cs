@@ -62,6 +62,7 @@ public static class Program
         root.Subcommands.Add(EvalCommand.Create(console));
         root.Subcommands.Add(ExportCommand.Create(console));
         root.Subcommands.Add(OptimizersCommand.Create(console));
+        root.Subcommands.Add(WorkerCommand.Create(console, cancel));
         OptionRules.RequireFiniteNumbers(root);
         ExamplesHelp.Install(root, new Dictionary<string, string>
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bszo.Cli.Cluster;
 using Bszo.Cli.Display;
 using Bszo.Cli.Setup;
 using Bszo.Models.Adapters;
@@ -33,6 +34,7 @@ internal static class FinetuneCommand
               --template "{sentence} It was" --verbalizer '{"0":" terrible","1":" great"}'
           bszo finetune --config run.yaml --learning-rate 1e-5      (command-line options override the file)
           bszo finetune --out runs/sst2 --resume                     (continue an interrupted run exactly)
+          bszo finetune --workers 2                                  (data-parallel: two worker processes hold the batches)
 
         Then: bszo export --run runs/sst2 --out deploy/sst2
         """;
@@ -60,10 +62,22 @@ internal static class FinetuneCommand
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its newest complete checkpoint and trajectory log." };
     private static readonly Option<int> Threads = new Option<int>("--threads") { Description = "CPU threads for forward passes and sweeps.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "n" }.AtLeast(1);
     private static readonly Option<string> Device = new("--device") { Description = "cpu, or cuda / cuda:N in a GPU build.", DefaultValueFactory = _ => "cpu", HelpName = "device" };
+    private static readonly Option<string?> Sweep = new Option<string?>("--sweep")
+    {
+        Description = "Where weights are perturbed and updated: host (Bszo's SIMD kernels over host memory; the default on cpu) or graph " +
+                      "(the weights live on the execution device and ONNX Runtime sweeps them with the updater graph; always with cuda; " +
+                      "on cpu the same path runs on the CPU provider). Graph sweeps: bszo, bszo-b, mezo, mezo-1s, zo-sgd-cons.",
+        HelpName = "host|graph",
+    }.OneOf("host", "graph");
     private static readonly Option<string?> Config = new(ConfigFile.OptionName) { Description = "Read options from a JSON or YAML file (keys are option names, e.g. learning-rate: 1e-6).", HelpName = "file" };
     private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only errors and the final result line." };
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print progress and the result as JSON lines (for scripts)." };
     private static readonly Option<bool> NoPlots = new("--no-plots") { Description = "Do not write loss.png and accuracy.png." };
+    private static readonly Option<int> Workers = new Option<int>("--workers") { Description = "Train data-parallel: a coordinator in this process and n worker processes on this machine, each a shard of every batch (0: train in this process).", DefaultValueFactory = _ => 0, HelpName = "n" }.AtLeast(0);
+    private static readonly Option<int> RemoteWorkers = new Option<int>("--remote-workers") { Description = "Workers on other machines (bszo-cluster) to wait for as well; needs --listen, --advertise and --port.", DefaultValueFactory = _ => 0, HelpName = "n" }.AtLeast(0);
+    private static readonly Option<string> Listen = new("--listen") { Description = "Address the coordinator listens on (0.0.0.0: every interface).", DefaultValueFactory = _ => "127.0.0.1", HelpName = "address" };
+    private static readonly Option<string?> Advertise = new("--advertise") { Description = "Address other machines reach the coordinator at.", HelpName = "address" };
+    private static readonly Option<int> Port = new Option<int>("--port") { Description = "Coordinator port for workers (the next one is also used; 0: free ports, this machine only).", DefaultValueFactory = _ => 0, HelpName = "port" }.AtLeast(0);
     private static readonly Option<bool> CacheFrozenPrefix = new("--cache-frozen-prefix")
     {
         Description = "When only the graph's last layers train (a head), compute the frozen rest once per example and run only the trainable tail per pass.",
@@ -87,7 +101,8 @@ internal static class FinetuneCommand
         }
         TaskOptions.AddTo(command);
         foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Steps, BatchSize, EvalEvery,
-                     EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Out, Resume, Threads, Device, Config, Quiet, JsonOutput, NoPlots })
+                     EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Workers, RemoteWorkers, Listen, Advertise, Port, Out, Resume, Threads, Device, Sweep,
+                     Config, Quiet, JsonOutput, NoPlots })
         {
             command.Options.Add(o);
         }
@@ -139,9 +154,17 @@ internal static class FinetuneCommand
             Out = run.Root,
             Threads = p.GetValue(Threads),
             Device = p.GetValue(Device)!,
+            Sweep = TrainingWeights.ResolveSweep(p.GetValue(Sweep), p.GetValue(Device)!, optimizer),
         };
 
+        var cluster = new ClusterSettings(p.GetValue(Workers), p.GetValue(RemoteWorkers), p.GetValue(Listen)!, p.GetValue(Advertise), p.GetValue(Port));
+
         // Everything that can be checked is checked before anything is written.
+        if (cluster.RemoteWorkers > 0 && cluster.Port == 0)
+        {
+            throw new BszoException(BszoException.Format("--remote-workers needs a fixed --port that the other machines connect to.", "--port 30000 (say)", "--port 0",
+                "also give --listen 0.0.0.0 and --advertise <this machine's address>."));
+        }
         if (resume) run.RequireRunToResume();
         else run.RequireNoRun();
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
@@ -190,12 +213,13 @@ internal static class FinetuneCommand
                     Task = task,
                     Data = data,
                     Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
+                    Sweep = settings.Sweep,
                 },
                 Run = run,
                 Training = settings.Training,
                 Resume = resume,
             };
-            var result = Observe(console, quiet, json, inputs, cancel);
+            var result = cluster.Enabled ? TrainDataParallel(console, quiet, json, inputs, cluster, settings, cancel) : Observe(console, quiet, json, inputs, display => display, cancel);
             if (!p.GetValue(NoPlots)) RunPlots.TryWrite(run, task.Metric, console.Error);
             Summary.Print(console, result, run, quiet, json);
             return ExitCodes.Ok;
@@ -207,12 +231,30 @@ internal static class FinetuneCommand
         }
     }
 
-    private static TrainingResult Observe(CliConsole console, bool quiet, bool json, TrainerInputs inputs, CancellationToken cancel)
+    /// <summary>Trains with the display the output calls for; <paramref name="decorate"/> may add to what it shows.</summary>
+    private static TrainingResult Observe(CliConsole console, bool quiet, bool json, TrainerInputs inputs, Func<ITrainingObserver, ITrainingObserver> decorate,
+        CancellationToken cancel)
     {
-        if (json) return Trainer.Run(inputs, new JsonObserver(console.Out), cancel);
-        if (quiet) return Trainer.Run(inputs, new SilentObserver(), cancel);
-        if (console.Interactive) return LiveProgress.Run(console, inputs, cancel);
-        return Trainer.Run(inputs, new PlainObserver(console.Out), cancel);
+        if (json) return Trainer.Run(inputs, decorate(new JsonObserver(console.Out)), cancel);
+        if (quiet) return Trainer.Run(inputs, decorate(new SilentObserver()), cancel);
+        if (console.Interactive) return LiveProgress.Run(console, inputs, decorate, cancel);
+        return Trainer.Run(inputs, decorate(new PlainObserver(console.Out)), cancel);
+    }
+
+    /// <summary>
+    /// Trains with a coordinator in this process and the cluster's workers: the trainer here evaluates,
+    /// checkpoints and logs as always, and takes its losses from the workers' shards.
+    /// </summary>
+    private static TrainingResult TrainDataParallel(CliConsole console, bool quiet, bool json, TrainerInputs inputs, ClusterSettings cluster, FinetuneSettings settings,
+        CancellationToken cancel)
+    {
+        // Workers joining a resumed run replay the steps it has taken from the coordinator.
+        var records = inputs.Resume && File.Exists(inputs.Run.Trajectory) ? TrajectoryLog.Read(inputs.Run.Trajectory).Records : [];
+        // Workers on this machine open the prepared model this run uses; elsewhere they prepare the same one.
+        using var local = LocalCluster.Start(cluster, settings with { Prepared = inputs.Setup.Model.Directory }, inputs.Setup, inputs.Run, records, cancel);
+        var result = Observe(console, quiet, json, inputs with { Losses = local.Lead }, local.Observe, cancel);
+        local.Finish();
+        return result;
     }
 
     /// <summary>The value of every option that shapes the run, as an option-name → value map (saved for --resume).</summary>

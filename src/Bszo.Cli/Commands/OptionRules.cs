@@ -47,7 +47,7 @@ internal static class OptionRules
     }
 
     /// <summary>Values other than <paramref name="allowed"/> (case aside) are parse errors.</summary>
-    public static Option<string> OneOf(this Option<string> option, params string[] allowed)
+    public static Option<T> OneOf<T>(this Option<T> option, params string[] allowed)
     {
         ArgumentNullException.ThrowIfNull(option);
         option.Validators.Add(result =>

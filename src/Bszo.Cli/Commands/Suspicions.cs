@@ -14,6 +14,13 @@ internal static class Suspicions
     /// <summary>The option that lets suspicious settings through.</summary>
     public const string OptionName = "--allow-suspicious";
 
+    /// <summary>A new <c>--allow-suspicious</c> option, for each command that reviews suspicions.</summary>
+    public static System.CommandLine.Option<bool> CreateOption() => new(OptionName)
+    {
+        Description = "Go ahead with settings that are legal but almost surely a mistake (refused otherwise): a template without a {field}, "
+                      + "a verbalizer that gives two labels one answer, training data of one class, empty text fields, an empty --trainable pattern.",
+    };
+
     /// <summary>The concerns about a task, its data and the trainable-tensor patterns.</summary>
     public static IReadOnlyList<string> Of(PromptTask task, DataSplits data, IReadOnlyList<string> trainable) =>
         [.. InputConcerns.Of(task, data), .. OfTrainable(trainable)];

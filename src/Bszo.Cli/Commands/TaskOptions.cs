@@ -43,11 +43,7 @@ internal sealed class TaskOptions
 
     public Option<ulong> DataSeed { get; } = new("--data-seed") { Description = "Seed of data sampling and batch order.", DefaultValueFactory = _ => 0UL, HelpName = "n" };
 
-    public Option<bool> AllowSuspicious { get; } = new(Suspicions.OptionName)
-    {
-        Description = "Go ahead with settings that are legal but almost surely a mistake (refused otherwise): a template without a {field}, "
-                      + "a verbalizer that gives two labels one answer, training data of one class, empty text fields, an empty --trainable pattern.",
-    };
+    public Option<bool> AllowSuspicious { get; } = Suspicions.CreateOption();
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)

@@ -23,4 +23,7 @@ internal sealed record FinetuneSettings
     public int Threads { get; init; } = Environment.ProcessorCount;
 
     public string Device { get; init; } = "cpu";
+
+    /// <summary>Where sweeps work on the weights (resolved from --sweep and --device).</summary>
+    public WeightSweep Sweep { get; init; } = WeightSweep.Host;
 }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bszo.Models.Training;
+using Bszo.Ort;
 using Bszo.Ort.Graph;
 
 namespace Bszo.Cli;
@@ -43,11 +44,31 @@ internal static class RunConfig
         var options = Load(run)["options"];
         try
         {
-            return options?.Deserialize<FinetuneSettings>(Json) ?? throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format($"'{run.Config}' has no \"options\".", hint: DamagedHint));
+            return options?.Deserialize<FinetuneSettings>(Json) ?? throw new BszoException(BszoException.Format($"'{run.Config}' has no \"options\".", hint: DamagedHint));
         }
         catch (JsonException e)
         {
-            throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format($"'{run.Config}' has malformed options.", "the options `bszo finetune` wrote", e.Message, DamagedHint), e);
+            throw new BszoException(BszoException.Format($"'{run.Config}' has malformed options.", "the options `bszo finetune` wrote", e.Message, DamagedHint), e);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="settings"/> as JSON, as config.json holds them: what a cluster run hands its
+    /// workers so that they load the model, the task and the data as this process did.
+    /// </summary>
+    public static string SettingsJson(FinetuneSettings settings) => JsonSerializer.Serialize(settings, Readable);
+
+    /// <summary>Settings written by <see cref="SettingsJson"/>.</summary>
+    public static FinetuneSettings ReadSettings(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<FinetuneSettings>(json, Json) ?? Throw.Bszo<FinetuneSettings>($"The run settings from {source} are empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new BszoException(BszoException.Format($"The run settings from {source} cannot be read.", "the settings `bszo finetune` writes", e.Message,
+                "run the same version of Bszo on every machine of the run."), e);
         }
     }
 
@@ -70,7 +91,7 @@ internal static class RunConfig
         ArgumentNullException.ThrowIfNull(run);
         if (!File.Exists(run.Config))
         {
-            throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format($"'{run.Root}' is not a run directory.", "a directory written by `bszo finetune` (with config.json)",
+            throw new BszoException(BszoException.Format($"'{run.Root}' is not a run directory.", "a directory written by `bszo finetune` (with config.json)",
                 Directory.Exists(run.Root) ? "no config.json" : "no such directory", "pass the --out directory of a finetune run."));
         }
         return JsonFile.ReadObject(run.Config, DamagedHint);

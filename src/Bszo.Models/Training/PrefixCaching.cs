@@ -54,13 +54,18 @@ internal static class PrefixCaching
             message($"frozen-prefix cache: not used ({reason})");
             return whole;
         }
-        long examples = splits.Sum(s => (long)s.Count);
-        long bytes = examples * prefix.RowLength * sizeof(float);
-        if (bytes > MaxCacheBytes)
+        // Decided on every example of the run, whichever splits this process fills, so that every process of
+        // a cluster run decides alike (cached rows and whole-graph passes differ in the last bits).
+        var data = setup.Data;
+        long runExamples = (long)data.Train.Count + data.Dev.Count + data.Test.Count;
+        long runBytes = runExamples * prefix.RowLength * sizeof(float);
+        if (runBytes > MaxCacheBytes)
         {
-            message($"frozen-prefix cache: not used ({examples} examples × {prefix.RowLength} floats would take {Mib(bytes)}, more than {Mib(MaxCacheBytes)})");
+            message($"frozen-prefix cache: not used ({runExamples} examples × {prefix.RowLength} floats would take {Mib(runBytes)}, more than {Mib(MaxCacheBytes)})");
             return whole;
         }
+        long examples = splits.Sum(s => (long)s.Count);
+        long bytes = examples * prefix.RowLength * sizeof(float);
 
         var names = string.Join(", ", prefix.Boundary.Select(b => $"'{b.Name}' [{string.Join("×", b.Dimensions)}]"));
         message($"frozen-prefix cache: the trainable weights are read by the last {prefix.TailNodes} of {prefix.TailNodes + prefix.PrefixNodes} nodes; " +

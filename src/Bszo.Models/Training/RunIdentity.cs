@@ -17,7 +17,7 @@ internal static class RunIdentity
     private const string SpecKey = "spec";
 
     /// <summary>The trajectory header of a run.</summary>
-    public static TrajectoryHeader Header(TrainingSetup setup, TrainingOptions training, long trainableElements, bool cachedPrefix)
+    public static TrajectoryHeader Header(TrainingSetup setup, TrainingOptions training, long trainableElements, bool cachedPrefix, string? weightSweep = null)
     {
         long steps = setup.Spec.Steps;
         var run = new JsonObject
@@ -29,6 +29,8 @@ internal static class RunIdentity
         };
         // Cached rows and whole-graph passes differ in the last bits; written only when used.
         if (cachedPrefix) run["frozenPrefixCache"] = true;
+        // Device sweeps compute the same noise to within a few fp32 ulps, not bit for bit: written only when used.
+        if (weightSweep is not null) run["weightSweep"] = weightSweep;
         return new TrajectoryHeader
         {
             Optimizer = setup.Spec.Optimizer,

@@ -73,14 +73,15 @@ public sealed record RunSpec
     }
 
     /// <summary>
-    /// The run's optimizer over <paramref name="sweep"/>'s weights, with the run's weight-decay rule
+    /// The run's optimizer over the weights <paramref name="mutator"/> sweeps, with the run's weight-decay rule
     /// (<see cref="WeightDecay"/>). The caller owns the optimizer and disposes it before the store.
     /// </summary>
-    public ZerothOrderOptimizer CreateOptimizer(PerturbationSweep sweep)
+    public ZerothOrderOptimizer CreateOptimizer(IWeightMutator mutator)
     {
-        ArgumentNullException.ThrowIfNull(sweep);
-        sweep.SetDecayable(WeightDecay.AppliesTo);
-        return OptimizerCatalog.Get(Optimizer).CreateOptimizer(sweep, Options);
+        ArgumentNullException.ThrowIfNull(mutator);
+        var descriptor = OptimizerCatalog.Get(Optimizer);
+        mutator.SetDecayable(WeightDecay.AppliesTo);
+        return descriptor.CreateOptimizer(mutator, Options);
     }
 
     /// <summary>The run's batch order over <paramref name="exampleCount"/> training examples.</summary>

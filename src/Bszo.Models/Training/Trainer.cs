@@ -38,6 +38,7 @@ public sealed class Trainer : IDisposable
     private readonly TrainingCore _core;
     private readonly WeightStore _store;
     private readonly ZerothOrderOptimizer _optimizer;
+    private readonly IStepLosses _losses;
     private readonly TaskEvaluator _evaluator;
     private readonly BestWeights _best;
     private readonly TimedLoss _loss;
@@ -59,14 +60,16 @@ public sealed class Trainer : IDisposable
         _steps = _setup.Spec.Steps;
         _dir = run.Run;
         var data = _setup.Data;
-        _core = TrainingCore.Open(_setup, [data.Train, data.Dev, data.Test], observer.Message);
+        // A trainer whose losses come from elsewhere runs forward passes only to evaluate.
+        _core = TrainingCore.Open(_setup, run.Losses is null ? [data.Train, data.Dev, data.Test] : [data.Dev, data.Test], observer.Message);
         try
         {
             _store = _core.Store;
             _optimizer = _core.Optimizer;
             _evaluator = new TaskEvaluator(_core.Adapter, _core.Session, _setup.Task, _options.EvalBatchSize);
             _best = new BestWeights(_dir);
-            _loss = new TimedLoss(_core.Session);
+            _loss = new TimedLoss();
+            _losses = run.Losses?.Invoke(_core) ?? new LocalStepLosses(_core);
         }
         catch
         {
@@ -89,7 +92,7 @@ public sealed class Trainer : IDisposable
     private TrainingResult Train(CancellationToken cancel)
     {
         // 1. Start fresh, or resume from the newest checkpoint plus the steps logged after it.
-        var header = RunIdentity.Header(_setup, _options, _store.ElementCount, _core.CachedPrefix);
+        var header = RunIdentity.Header(_setup, _options, _store.ElementCount, _core.CachedPrefix, _core.Weights.Describe());
         long replayed = 0;
         double replaySeconds = 0;
         string? resumedFrom = null;
@@ -117,11 +120,15 @@ public sealed class Trainer : IDisposable
         {
             cancel.ThrowIfCancellationRequested();
             long stepStart = Stopwatch.GetTimestamp();
-            StepRecord record;
-            using (var batch = _core.Batch(_state.Step)!)
+            StepRecord? record = null;
+            try
             {
-                _core.Session.Bind(batch);
+                _loss.Source = _losses.Begin(_state.Step);
                 record = _optimizer.Step(_loss);
+            }
+            finally
+            {
+                _losses.Complete(record);
             }
             long completed = _state.Step + 1;
             WriteTrajectory(record);
@@ -135,6 +142,7 @@ public sealed class Trainer : IDisposable
         }
 
         // 3. The held-out score of the best weights.
+        _losses.Finish(_state.Step);
         var timings = new LoopTimings(liveSteps, stepSeconds, _loss.Seconds - forwardBefore, _core.Sweep.Elapsed.TotalSeconds - sweepBefore, firstStep, replaySeconds);
         return Finish(timings);
     }
@@ -163,7 +171,7 @@ public sealed class Trainer : IDisposable
             if (report.IsBest)
             {
                 _state = _state with { BestStep = completed, BestMetric = report.Metric, EvalsWithoutImprovement = 0 };
-                if (_best.Step != completed) _best.Save(_store, _state);
+                if (_best.Step != completed) _best.Save(_core.HostWeights(), _state);
             }
             else
             {
@@ -180,7 +188,7 @@ public sealed class Trainer : IDisposable
         {
             if (Checkpoints.Newest(_dir.Checkpoints)?.Step == completed) return;
             _state = _state with { ElapsedSeconds = Elapsed };
-            var checkpoint = Checkpoints.Write(_dir.Checkpoints, _store, _optimizer, _state);
+            var checkpoint = Checkpoints.Write(_dir.Checkpoints, _core.HostWeights(), _optimizer, _state);
             Checkpoints.Prune(_dir.Checkpoints, _options.KeepCheckpoints);
             _observer.Checkpointed(completed, checkpoint.Directory);
         }
@@ -200,14 +208,12 @@ public sealed class Trainer : IDisposable
                     $"a log with at least {checkpoint.Step} steps", $"{records.Count} steps", "the log was truncated; the run cannot be resumed exactly."));
             }
             Checkpoints.RequireSameBase(checkpoint, _setup.Model);
-            _store.LoadFrom(checkpoint.Manifest, checkpoint.WeightsPath);
+            _core.Load(checkpoint.Manifest, checkpoint.WeightsPath, checkpoint.Optimizer ?? [], checkpoint.OptimizerTensors);
             if (_store.Checksum() != checkpoint.Checksum)
             {
                 throw new BszoException(BszoException.Format($"Checkpoint '{checkpoint.Directory}' holds damaged weights.", checkpoint.Checksum, _store.Checksum(),
                     "delete this checkpoint directory; --resume then uses the one before it."));
             }
-            _optimizer.LoadState(checkpoint.Optimizer ?? []);
-            _optimizer.LoadTensors(checkpoint.OptimizerTensors);
             _state = checkpoint.Trainer;
         }
 
@@ -270,9 +276,10 @@ public sealed class Trainer : IDisposable
     /// <summary>Loads the best weights, scores them on test, and writes results.json.</summary>
     private TrainingResult Finish(LoopTimings timings)
     {
-        string finalSha = _store.Checksum();
+        string finalSha = _core.HostWeights().Checksum();
         var best = RunWeights.Find(_dir, "best");
         best.LoadInto(_store, _setup.Model);
+        _core.Weights.CopyFromHost();
         string bestSha = _store.Checksum();
         var test = _evaluator.Evaluate(_setup.Data.Test);
         _metrics!.Write(TestEntry(_state.Step, test, _state.BestStep));
@@ -355,6 +362,7 @@ public sealed class Trainer : IDisposable
     };
 
     private double Elapsed => _elapsedBase + _clock.Elapsed.TotalSeconds;
+
 
     // Reading /proc costs about as much as a tiny model's forward pass: sample at most every 250 ms.
     private long PeakRss()

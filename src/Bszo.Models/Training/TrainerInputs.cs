@@ -14,6 +14,13 @@ public sealed record TrainerInputs
 
     /// <summary>Continue the run in <see cref="Run"/> from its newest complete checkpoint and trajectory.</summary>
     public bool Resume { get; init; }
+
+    /// <summary>
+    /// Where training losses come from, given the trainer's <see cref="TrainingCore"/>; null: this
+    /// process's own forward passes (<see cref="LocalStepLosses"/>). A cluster run's lead trainer gets
+    /// them from its workers.
+    /// </summary>
+    public Func<TrainingCore, IStepLosses>? Losses { get; init; }
 }
 
 /// <summary>Time spent in a session's training steps.</summary>

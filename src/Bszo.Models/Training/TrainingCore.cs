@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Bszo.Models.Adapters;
+using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
 using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
@@ -15,19 +17,17 @@ namespace Bszo.Models.Training;
 /// <para>Processes differ only in where a step's losses come from and which rows of the step's batch
 /// they hold (<see cref="Batch"/>: shard i of n is a contiguous slice, so shard sums add up in the
 /// order one process would sum them).</para>
-/// <para><b>Ownership.</b> Owns the store, the session and the optimizer; <see cref="Dispose"/> frees the
-/// optimizer and the session before the store whose buffers they use.</para>
+/// <para><b>Ownership.</b> Owns the weights, the session and the optimizer; <see cref="Dispose"/> frees the
+/// optimizer and the session before the weights whose buffers they use.</para>
 /// </remarks>
 public sealed class TrainingCore : IDisposable
 {
-    private TrainingCore(TrainingSetup setup, WeightStore store, TrainingGraph graph, TrainingGraphSession session, PerturbationSweep sweep,
-        ZerothOrderOptimizer optimizer)
+    private TrainingCore(TrainingSetup setup, TrainingWeights weights, TrainingGraph graph, TrainingGraphSession session, ZerothOrderOptimizer optimizer)
     {
         Setup = setup;
-        Store = store;
+        Weights = weights;
         Graph = graph;
         Session = session;
-        Sweep = sweep;
         Optimizer = optimizer;
         Batches = setup.Spec.Batches(setup.Data.Train.Count);
     }
@@ -35,8 +35,11 @@ public sealed class TrainingCore : IDisposable
     /// <summary>What the run trains.</summary>
     public TrainingSetup Setup { get; }
 
-    /// <summary>The trainable weights (owned).</summary>
-    public WeightStore Store { get; }
+    /// <summary>The trainable weights (owned): where they live and what sweeps them.</summary>
+    public TrainingWeights Weights { get; }
+
+    /// <summary>The host store of the weights: the training store itself, or the mirror of a device's (see <see cref="TrainingWeights"/>).</summary>
+    public WeightStore Store => Weights.Host;
 
     /// <summary>The adapter that collates batches and the graph forward passes run.</summary>
     internal TrainingGraph Graph { get; }
@@ -51,10 +54,10 @@ public sealed class TrainingCore : IDisposable
     public TrainingGraphSession Session { get; }
 
     /// <summary>The sweep that mutates the weights.</summary>
-    public PerturbationSweep Sweep { get; }
+    public IWeightMutator Sweep => Weights.Mutator;
 
-    /// <summary>The run's optimizer (owned).</summary>
-    public ZerothOrderOptimizer Optimizer { get; }
+    /// <summary>The run's optimizer (owned; replaced by <see cref="Restart"/>).</summary>
+    public ZerothOrderOptimizer Optimizer { get; private set; }
 
     /// <summary>The run's batch order.</summary>
     public BatchSchedule Batches { get; }
@@ -68,22 +71,21 @@ public sealed class TrainingCore : IDisposable
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(cachedSplits);
         ArgumentNullException.ThrowIfNull(message);
-        var store = WeightStore.Load(setup.Model);
+        var weights = TrainingWeights.Open(setup.Model, setup.Session, setup.Sweep);
         TrainingGraphSession? session = null;
         ZerothOrderOptimizer? optimizer = null;
         try
         {
+            optimizer = setup.Spec.CreateOptimizer(weights.Mutator);
             var graph = PrefixCaching.Choose(setup, cachedSplits, message);
-            session = TrainingGraphSession.Create(graph.GraphPath, store, setup.Session, setup.Model);
-            var sweep = new PerturbationSweep(store, new SweepOptions { Threads = Math.Max(1, setup.Session.IntraOpThreads) });
-            optimizer = setup.Spec.CreateOptimizer(sweep);
-            return new TrainingCore(setup, store, graph, session, sweep, optimizer);
+            session = weights.OpenSession(graph.GraphPath, setup.Session, setup.Model);
+            return new TrainingCore(setup, weights, graph, session, optimizer);
         }
         catch
         {
             optimizer?.Dispose();
             session?.Dispose();
-            store.Dispose();
+            weights.Dispose();
             throw;
         }
     }
@@ -103,10 +105,40 @@ public sealed class TrainingCore : IDisposable
         return Graph.Adapter.Collate(examples);
     }
 
+    /// <summary>Puts the base model's weights back and starts a fresh optimizer at step 0 (a cluster worker that rejoins starts over from here).</summary>
+    public void Restart()
+    {
+        Store.LoadFrom(Setup.Model.Manifest, Setup.Model.DataPath);
+        Weights.CopyFromHost();
+        var fresh = Setup.Spec.CreateOptimizer(Sweep);
+        Optimizer.Dispose();
+        Optimizer = fresh;
+    }
+
+    /// <summary>
+    /// Loads saved weights (<paramref name="manifest"/>, <paramref name="weightsPath"/>) and the optimizer's
+    /// state saved with them (scalars, and per-element buffers in <paramref name="optimizerTensors"/>):
+    /// a checkpoint, or a cluster worker's snapshot.
+    /// </summary>
+    public void Load(WeightManifest manifest, string weightsPath, JsonObject optimizerState, string optimizerTensors)
+    {
+        Store.LoadFrom(manifest, weightsPath);
+        Weights.CopyFromHost();
+        Optimizer.LoadState(optimizerState);
+        Optimizer.LoadTensors(optimizerTensors);
+    }
+
+    /// <summary>The host store holding the current weights (copied back from the device first when they live there): for checksums and saves.</summary>
+    public WeightStore HostWeights()
+    {
+        Weights.CopyToHost();
+        return Store;
+    }
+
     public void Dispose()
     {
         Optimizer.Dispose();
         Session.Dispose();
-        Store.Dispose(); // last: the session and the sweeps read its buffers
+        Weights.Dispose(); // last: the session and the sweeps read its buffers
     }
 }

@@ -29,4 +29,10 @@ public sealed record TrainingSetup
 
     /// <summary>ONNX Runtime settings of this process (threads also size the sweeps).</summary>
     public SessionSettings Session { get; init; } = new();
+
+    /// <summary>Where sweeps work on the weights: on the host (the default on the CPU), or on the session's device (with CUDA, always).</summary>
+    public WeightSweep Sweep { get; init; } = WeightSweep.Host;
+
+    /// <summary>SHA-256 over the training examples' prompts, candidates and labels: equal in every process that trains the same examples.</summary>
+    public string TrainExamplesSha256() => RunIdentity.Hash(Data.Train);
 }

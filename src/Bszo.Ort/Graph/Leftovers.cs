@@ -24,7 +24,7 @@ public static class Leftovers
         {
             var parts = Path.GetFileName(path).Split('.');
             if (parts.Length < 5 || !Suffixes.Contains(parts[^1]) || parts[^2].Length != 32) continue;
-            if (!int.TryParse(parts[^3], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || IsAlive(pid)) continue;
+            if (!int.TryParse(parts[^3], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || Runtime.Processes.IsRunning(pid)) continue;
             try
             {
                 if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
@@ -36,24 +36,6 @@ public static class Leftovers
             catch (UnauthorizedAccessException)
             {
             }
-        }
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        if (pid == Environment.ProcessId) return true;
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
         }
     }
 }

@@ -47,9 +47,6 @@ public sealed class MezoOptimizer : ZerothOrderOptimizer
 
     public override int ForwardPassesPerStep => Options.OneSided ? Options.Directions + 1 : 2 * Options.Directions;
 
-    /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
-    public static MezoOptimizer Create(PerturbationSweep sweep, MezoOptions? options = null) => new(sweep, options ?? new MezoOptions());
-
     /// <summary>Creates the optimizer over the weights <paramref name="mutator"/> sweeps, on the host or on a device.</summary>
     public static MezoOptimizer Create(IWeightMutator mutator, MezoOptions? options = null) => new(mutator, options ?? new MezoOptions());
 

@@ -34,8 +34,8 @@ public sealed record ZoConservativeOptions : OptimizerOptions
 /// </remarks>
 public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer
 {
-    private ZoConservativeOptimizer(PerturbationSweep sweep, ZoConservativeOptions options)
-        : base(sweep, options) => Options = options;
+    private ZoConservativeOptimizer(IWeightMutator mutator, ZoConservativeOptions options)
+        : base(mutator, options) => Options = options;
 
     /// <summary>The options in effect.</summary>
     public ZoConservativeOptions Options { get; }
@@ -44,8 +44,8 @@ public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer
 
     public override int ForwardPassesPerStep => 5;
 
-    /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
-    public static ZoConservativeOptimizer Create(PerturbationSweep sweep, ZoConservativeOptions? options = null) => new(sweep, options ?? new ZoConservativeOptions());
+    /// <summary>Creates the optimizer over the weights <paramref name="mutator"/> sweeps (host or device).</summary>
+    public static ZoConservativeOptimizer Create(IWeightMutator mutator, ZoConservativeOptions? options = null) => new(mutator, options ?? new ZoConservativeOptions());
 
     protected override void StepCore(StepContext context)
     {
@@ -57,16 +57,16 @@ public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer
         context.Set("g", g);
 
         double step = context.LearningRate * g;
-        Sweep.Apply(seed, eps - step);      // θ − εz  →  θ − ηĝ
+        Mutator.Apply(seed, eps - step);      // θ − εz  →  θ − ηĝ
         double descended = context.Loss();
-        Sweep.Apply(seed, 2 * step);        // θ − ηĝ  →  θ + ηĝ
+        Mutator.Apply(seed, 2 * step);        // θ − ηĝ  →  θ + ηĝ
         double ascended = context.Loss();
 
         int kept; // −1: θ − ηĝ, 0: θ, +1: θ + ηĝ
         if (descended > clean) kept = clean < ascended ? 0 : 1;
         else kept = descended < ascended ? -1 : 1;
-        if (kept == 0) Sweep.Apply(seed, -step);
-        else if (kept == -1) Sweep.Apply(seed, -2 * step);
+        if (kept == 0) Mutator.Apply(seed, -step);
+        else if (kept == -1) Mutator.Apply(seed, -2 * step);
         context.Set("kept", kept);
     }
 }

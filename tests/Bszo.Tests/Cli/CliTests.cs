@@ -214,25 +214,4 @@ public class CliTests
         var config = File.ReadAllText(temp["run/config.json"]);
         Assert.That(config, Does.Contain("use-lite").And.Contain("\"bszo\""));
     }
-
-    [Test]
-    public void Prepare_writes_the_training_split_as_a_cluster_dataset()
-    {
-        using var temp = new TempDirectory();
-        var model = FeatureModel.Write(temp["model"]);
-        var data = FeatureModel.WriteBlobs(temp["data.csv"], 200, seed: 3);
-        var r = CliRunner.Run(["prepare", "--model", model, "--out", temp["prepared"], "--task", "custom", "--data", data,
-            "--template", FeatureModel.Template, "--verbalizer", FeatureModel.Verbalizer, "--num-train", "120", "--num-dev", "20", "--num-test", "20",
-            "--cluster-data", temp["cluster-data"]]);
-        Assert.That(r.ExitCode, Is.Zero, r.ToString());
-        var dataset = Bszo.Cluster.Data.TensorDataset.Load(temp["cluster-data"]);
-        Assert.That(dataset.Examples, Is.EqualTo(120));
-        var prepared = Bszo.Ort.Graph.PreparedModel.Open(temp["prepared"]);
-        using var store = Bszo.Ort.Runtime.WeightStore.Load(prepared);
-        using var session = Bszo.Ort.Runtime.TrainingGraphSession.Create(prepared, store);
-        Assert.That(dataset.Names, Is.EquivalentTo(session.DataInputs));
-        using var batch = dataset.Gather([0, 1, 2, 3]);
-        session.Bind(batch);
-        Assert.That(double.IsFinite(session.Loss()));
-    }
 }
