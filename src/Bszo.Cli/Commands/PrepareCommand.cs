@@ -26,6 +26,7 @@ internal static class PrepareCommand
 
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Directory to write the training model into.", HelpName = "dir" };
     private static readonly Option<bool> List = new("--list") { Description = "List the model's initializers and exit." };
+    private static readonly Option<bool> AllowSuspicious = Suspicions.CreateOption();
     private static readonly TaskOptions TaskOptions = new();
     private static readonly ModelOptions ModelOptions = new();
     private static readonly TrainableOptions TrainableOptions = new();
@@ -37,6 +38,7 @@ internal static class PrepareCommand
         command.Options.Add(Out);
         TrainableOptions.AddTo(command);
         command.Options.Add(List);
+        command.Options.Add(AllowSuspicious);
         TaskOptions.AddTo(command);
         command.SetAction(p => Guard.Run(console, () => Execute(p, console)));
         return command;
@@ -62,7 +64,9 @@ internal static class PrepareCommand
             return ExitCodes.Ok;
         }
         var output = p.GetValue(Out) ?? Bszo.Ort.Throw.Bszo<string>("bszo prepare needs --out.", "--out DIR", "none");
-        var setup = ModelSetup.Resolve(request, prepared: null, TrainableOptions.Read(p), Path.GetFullPath(output), log);
+        var selection = TrainableOptions.Read(p);
+        Suspicions.Review([.. Suspicions.OfTrainable(selection.Patterns)], p.GetValue(AllowSuspicious), console);
+        var setup = ModelSetup.Resolve(request, prepared: null, selection, Path.GetFullPath(output), log);
         var m = setup.Prepared.Manifest;
         console.Out.WriteLine(FormattableString.Invariant($"prepared {m.SourceModel}"));
         console.Out.WriteLine(FormattableString.Invariant($"  into {setup.Prepared.Directory}: {m.Tensors.Count} trainable tensors, {m.ElementCount:N0} weights, loss head {setup.Prepared.Loss.Kind}"));
