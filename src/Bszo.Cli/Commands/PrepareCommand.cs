@@ -26,7 +26,6 @@ internal static class PrepareCommand
 
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Directory to write the training model into.", HelpName = "dir" };
     private static readonly Option<bool> List = new("--list") { Description = "List the model's initializers and exit." };
-    private static readonly Option<bool> AllowSuspicious = Suspicions.CreateOption();
     private static readonly TaskOptions TaskOptions = new();
     private static readonly ModelOptions ModelOptions = new();
     private static readonly TrainableOptions TrainableOptions = new();
@@ -38,7 +37,6 @@ internal static class PrepareCommand
         command.Options.Add(Out);
         TrainableOptions.AddTo(command);
         command.Options.Add(List);
-        command.Options.Add(AllowSuspicious);
         TaskOptions.AddTo(command);
         command.SetAction(p => Guard.Run(console, () => Execute(p, console)));
         return command;
@@ -47,7 +45,8 @@ internal static class PrepareCommand
     private static int Execute(ParseResult p, CliConsole console)
     {
         var log = (string line) => console.Error.WriteLine($"bszo: {line}");
-        var request = ModelOptions.Read(p, TaskOptions.Read(p).ResolveTask());
+        var taskSettings = TaskOptions.Read(p);
+        var request = ModelOptions.Read(p, taskSettings.ResolveTask());
         if (p.GetValue(List))
         {
             var card = ModelResolver.Resolve(request with { Log = log });
@@ -65,7 +64,7 @@ internal static class PrepareCommand
         }
         var output = p.GetValue(Out) ?? Bszo.Ort.Throw.Bszo<string>("bszo prepare needs --out.", "--out DIR", "none");
         var selection = TrainableOptions.Read(p);
-        Suspicions.Review([.. Suspicions.OfTrainable(selection.Patterns)], p.GetValue(AllowSuspicious), console);
+        Suspicions.Review([.. Suspicions.OfTrainable(selection.Patterns)], taskSettings.AllowSuspicious, console);
         var setup = ModelSetup.Resolve(request, prepared: null, selection, Path.GetFullPath(output), log);
         var m = setup.Prepared.Manifest;
         console.Out.WriteLine(FormattableString.Invariant($"prepared {m.SourceModel}"));

@@ -33,16 +33,12 @@ internal sealed record ModelSetup(ModelCard Card, ModelAdapter Adapter, Prepared
                     "pass them to `bszo prepare`, or give --model instead of --prepared.");
             }
             var p = PreparedModel.Open(prepared);
-            var card = ModelCard.LoadResolved(p.Directory);
-            if (card is null)
+            if (!File.Exists(p.Manifest.SourceModel))
             {
-                if (!File.Exists(p.Manifest.SourceModel))
-                {
-                    Throw.Bszo($"The model that '{p.Directory}' was prepared from is gone.", $"'{p.Manifest.SourceModel}' (its card and tokenizer are read from there)",
-                        "no such file", "put the model back where it was, or prepare it again from its new place (`bszo prepare --model DIR --out DIR`).");
-                }
-                card = ModelCard.Load(Path.GetDirectoryName(p.Manifest.SourceModel)!);
+                Throw.Bszo($"The model that '{p.Directory}' was prepared from is gone.", $"'{p.Manifest.SourceModel}' (its card and tokenizer are read from there)",
+                    "no such file", "put the model back where it was, or prepare it again from its new place (`bszo prepare --model DIR --out DIR`).");
             }
+            var card = ModelCard.LoadResolved(p.Directory) ?? ModelCard.Load(Path.GetDirectoryName(p.Manifest.SourceModel)!);
             var adapter = ModelAdapters.Create(card);
             TrainingModels.RequireLossHead(p, adapter);
             return new ModelSetup(card, adapter, p);

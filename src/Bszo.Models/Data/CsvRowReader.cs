@@ -25,7 +25,7 @@ internal static class CsvRowReader
             IgnoreBlankLines = true,
             DetectColumnCountChanges = false,
             // An unclosed quote swallows the lines after it: the record's first line is where to look.
-            BadDataFound = args => throw Malformed(path, recordStart,
+            BadDataFound = args => Malformed(path, recordStart,
                 "a field that is either unquoted or wholly quoted, with inner quotes doubled", Shorten(args.RawRecord)),
         };
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
