@@ -27,6 +27,12 @@ public static class AccuracyPlans
     /// <summary>The learning rates tried where every weight but the embedding tables trains (1e-4 was stable for BSZO over all weights, 1e-3 diverged).</summary>
     public static IReadOnlyList<double> EncoderRates { get; } = [1e-5, 1e-4, 1e-3];
 
+    /// <summary>The learning rates tried for LoRA adapters (B starts at zero, so the first steps move only B).</summary>
+    public static IReadOnlyList<double> LoraRates { get; } = [1e-4, 1e-3, 1e-2];
+
+    /// <summary>Forward passes per run of the top-layer and LoRA arms.</summary>
+    public const long TopLayerBudget = 1_500;
+
     /// <summary>Forward passes per head-only run: BSZO's 20,000 steps (MeZO's step count) at 3 passes each.</summary>
     public const long HeadBudget = 60_000;
 
@@ -71,8 +77,8 @@ public static class AccuracyPlans
     /// <summary>
     /// `bszo bench accuracy-real`: what zeroth-order training buys on a real pretrained model beyond
     /// its head, in the priority order of the comparison: (a) the arms beyond the head against the head
-    /// and the first-order linear probe, BSZO and MeZO; (b) every method on the head; (c) a
-    /// reduced-precision head; (d) a second task; each later arm is skipped if the time limit is reached first.
+    /// and the first-order linear probe, BSZO and MeZO (the whole encoder, the costliest, after (b) and (c));
+    /// (b) every method on the head; (c) a reduced-precision head; (d) a second task; each later arm is skipped if the time limit is reached first.
     /// </summary>
     public static AccuracyPlan Real { get; } = new()
     {
@@ -93,11 +99,21 @@ public static class AccuracyPlans
             },
             new AccuracyArm
             {
-                Name = "encoder",
-                Description = "every weight but the token-embedding table (4.93 M of 6.98 M): both transformer layers, the pooler and the head; each forward pass runs the encoder",
-                Arguments = ["--trainable", "layer*", "--trainable", "pooler.*", "--trainable", "head.*"],
-                Budget = EncoderBudget,
+                Name = "top-1",
+                Description = "the last transformer layer, the pooler and the head (--train-top-layers 1): the frozen first layer's token states are computed once per example and cached, so each forward pass runs one layer",
+                Arguments = ["--train-top-layers", "1"],
+                Budget = TopLayerBudget,
                 Methods = [Mezo(EncoderRates), Bszo(EncoderRates)],
+                NumDev = 200,
+                NumTest = 500,
+            },
+            new AccuracyArm
+            {
+                Name = "lora",
+                Description = "rank-8 LoRA adapters on the attention's query and value projections of both layers, and the head (--lora 8 --trainable 'head.*'); each forward pass runs the encoder",
+                Arguments = ["--lora", "8", "--trainable", "head.*"],
+                Budget = TopLayerBudget,
+                Methods = [Mezo(LoraRates), Bszo(LoraRates)],
                 NumDev = 200,
                 NumTest = 500,
             },
@@ -115,6 +131,16 @@ public static class AccuracyPlans
                 Storage = new SixteenBitStorage(OnnxDataType.Float16, []),
                 Budget = HeadBudget,
                 Methods = [Mezo(HeadRates), Bszo(HeadRates), Bszo(HeadRates, k: 8)],
+            },
+            new AccuracyArm
+            {
+                Name = "encoder",
+                Description = "every weight but the token-embedding table (4.93 M of 6.98 M): both transformer layers, the pooler and the head; each forward pass runs the encoder",
+                Arguments = ["--trainable", "layer*", "--trainable", "pooler.*", "--trainable", "head.*"],
+                Budget = EncoderBudget,
+                Methods = [Mezo(EncoderRates), Bszo(EncoderRates)],
+                NumDev = 200,
+                NumTest = 500,
             },
             new AccuracyArm
             {

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Bszo.Cli.Display;
 using Bszo.Cli.Setup;
 using Bszo.Models.Evaluation;
+using Bszo.Models.Tasks;
 using Bszo.Models.Training;
 using Bszo.Ort;
 using Bszo.Ort.Runtime;
@@ -27,9 +28,9 @@ internal static class EvalCommand
         """;
 
     private static readonly Option<string?> Run = new("--run") { Description = "Run directory: evaluates its weights on its own task and data.", HelpName = "dir" };
-    private static readonly Option<string> Weights = new("--weights") { Description = "With --run: best (default), final or base.", DefaultValueFactory = _ => "best", HelpName = "which" };
-    private static readonly Option<string> Split = new("--split") { Description = "test (default) or dev.", DefaultValueFactory = _ => "test", HelpName = "split" };
-    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per forward pass.", DefaultValueFactory = _ => 32, HelpName = "n" };
+    private static readonly Option<string> Weights = new Option<string>("--weights") { Description = "With --run: best (default), final or base.", DefaultValueFactory = _ => "best", HelpName = "which" }.OneOf("best", "final", "base");
+    private static readonly Option<string> Split = new Option<string>("--split") { Description = "test (default) or dev.", DefaultValueFactory = _ => "test", HelpName = "split" }.OneOf("test", "dev");
+    private static readonly Option<int> BatchSize = new Option<int>("--batch-size") { Description = "Examples per forward pass.", DefaultValueFactory = _ => 32, HelpName = "n" }.AtLeast(1);
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print the result as one JSON object." };
     private static readonly TaskOptions TaskOptions = new();
     private static readonly ModelOptions ModelOptions = new();
@@ -51,52 +52,47 @@ internal static class EvalCommand
         var modelPath = p.GetValue(ModelOptions.Model);
         if ((runPath is null) == (modelPath is null))
         {
-            Throw.Bszo("bszo eval needs exactly one of --run and --model.", "--run DIR or --model NAME|DIR|FILE",
-                runPath is null ? "neither" : "both");
+            throw new BszoException(BszoException.Format("bszo eval needs exactly one of --run and --model.", "--run DIR or --model NAME|DIR|FILE",
+                runPath is null ? "neither" : "both"));
         }
 
         TaskSettings taskSettings;
         ModelSetup model;
         string? temp = null;
-        string weightsLabel;
-        CheckpointInfo? snapshot = null;
+        RunWeights? weights = null;
         try
         {
             if (runPath is not null)
             {
                 var run = RunDirectory.At(runPath);
-                taskSettings = RunConfig.LoadSettings(run).Task;
+                // The run's own task and data, with the data options given here in place of the run's.
+                taskSettings = TaskOptions.OverRun(p, RunConfig.LoadSettings(run).Task);
                 model = ModelSetup.FromPrepared(RunConfig.PreparedDirectory(run));
-                weightsLabel = p.GetValue(Weights)!.Trim().ToLowerInvariant();
-                snapshot = weightsLabel switch
-                {
-                    "base" => null,
-                    "final" => Checkpoints.Newest(run.Checkpoints) ?? Throw.Bszo<CheckpointInfo>($"'{run.Root}' has no checkpoint."),
-                    "best" => BestSnapshot(run),
-                    _ => Throw.Bszo<CheckpointInfo>($"Unknown --weights '{weightsLabel}'.", "best, final or base", weightsLabel),
-                };
+                weights = RunWeights.Find(run, p.GetValue(Weights)!);
             }
             else
             {
+                if (p.GetResult(Weights) is { Implicit: false })
+                {
+                    throw new BszoException(BszoException.Format("--weights applies to --run.", "--run DIR --weights best|final|base", $"--model {modelPath} --weights {p.GetValue(Weights)}",
+                        "a model directory has one set of weights; leave out --weights."));
+                }
                 taskSettings = TaskOptions.Read(p);
                 temp = Directory.CreateTempSubdirectory("bszo-eval-").FullName;
                 model = ModelSetup.Resolve(ModelOptions.Read(p, taskSettings), prepared: null, new TrainableSelection(), temp, log);
-                weightsLabel = "model";
             }
 
-            var (task, data) = taskSettings.Load(model.Card, log);
             var split = p.GetValue(Split)!.Trim().ToLowerInvariant();
-            var examples = split switch
-            {
-                "test" => data.Test,
-                "dev" => data.Dev,
-                _ => Throw.Bszo<IReadOnlyList<Bszo.Models.Adapters.PromptedExample>>($"Unknown --split '{split}'.", "test or dev", split),
-            };
+            var (task, data) = taskSettings.Load(model.Card, log);
+            Suspicions.Review(InputConcerns.Of(task, data), taskSettings.AllowSuspicious, console);
+            var examples = split == "test" ? data.Test : data.Dev;
             using var store = WeightStore.Load(model.Prepared);
-            if (snapshot is not null) store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
+            weights?.LoadInto(store, model.Prepared);
             using var session = TrainingGraphSession.Create(model.Prepared, store);
             var result = new TaskEvaluator(model.Adapter, session, task, model.Adapter.FixedBatchSize ?? p.GetValue(BatchSize)).Evaluate(examples);
-            Print(console, p.GetValue(JsonOutput), result, task.Name, split, weightsLabel, store.Checksum());
+            var label = weights?.Describe() ?? "model";
+            log($"scored the {label} (SHA-256 {store.Checksum()[..16]}…) on the {split} split of {taskSettings.ResolveSource().ForTask(task.Name).Describe()}");
+            Print(console, p.GetValue(JsonOutput), result, task.Name, split, weights, store.Checksum());
             return ExitCodes.Ok;
         }
         finally
@@ -105,14 +101,7 @@ internal static class EvalCommand
         }
     }
 
-    private static CheckpointInfo? BestSnapshot(RunDirectory run)
-    {
-        var pointer = File.Exists(run.BestPointer) ? JsonNode.Parse(File.ReadAllText(run.BestPointer)) : null;
-        var dir = pointer?["directory"]?.GetValue<string>();
-        return dir is null ? null : new CheckpointInfo(pointer!["step"]!.GetValue<long>(), Path.Combine(run.Root, dir));
-    }
-
-    private static void Print(CliConsole console, bool json, EvalResult result, string task, string split, string weights, string checksum)
+    private static void Print(CliConsole console, bool json, EvalResult result, string task, string split, RunWeights? weights, string checksum)
     {
         if (json)
         {
@@ -120,7 +109,8 @@ internal static class EvalCommand
             {
                 ["task"] = task,
                 ["split"] = split,
-                ["weights"] = weights,
+                ["weights"] = weights?.Which ?? "model",
+                ["weights_step"] = weights?.Step,
                 [$"{split}_loss"] = result.Loss,
                 [$"{split}_{result.MetricName}"] = result.Metric,
                 [$"{split}_examples"] = result.Examples,
@@ -130,8 +120,8 @@ internal static class EvalCommand
             return;
         }
         var table = new Table().AddColumns("task", "split", "weights", result.MetricName, "loss", "examples");
-        table.AddRow(Markup.Escape(task), Markup.Escape(split), Markup.Escape(weights), result.Metric.ToString("P2", CultureInfo.InvariantCulture), result.Loss.ToString("F4", CultureInfo.InvariantCulture),
-            result.Examples.ToString(CultureInfo.InvariantCulture));
+        table.AddRow(Markup.Escape(task), Markup.Escape(split), Markup.Escape(weights?.Describe() ?? "model"), result.Metric.ToString("P2", CultureInfo.InvariantCulture),
+            result.Loss.ToString("F4", CultureInfo.InvariantCulture), result.Examples.ToString(CultureInfo.InvariantCulture));
         console.Ansi.Write(table);
     }
 }

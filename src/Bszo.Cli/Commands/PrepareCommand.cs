@@ -45,7 +45,8 @@ internal static class PrepareCommand
     private static int Execute(ParseResult p, CliConsole console)
     {
         var log = (string line) => console.Error.WriteLine($"bszo: {line}");
-        var request = ModelOptions.Read(p, TaskOptions.Read(p));
+        var taskSettings = TaskOptions.Read(p);
+        var request = ModelOptions.Read(p, taskSettings);
         if (p.GetValue(List))
         {
             var card = ModelResolver.Resolve(request with { Log = log });
@@ -62,7 +63,9 @@ internal static class PrepareCommand
             return ExitCodes.Ok;
         }
         var output = p.GetValue(Out) ?? Bszo.Ort.Throw.Bszo<string>("bszo prepare needs --out.", "--out DIR", "none");
-        var setup = ModelSetup.Resolve(request, prepared: null, TrainableOptions.Read(p), Path.GetFullPath(output), log);
+        var selection = TrainableOptions.Read(p);
+        Suspicions.Review([.. Suspicions.OfTrainable(selection.Patterns)], taskSettings.AllowSuspicious, console);
+        var setup = ModelSetup.Resolve(request, prepared: null, selection, Path.GetFullPath(output), log);
         var m = setup.Prepared.Manifest;
         console.Out.WriteLine(FormattableString.Invariant($"prepared {m.SourceModel}"));
         console.Out.WriteLine(FormattableString.Invariant($"  into {setup.Prepared.Directory}: {m.Tensors.Count} trainable tensors, {m.ElementCount:N0} weights, loss head {setup.Prepared.Loss.Kind}"));

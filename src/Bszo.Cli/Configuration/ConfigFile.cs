@@ -55,8 +55,8 @@ internal static class ConfigFile
         var merged = root.Parse([.. parsed.Tokens.Select(t => t.Value), .. tokens]);
         if (merged.Errors.Count > 0)
         {
-            Throw.Bszo($"{path} has values the options do not accept.",
-                "values of the options' types", string.Join("; ", merged.Errors.Select(e => e.Message)));
+            throw new BszoException(BszoException.Format($"{path} has values the options do not accept.",
+                "values the options accept", string.Join("; ", merged.Errors.Select(e => ParseErrors.Plain(e.Message))), "`bszo " + command.Name + " --help` lists the options and their values."));
         }
         return merged;
     }

@@ -19,6 +19,11 @@ internal sealed record ModelSetup(ModelCard Card, ModelAdapter Adapter, Prepared
         if (PreparedDirectory(request, prepared) is string directory)
         {
             var p = PreparedModel.Open(directory);
+            if (!File.Exists(p.Manifest.SourceModel))
+            {
+                Throw.Bszo($"The model that '{p.Directory}' was prepared from is gone.", $"'{p.Manifest.SourceModel}' (its card and tokenizer are read from there)",
+                    "no such file", "put the model back where it was, or prepare it again from its new place (`bszo prepare --model DIR --out DIR`).");
+            }
             return ModelCard.LoadResolved(p.Directory) ?? ModelCard.Load(Path.GetDirectoryName(p.Manifest.SourceModel)!);
         }
         return ModelResolver.Resolve(request with { Log = log });

@@ -74,13 +74,8 @@ public static class Checkpoints
         {
             if (old.Step != protect) AtomicDirectory.TryDelete(old.Directory);
         }
-        if (!Directory.Exists(parent)) return;
-        foreach (var partial in Directory.GetDirectories(parent, ".step_*.partial"))
-        {
-            // Only directories of processes that are gone: a concurrent writer's are left alone.
-            var parts = Path.GetFileName(partial).Split('.');
-            if (parts.Length >= 3 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !Processes.IsRunning(pid)) AtomicDirectory.TryDelete(partial);
-        }
+        // Only directories of processes that are gone: a concurrent writer's are left alone.
+        Leftovers.Remove(parent, "step_*");
     }
 
     /// <summary>Checks that a checkpoint's weights come from the same base model as <paramref name="model"/>.</summary>

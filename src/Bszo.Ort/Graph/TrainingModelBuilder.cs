@@ -141,6 +141,7 @@ public static class TrainingModelBuilder
         ExternalData.Move(graph, sourceDirectory, Path.Combine(outDir, "frozen.bin"), options.InlineLimitBytes);
 
         OnnxModelFile.Save(model, Path.Combine(outDir, "training.onnx"));
+        FileChecksums.Write(outDir, ["training.onnx", "weights.bin", "frozen.bin"]);
         var manifest = new WeightManifest
         {
             SourceModel = sourcePath,

@@ -41,7 +41,7 @@ public class CardlessModelTests
         var export = CliRunner.Run(["export", "--run", temp["run"], "--out", temp["deploy"]]);
         Assert.That(export.ExitCode, Is.Zero, export.ToString());
         Assert.That(Directory.GetFiles(temp["deploy"]).Select(Path.GetFileName),
-            Is.EquivalentTo(new[] { "model.onnx", "model.onnx.data", "vocab.txt", "bszo-model.json", "bszo-export.json" }));
+            Is.EquivalentTo(new[] { "model.onnx", "model.onnx.data", "vocab.txt", "bszo-model.json", "bszo-export.json", "bszo-checksums.json" }));
         var source = OnnxModelFile.Load(Path.Combine(model, "model.onnx")).Graph;
         var exported = OnnxModelFile.Load(temp["deploy/model.onnx"]).Graph;
         Assert.That(exported.Node.Take(source.Node.Count), Is.EqualTo(source.Node), "the encoder's nodes unchanged, the pooling and head after them");
