@@ -59,13 +59,8 @@ public sealed class KernelReport(MachineInfo machine, LoadAverage loadBefore, Lo
         return text.ToString();
     }
 
-    public JsonNode Json() => new JsonObject
+    public JsonNode Json() => new JsonObject(ReportFiles.Header("kernels", settings, machine, loadBefore, loadAfter))
     {
-        ["suite"] = "kernels",
-        ["command"] = settings.CommandLine,
-        ["machine"] = ReportFiles.ToNode(machine),
-        ["load_before"] = ReportFiles.ToNode(loadBefore),
-        ["load_after"] = ReportFiles.ToNode(loadAfter),
         ["job"] = job,
         ["vectorized"] = SweepKernels.IsVectorized,
         ["rows"] = ReportFiles.ToNode(rows.Select(r => new { r.Benchmark, r.Size, r.Unit, r.MeanNs, r.MedianNs, r.StdDevNs, r.Iterations, r.Streams, r.PerSecond, r.Gbps }).ToList()),

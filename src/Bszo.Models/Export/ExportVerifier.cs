@@ -33,8 +33,8 @@ public static class ExportVerifier
         var missing = session.InputMetadata.Keys.Where(k => feeds.All(f => f.Name != k)).ToList();
         if (missing.Count > 0)
         {
-            throw new BszoException(BszoException.Format($"The exported model needs inputs the batch lacks: {string.Join(", ", missing)}.",
-                "the model's own inputs", string.Join(", ", batch.Values.Select(v => v.Name))));
+            Throw.Bszo($"The exported model needs inputs the batch lacks: {string.Join(", ", missing)}.",
+                "the model's own inputs", string.Join(", ", batch.Values.Select(v => v.Name)));
         }
         var results = new List<OutputComparison>();
         using var runOptions = new RunOptions();
@@ -45,8 +45,8 @@ public static class ExportVerifier
             var (reference, _) = training.Run(batch, outputs[i]);
             if (exported.Length != reference.Length)
             {
-                throw new BszoException(BszoException.Format($"Output '{outputs[i]}' of the exported model has {exported.Length} elements.",
-                    $"{reference.Length}, as the training graph", $"{exported.Length}"));
+                Throw.Bszo($"Output '{outputs[i]}' of the exported model has {exported.Length} elements.",
+                    $"{reference.Length}, as the training graph", $"{exported.Length}");
             }
             double worst = 0;
             for (int k = 0; k < exported.Length; k++)
@@ -56,8 +56,8 @@ public static class ExportVerifier
             }
             if (worst > tolerance)
             {
-                throw new BszoException(BszoException.Format($"The exported model's output '{outputs[i]}' differs from the training graph's.",
-                    $"differences ≤ {tolerance}", $"{worst}", "the export is not written; report this with the model."));
+                Throw.Bszo($"The exported model's output '{outputs[i]}' differs from the training graph's.",
+                    $"differences ≤ {tolerance}", $"{worst}", "the export is not written; report this with the model.");
             }
             results.Add(new OutputComparison(outputs[i], worst, exported.Length));
         }
@@ -72,8 +72,8 @@ public static class ExportVerifier
         }
         catch (OnnxRuntimeException e)
         {
-            throw new BszoException(BszoException.Format($"ONNX Runtime cannot load the exported model '{path}'.", found: e.Message,
-                hint: "the export is not written; report this with the model."), e);
+            return Throw.Bszo<InferenceSession>(e, $"ONNX Runtime cannot load the exported model '{path}'.", found: e.Message,
+                hint: "the export is not written; report this with the model.");
         }
     }
 
@@ -87,7 +87,7 @@ public static class ExportVerifier
             TensorElementType.BFloat16 => value.GetTensorDataAsSpan<BFloat16>().ToArray().Select(h => h.ToFloat()).ToArray(),
             TensorElementType.Int64 => value.GetTensorDataAsSpan<long>().ToArray().Select(v => (float)v).ToArray(),
             TensorElementType.Int32 => value.GetTensorDataAsSpan<int>().ToArray().Select(v => (float)v).ToArray(),
-            _ => throw new BszoException(BszoException.Format($"Output '{name}' has type {info.ElementDataType}.", "a numeric tensor", info.ElementDataType.ToString())),
+            _ => Throw.Bszo<float[]>($"Output '{name}' has type {info.ElementDataType}.", "a numeric tensor", info.ElementDataType.ToString()),
         };
     }
 }

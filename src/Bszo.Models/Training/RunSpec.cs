@@ -44,17 +44,27 @@ public sealed record RunSpec
     public bool CacheFrozenPrefix { get; init; } = true;
 
     /// <summary>
+    /// What each forward pass hands the optimizer (<see cref="TrainingObjectives"/>): the graph's loss, or
+    /// minus the task's score of the step's batch ("accuracy", "f1"). Losses and batch scores are different
+    /// trajectories, so the objective is part of the spec.
+    /// </summary>
+    public string Objective { get; init; } = TrainingObjectives.Loss;
+
+    /// <summary>
     /// The spec of a run of <paramref name="steps"/> steps with optimizer <paramref name="optimizer"/>: its
     /// defaults, then <paramref name="overrides"/> (<c>key=value</c>, as <c>--optimizer-option</c> and the
     /// common options give them), validated.
     /// </summary>
     public static RunSpec Create(string optimizer, long steps, IEnumerable<KeyValuePair<string, string>> overrides, int batchSize = 16, ulong dataSeed = 0,
-        bool cacheFrozenPrefix = true)
+        bool cacheFrozenPrefix = true, string objective = TrainingObjectives.Loss)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         var descriptor = OptimizerCatalog.Get(optimizer);
         var options = descriptor.Configure([.. overrides, new(nameof(OptimizerOptions.TotalSteps), steps.ToString(CultureInfo.InvariantCulture))]);
-        var spec = new RunSpec { Optimizer = descriptor.Name, Options = options, BatchSize = batchSize, DataSeed = dataSeed, CacheFrozenPrefix = cacheFrozenPrefix };
+        var spec = new RunSpec
+        {
+            Optimizer = descriptor.Name, Options = options, BatchSize = batchSize, DataSeed = dataSeed, CacheFrozenPrefix = cacheFrozenPrefix, Objective = objective,
+        };
         spec.Validate();
         return spec;
     }
@@ -65,11 +75,15 @@ public sealed record RunSpec
         var descriptor = OptimizerCatalog.Get(Optimizer);
         if (!descriptor.OptionsType.IsInstanceOfType(Options))
         {
-            throw new BszoException(BszoException.Format($"The run's '{Optimizer}' optimizer was given options of another method.",
-                descriptor.OptionsType.Name, Options.GetType().Name));
+            Throw.Bszo($"The run's '{Optimizer}' optimizer was given options of another method.",
+                descriptor.OptionsType.Name, Options.GetType().Name);
         }
         Options.Validate();
-        if (BatchSize < 1) throw new BszoException(BszoException.Format("Invalid value for --batch-size.", "≥ 1", BatchSize.ToString(CultureInfo.InvariantCulture)));
+        if (BatchSize < 1) Throw.Bszo("Invalid value for --batch-size.", "≥ 1", BatchSize.ToString(CultureInfo.InvariantCulture));
+        if (!TrainingObjectives.Names.Contains(Objective))
+        {
+            Throw.Bszo($"Unknown training objective '{Objective}'.", string.Join(", ", TrainingObjectives.Names), Objective);
+        }
     }
 
     /// <summary>
@@ -87,15 +101,20 @@ public sealed record RunSpec
     /// <summary>The run's batch order over <paramref name="exampleCount"/> training examples.</summary>
     public BatchSchedule Batches(int exampleCount) => new(exampleCount, BatchSize, DataSeed);
 
-    /// <summary>The spec as JSON (doubles round-trip exactly).</summary>
-    public JsonObject ToJson() => new()
+    /// <summary>The spec as JSON (doubles round-trip exactly); the objective only when it is not the loss, so loss runs' headers stay as they were.</summary>
+    public JsonObject ToJson()
     {
-        ["optimizer"] = Optimizer,
-        ["options"] = OptimizerOptionsJson.Describe(Options),
-        ["batchSize"] = BatchSize,
-        ["dataSeed"] = DataSeed,
-        ["cacheFrozenPrefix"] = CacheFrozenPrefix,
-    };
+        var json = new JsonObject
+        {
+            ["optimizer"] = Optimizer,
+            ["options"] = OptimizerOptionsJson.Describe(Options),
+            ["batchSize"] = BatchSize,
+            ["dataSeed"] = DataSeed,
+            ["cacheFrozenPrefix"] = CacheFrozenPrefix,
+        };
+        if (Objective != TrainingObjectives.Loss) json["objective"] = Objective;
+        return json;
+    }
 
     /// <summary>Reads a spec written by <see cref="ToJson"/>, validated; <paramref name="source"/> names where it came from in errors.</summary>
     public static RunSpec FromJson(JsonObject json, string source)
@@ -112,14 +131,15 @@ public sealed record RunSpec
                 BatchSize = (int?)json["batchSize"] ?? 16,
                 DataSeed = (ulong?)json["dataSeed"] ?? 0,
                 CacheFrozenPrefix = (bool?)json["cacheFrozenPrefix"] ?? true,
+                Objective = (string?)json["objective"] ?? TrainingObjectives.Loss,
             };
             spec.Validate();
             return spec;
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
-            throw new BszoException(BszoException.Format($"The run specification in {source} cannot be read.", "optimizer, options, batchSize, dataSeed", e.Message,
-                "it was written by another version of Bszo; start a new run."), e);
+            return Throw.Bszo<RunSpec>(e, $"The run specification in {source} cannot be read.", "optimizer, options, batchSize, dataSeed", e.Message,
+                "it was written by another version of Bszo; start a new run.");
         }
     }
 
