@@ -37,6 +37,15 @@ internal static class OptionRules
         return option;
     }
 
+    /// <summary>Values at or below <paramref name="bound"/> are parse errors.</summary>
+    public static Option<T> Above<T>(this Option<T> option, T bound)
+        where T : struct, INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result => Check(result, option.Name, Value<T>(result), v => T.IsNaN(v) || v > bound, $"> {Show(bound)}"));
+        return option;
+    }
+
     /// <summary>Values at or below <paramref name="bound"/> are parse errors; the option may be left out.</summary>
     public static Option<T?> Above<T>(this Option<T?> option, T bound)
         where T : struct, INumber<T>

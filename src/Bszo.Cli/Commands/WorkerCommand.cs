@@ -23,9 +23,9 @@ internal static class WorkerCommand
     private static readonly Option<string> Coordinator = new("--coordinator") { Description = "The coordinator's host:port (the --advertise address and --port of the finetune run).", Required = true, HelpName = "host:port" };
     private static readonly Option<string> WorkerName = new("--name") { Description = "This worker's name, unique in the run; a restarted worker reuses it (and its --work-dir).", Required = true, HelpName = "name" };
     private static readonly Option<string?> WorkDirectory = new("--work-dir") { Description = "Directory for this worker's snapshots and summary (default: ./bszo-worker-<name>).", HelpName = "dir" };
-    private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for forward passes and sweeps.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "n" };
+    private static readonly Option<int> Threads = new Option<int>("--threads") { Description = "CPU threads for forward passes and sweeps.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "n" }.AtLeast(1);
     private static readonly Option<string> Device = new("--device") { Description = "cpu, or cuda / cuda:N in a GPU build.", DefaultValueFactory = _ => "cpu", HelpName = "device" };
-    private static readonly Option<double> ConnectTimeout = new("--connect-timeout") { Description = "Seconds to keep trying to reach the coordinator (at start and after losing it).", DefaultValueFactory = _ => 60.0, HelpName = "s" };
+    private static readonly Option<double> ConnectTimeout = new Option<double>("--connect-timeout") { Description = "Seconds to keep trying to reach the coordinator (at start and after losing it).", DefaultValueFactory = _ => 60.0, HelpName = "s" }.Above(0.0);
 
     /// <summary>Set by the process that started this worker: the worker stops when that process is gone.</summary>
     internal static readonly Option<int?> ParentProcess = new("--parent-pid") { Description = "Stop when the process with this id exits (set by finetune --workers).", Hidden = true };

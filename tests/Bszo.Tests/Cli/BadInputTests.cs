@@ -133,6 +133,9 @@ public class BadInputTests
         yield return Run("optimizer option without =", s => s.Finetune("--optimizer-option", "directions"), Error, "not of the form key=value");
         yield return Run("optimizer option NaN", s => s.Finetune("--optimizer", "bszo", "--optimizer-option", "prior-std=NaN"), Error, "'prior-std=NaN'", "a finite number");
         yield return Run("schedule unknown", s => s.Finetune("--schedule", "step"), Usage, "--schedule must be one of constant, linear, cosine; found 'step'");
+        yield return new("worker threads zero", s => ["worker", "--coordinator", "127.0.0.1:1", "--name", "w0", "--threads", "0"], Usage, "--threads must be ≥ 1");
+        yield return new("worker connect timeout negative", s => ["worker", "--coordinator", "127.0.0.1:1", "--name", "w0", "--connect-timeout", "-5"], Usage,
+            "--connect-timeout must be > 0");
         yield return Run("device unknown", s => s.Finetune("--device", "gpu"), Error, "Unknown device 'gpu'", "cuda:N");
 
         // Config files
