@@ -47,6 +47,12 @@ internal static class FinetuneCommand
     private static readonly Option<string> Schedule = new("--schedule") { Description = "Learning-rate schedule: constant (MeZO), linear or cosine.", DefaultValueFactory = _ => "constant", HelpName = "kind" };
     private static readonly Option<long> Warmup = new("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" };
     private static readonly Option<double?> Clip = new("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" };
+    private static readonly Option<string> Noise = new("--noise")
+    {
+        Description = "Distribution of the perturbation directions: gaussian (as the methods are published) or rademacher (±1 per element, the same E[zzᵀ] = I, sweeps at memory speed; see README).",
+        DefaultValueFactory = _ => "gaussian",
+        HelpName = "kind",
+    };
     private static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option (repeatable), e.g. subspace-dimension=4 or prior-std=1 for BSZO, directions=2 for MeZO, rank=16 for SubZero.", HelpName = "key=value" };
     private static readonly Option<long?> Steps = new("--steps") { Description = $"Optimizer steps (default: the model card's recipe, else {DefaultSteps}).", HelpName = "n" };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per step (MeZO: 16).", DefaultValueFactory = _ => 16, HelpName = "n" };
@@ -85,7 +91,7 @@ internal static class FinetuneCommand
             command.Options.Add(o);
         }
         TaskOptions.AddTo(command);
-        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Steps, BatchSize, EvalEvery,
+        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, Noise, OptimizerOption, Steps, BatchSize, EvalEvery,
                      EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Out, Resume, Threads, Device, Config, Quiet, JsonOutput, NoPlots })
         {
             command.Options.Add(o);
@@ -134,6 +140,7 @@ internal static class FinetuneCommand
                 Schedule = p.GetValue(Schedule)!,
                 WarmupSteps = p.GetValue(Warmup),
                 ClipProjectedGradient = p.GetValue(Clip),
+                Noise = OptimizerSettings.ParseNoise(p.GetValue(Noise)!),
                 Extra = ParsePairs(p.GetValue(OptimizerOption) ?? [], "--optimizer-option"),
             },
             Training = new TrainingOptions

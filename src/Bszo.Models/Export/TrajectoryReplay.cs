@@ -40,9 +40,10 @@ public static class TrajectoryReplay
         {
             throw new BszoException(BszoException.Format($"Trajectory '{trajectoryPath}' has {records.Count} steps.", $"at least {steps}", $"{records.Count}"));
         }
-        var sweep = new PerturbationSweep(store);
+        var settings = OptimizerSettings.FromJson(settingsJson);
+        var sweep = new PerturbationSweep(store, settings.ToSweepOptions(Environment.ProcessorCount));
         sweep.SetDecayable(WeightDecay.AppliesTo);
-        var optimizer = TrainingOptimizers.Create(header.Optimizer, sweep, OptimizerSettings.FromJson(settingsJson));
+        var optimizer = TrainingOptimizers.Create(header.Optimizer, sweep, settings);
         for (int i = 0; i < count; i++)
         {
             optimizer.Replay(records[i]);

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Bszo.Ort;
 using Bszo.Ort.Optimizers;
+using Bszo.Ort.Perturbation;
 
 namespace Bszo.Models.Training;
 
@@ -36,6 +38,15 @@ public sealed record OptimizerSettings
     /// <summary>Clip projected gradients to [−c, c], if set.</summary>
     public double? ClipProjectedGradient { get; init; }
 
+    /// <summary>
+    /// The distribution of every perturbation direction: Gaussian (the published methods' choice) or
+    /// Rademacher (±1 per element). The sweep draws it; written to the trajectory header only when it
+    /// is not Gaussian, so the logs of Gaussian runs read as they always have.
+    /// </summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<NoiseKind>))]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public NoiseKind Noise { get; init; }
+
     /// <summary>Method-specific options ("directions=2", "rank=8"), by name.</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
 
@@ -50,6 +61,18 @@ public sealed record OptimizerSettings
         ArgumentNullException.ThrowIfNull(json);
         return json.Deserialize<OptimizerSettings>(Json) ?? new OptimizerSettings();
     }
+
+    /// <summary>Sweep options that draw this run's directions, on <paramref name="threads"/> threads.</summary>
+    public SweepOptions ToSweepOptions(int threads) => new() { Threads = Math.Max(1, threads), Noise = Noise };
+
+    /// <summary>Reads a noise kind as the command line and config files spell it.</summary>
+    public static NoiseKind ParseNoise(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "gaussian" => NoiseKind.Gaussian,
+        "rademacher" => NoiseKind.Rademacher,
+        _ => throw new BszoException(BszoException.Format($"Unknown noise '{text}'.", "gaussian or rademacher", text,
+            "--noise gaussian draws z ~ N(0, I) as the published methods do; --noise rademacher draws ±1 per element.")),
+    };
 
     /// <summary>The learning-rate schedule.</summary>
     public LearningRateSchedule ToSchedule()

@@ -63,7 +63,7 @@ public sealed class Trainer : IDisposable
         {
             _graph = PrefixCaching.Choose(run, observer);
             _session = TrainingGraphSession.Create(_graph.GraphPath, _store, run.Session, run.Model);
-            _sweep = new PerturbationSweep(_store, new SweepOptions { Threads = Math.Max(1, run.Session.IntraOpThreads) });
+            _sweep = new PerturbationSweep(_store, run.OptimizerSettings.ToSweepOptions(run.Session.IntraOpThreads));
             _sweep.SetDecayable(WeightDecay.AppliesTo);
             _settings = TrainingOptimizers.Resolve(run.Optimizer, run.OptimizerSettings) with { TotalSteps = _options.Steps };
             _optimizer = TrainingOptimizers.Create(run.Optimizer, _sweep, _settings);

@@ -1,10 +1,12 @@
 using Bszo.Models.Adapters;
 using Bszo.Models.Data;
+using Bszo.Models.Export;
 using Bszo.Models.Tasks;
 using Bszo.Models.Training;
 using Bszo.Ort;
 using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
+using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
 using Bszo.Tests.Support;
 
@@ -36,14 +38,15 @@ public class TrainerTests
 
         public DataSplits Data { get; }
 
-        public TrainerInputs Inputs(string run, long steps, bool resume = false, int? patience = null, double lr = 2e-3, bool cache = true) => new()
+        public TrainerInputs Inputs(string run, long steps, bool resume = false, int? patience = null, double lr = 2e-3, bool cache = true,
+            NoiseKind noise = NoiseKind.Gaussian) => new()
         {
             Adapter = Adapter,
             Model = Model,
             Task = Task,
             Data = Data,
             Run = RunDirectory.At(Temp[run]),
-            OptimizerSettings = new OptimizerSettings { LearningRate = lr, Epsilon = 1e-3, Seed = 11 },
+            OptimizerSettings = new OptimizerSettings { LearningRate = lr, Epsilon = 1e-3, Seed = 11, Noise = noise },
             Training = new TrainingOptions { Steps = steps, BatchSize = 16, EvalEvery = 30, CheckpointEvery = 40, Patience = patience, CacheFrozenPrefix = cache },
             Session = new SessionSettings { IntraOpThreads = 1 },
             Resume = resume,
@@ -91,6 +94,31 @@ public class TrainerTests
         Assert.That(resumed.BestWeightsSha256, Is.EqualTo(straight.BestWeightsSha256));
         Assert.That(resumed.FineTunedTest, Is.EqualTo(straight.FineTunedTest));
         Assert.That(resumed.ForwardPasses, Is.EqualTo(straight.ForwardPasses));
+    }
+
+    [Test]
+    public void A_rademacher_run_is_logged_as_such_replays_from_its_log_and_refuses_a_gaussian_resume()
+    {
+        using var s = new Setup();
+        var rademacher = Trainer.Run(s.Inputs("rademacher", steps: 60, lr: 5e-3, noise: NoiseKind.Rademacher));
+        var gaussian = Trainer.Run(s.Inputs("gaussian", steps: 60, lr: 5e-3));
+        TestContext.Out.WriteLine($"test loss {rademacher.ZeroShotTest.Loss:F4} -> rademacher {rademacher.FineTunedTest.Loss:F4}, gaussian {gaussian.FineTunedTest.Loss:F4}");
+
+        var (header, _) = TrajectoryLog.Read(s.Temp["rademacher/trajectory.jsonl"]);
+        Assert.That((string?)header.Options["settings"]!["noise"], Is.EqualTo("Rademacher"));
+        Assert.That(File.ReadLines(s.Temp["gaussian/trajectory.jsonl"]).First(), Does.Not.Contain("noise"), "Gaussian logs read as before");
+        Assert.That(rademacher.FinalWeightsSha256, Is.Not.EqualTo(gaussian.FinalWeightsSha256));
+        Assert.That(rademacher.FineTunedTest.Loss, Is.LessThan(rademacher.ZeroShotTest.Loss), "Rademacher directions train too");
+
+        using (var store = WeightStore.Load(s.Model))
+        {
+            TrajectoryReplay.Replay(s.Model, store, s.Temp["rademacher/trajectory.jsonl"]);
+            Assert.That(store.Checksum(), Is.EqualTo(rademacher.FinalWeightsSha256), "the log alone rebuilds the weights, with its own noise");
+        }
+
+        // Continuing it with Gaussian directions would silently change the method: refused, naming the setting.
+        var e = Assert.Throws<BszoException>(() => Trainer.Run(s.Inputs("rademacher", steps: 60, lr: 5e-3, resume: true)));
+        Assert.That(e!.Message, Does.Contain("noise"));
     }
 
     [Test]
