@@ -1,4 +1,5 @@
 using Bszo.Ort;
+using Bszo.Ort.Graph;
 using Bszo.Ort.Runtime;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -13,7 +14,9 @@ public sealed record OutputComparison(string Output, double MaxAbsDifference, lo
 
 /// <summary>
 /// Loads an exported model in a fresh, default ONNX Runtime session (as a deployment would) and
-/// compares its outputs with the training graph's on the same batch.
+/// compares its outputs with the training graph's on the same batch. A decoder's logits, which its
+/// training graph computes only where the loss reads them, are compared through the candidate
+/// scores both compute from them.
 /// </summary>
 public static class ExportVerifier
 {
@@ -42,10 +45,23 @@ public static class ExportVerifier
         for (int i = 0; i < outputs.Count; i++)
         {
             var exported = ToFloats(fetched[i], outputs[i]);
-            var (reference, _) = training.Run(batch, outputs[i]);
+            float[] reference;
+            string compared = outputs[i];
+            if (training.OutputMetadata.ContainsKey(outputs[i]))
+            {
+                (reference, _) = training.Run(batch, outputs[i]);
+            }
+            else
+            {
+                // A candidate head computes logits only at the scored positions: compare what it computes
+                // from them, the candidate scores, with the same scores from the exported model's logits.
+                exported = CandidateScores(exported, fetched[i].GetTensorTypeAndShape().Shape, batch);
+                (reference, _) = training.Run(batch, CandidateLossHead.ScoreOutput);
+                compared = $"{CandidateLossHead.ScoreOutput} (from {outputs[i]})";
+            }
             if (exported.Length != reference.Length)
             {
-                throw new BszoException(BszoException.Format($"Output '{outputs[i]}' of the exported model has {exported.Length} elements.",
+                throw new BszoException(BszoException.Format($"Output '{compared}' of the exported model has {exported.Length} elements.",
                     $"{reference.Length}, as the training graph", $"{exported.Length}"));
             }
             double worst = 0;
@@ -56,10 +72,10 @@ public static class ExportVerifier
             }
             if (worst > tolerance)
             {
-                throw new BszoException(BszoException.Format($"The exported model's output '{outputs[i]}' differs from the training graph's.",
+                throw new BszoException(BszoException.Format($"The exported model's output '{compared}' differs from the training graph's.",
                     $"differences ≤ {tolerance}", $"{worst}", "the export is not written; report this with the model."));
             }
-            results.Add(new OutputComparison(outputs[i], worst, exported.Length));
+            results.Add(new OutputComparison(compared, worst, exported.Length));
         }
         return results;
     }
@@ -76,6 +92,38 @@ public static class ExportVerifier
                 hint: "the export is not written; report this with the model."), e);
         }
     }
+
+    /// <summary>Per row, the mean over the batch's target positions of log softmax(logits)[target], in double (as the candidate head defines it).</summary>
+    private static float[] CandidateScores(float[] logits, long[] shape, TensorBatch batch)
+    {
+        var targets = Input<long>(batch, CandidateLossHead.TargetIds);
+        var mask = Input<float>(batch, CandidateLossHead.TargetMask);
+        int rows = (int)shape[0], seq = (int)shape[1], vocab = (int)shape[2];
+        var scores = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            double sum = 0;
+            int count = 0;
+            for (int t = 0; t < seq; t++)
+            {
+                if (mask[r * seq + t] == 0) continue;
+                var row = logits.AsSpan((r * seq + t) * vocab, vocab);
+                double max = double.NegativeInfinity, total = 0;
+                foreach (var v in row) max = Math.Max(max, v);
+                foreach (var v in row) total += Math.Exp(v - max);
+                sum += row[(int)targets[r * seq + t]] - max - Math.Log(total);
+                count++;
+            }
+            scores[r] = (float)(sum / Math.Max(1, count));
+        }
+        return scores;
+    }
+
+    private static ReadOnlySpan<T> Input<T>(TensorBatch batch, string name)
+        where T : unmanaged =>
+        (batch.Values.FirstOrDefault(v => v.Name == name).Value
+            ?? throw new BszoException(BszoException.Format($"The verification batch has no '{name}' input.", "the candidate head's inputs", "none")))
+        .GetTensorDataAsSpan<T>();
 
     private static float[] ToFloats(OrtValue value, string name)
     {
