@@ -23,6 +23,9 @@ public sealed record SpeedResult
     /// <summary>Bszo's training graph (weights bound from the store, loss head, per-example loss fetched).</summary>
     public List<double> BszoForwardSeconds { get; init; } = [];
 
+    /// <summary>Prompt workloads: the training graph prepared with the LM head over every position.</summary>
+    public List<double> FullHeadForwardSeconds { get; init; } = [];
+
     /// <summary>Per optimizer, per measured step.</summary>
     public List<MethodTiming> Methods { get; init; } = [];
 
@@ -46,7 +49,7 @@ public sealed record SpeedResult
 /// <summary>One optimizer's measured steps.</summary>
 public sealed record MethodTiming
 {
-    /// <summary>Catalog name, e.g. "mezo".</summary>
+    /// <summary>Catalog name, e.g. "mezo", with its variant: "mezo+rademacher", "mezo (full LM head)".</summary>
     public required string Name { get; init; }
 
     public int ForwardsPerStep { get; init; }

@@ -8,6 +8,9 @@ namespace Bszo.Bench.Probes;
 /// </summary>
 public static class TorchReference
 {
+    /// <summary>Why prompt workloads have no PyTorch row: the reference trains the next-token loss of every position.</summary>
+    public const string NoPromptProtocol = "not run: the PyTorch reference implements the next-token loss over every position, not the prompt protocol";
+
     /// <summary>Measures <paramref name="method"/> ("mezo" or "adam"); a failure (no Python or torch) comes back as a failed result with the reason.</summary>
     public static ProbeResult Run(Workload workload, BatchFiles batch, string method, int steps, int warmup, int threads, string python, string workDirectory)
     {

@@ -26,8 +26,9 @@ public static class TrainProbe
         var prepared = PreparedModel.Open(request.PreparedDirectory ?? Throw.Bszo<string>("A train probe needs a prepared model."));
         using var store = WeightStore.Load(prepared);
         using var session = TrainingGraphSession.Create(prepared, store, new SessionSettings { IntraOpThreads = request.Threads });
-        var sweep = new PerturbationSweep(store, new SweepOptions { Threads = request.Threads });
-        var optimizer = OptimizerCatalog.Create(name, sweep);
+        var (method, noise) = ProbeRequest.Parse(name);
+        var sweep = new PerturbationSweep(store, new SweepOptions { Threads = request.Threads, Noise = noise });
+        var optimizer = OptimizerCatalog.Create(method, sweep);
         try
         {
             double loadSeconds = clock.Elapsed.TotalSeconds;
@@ -62,7 +63,7 @@ public static class TrainProbe
                 forwards.Add(forward.Seconds - forwardBefore);
                 sweeps.Add((sweep.Elapsed - sweepBefore).TotalSeconds);
             }
-            return ProbeResult.Measured($"bszo-{optimizer.Name}", request, loadSeconds, start, loaded, beforeReset, MemoryState.Now()) with
+            return ProbeResult.Measured(request.Label ?? $"bszo-{name}", request, loadSeconds, start, loaded, beforeReset, MemoryState.Now()) with
             {
                 Parameters = store.ElementCount,
                 StepSeconds = steps,

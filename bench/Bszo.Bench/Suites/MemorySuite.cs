@@ -51,11 +51,21 @@ public static class MemorySuite
             settings.Log($"{workload.Workload.Id}: bszo-{optimizer}");
             Add(ProbeRunner.Measure(workload, ProbeRunner.Request(workload, "train", settings, [optimizer], settings.MemorySteps), $"bszo-{optimizer}"));
         }
+        if (workload.FullHead is not null)
+        {
+            // The same steps with the LM head over every position: what the scored-positions head saves.
+            foreach (var optimizer in BenchSettings.FullHeadOptimizers)
+            {
+                var request = ProbeRunner.Request(workload, "train", settings, [optimizer], settings.MemorySteps, fullHead: true);
+                settings.Log($"{workload.Workload.Id}: {request.Label}");
+                Add(ProbeRunner.Measure(workload, request, request.Label!));
+            }
+        }
         foreach (var method in new[] { "mezo", "adam" })
         {
-            if (!settings.Torch)
+            if (!settings.Torch || workload.Workload.Prompt)
             {
-                Add(ProbeResult.Failed($"pytorch-{method}", "not run: --no-torch"));
+                Add(ProbeResult.Failed($"pytorch-{method}", settings.Torch ? TorchReference.NoPromptProtocol : "not run: --no-torch"));
                 continue;
             }
             settings.Log($"{workload.Workload.Id}: pytorch-{method}");

@@ -21,9 +21,13 @@ public static class SpeedSuite
             using var workload = PreparedWorkload.Create(spec, settings);
             var machine = MachineInfo.Describe();
             settings.Log($"{workload.Workload.Id}: speed probe ({settings.Warmup} warm-up + {settings.SpeedRounds} rounds)");
-            var bszo = ProbeRunner.MeasureSpeed(workload, ProbeRunner.Request(workload, "speed", settings, BenchSettings.Optimizers, settings.SpeedRounds));
+            var bszo = ProbeRunner.MeasureSpeed(workload, ProbeRunner.Request(workload, "speed", settings, BenchSettings.SpeedOptimizers, settings.SpeedRounds));
             ProbeResult torch;
-            if (settings.Torch)
+            if (workload.Workload.Prompt)
+            {
+                torch = ProbeResult.Failed("pytorch-mezo", TorchReference.NoPromptProtocol);
+            }
+            else if (settings.Torch)
             {
                 settings.Log($"{workload.Workload.Id}: pytorch-mezo ({settings.Warmup} warm-up + {settings.SpeedRounds} steps)");
                 torch = TorchReference.Run(workload.Workload, workload.Batch, "mezo", settings.SpeedRounds, settings.Warmup, settings.Threads, settings.Python, workload.Directory);
