@@ -38,7 +38,7 @@ public static class AccuracySuite
                     bool resume = File.Exists(Path.Combine(directory, "trajectory.jsonl"));
                     settings.Log($"accuracy: {recipe.Method}, seed {seed}: {(resume ? "resuming" : "training")} ({recipe.Steps} steps) in {directory}");
                     var (exit, error) = ChildProcesses.Run("dotnet", Arguments(settings, options, recipe, seed, directory, resume),
-                        new Dictionary<string, string> { ["CI"] = "true" });
+                        new Dictionary<string, string?> { ["CI"] = "true" });
                     if (exit != 0) Throw.Bszo($"`bszo finetune` failed for {recipe.Method}, seed {seed} (exit {exit}).", found: error, hint: $"its run directory is {directory}.");
                 }
                 else

@@ -24,7 +24,7 @@ public static class MemorySuite
             var loadBefore = LoadAverage.Now();
             var results = Measure(workload, settings);
             var torch = results.FirstOrDefault(r => r.Torch is not null);
-            machine = machine with { Torch = torch?.Torch, TorchBlas = torch?.Blas };
+            machine = machine with { Torch = torch?.Torch, TorchBlas = torch?.BlasDescription };
             var report = new MemoryReport(workload.Workload, machine, loadBefore, LoadAverage.Now(), settings, results);
             ReportFiles.Write(settings.Out, $"memory-{workload.Workload.Id}", report.Markdown(), report.Json(), report.Chart(), settings.Log);
         }
