@@ -69,14 +69,9 @@ internal static class ScoredPositionsHead
         if (outputType != OnnxDataType.Float) x = graph.Node("Cast", [x], "scored_logits_fp32", ("to", OnnxDataType.Float));
 
         // log p(target) = logit[target] − logsumexp(logits) at each scored position: [P].
-        var lastAxis = graph.Constant("axis_last", -1L);
         var flatTargets = graph.Node("Reshape", [targetIds, graph.Constant("flat_shape", -1L)], "target_ids_flat");
         var targets = graph.Node("Gather", [flatTargets, positions], "scored_targets", ("axis", 0L));
-        var index = graph.Node("Unsqueeze", [targets, lastAxis], "scored_target_index");
-        var picked = graph.Node("GatherElements", [x, index], "scored_target_logit", ("axis", -1));
-        picked = graph.Node("Squeeze", [picked, lastAxis], "scored_target_logit_1d");
-        var normalizer = graph.Node("ReduceLogSumExp", [x], "scored_log_partition", ("axes", new long[] { -1 }), ("keepdims", 0));
-        var logProb = graph.Node("Sub", [picked, normalizer], "scored_log_prob");
+        var logProb = CandidateLossHead.TargetLogProb(graph, x, targets, "scored_target");
 
         // Back onto the [rows, seq] grid, zero where nothing is scored.
         var zeros = graph.Node("ConstantOfShape", [graph.Node("Shape", [flatMask], "grid_flat_shape")], "log_prob_zeros");
