@@ -42,6 +42,12 @@ internal static class BenchCommands
     private static readonly Option<int> Warmup = new("--warmup") { Description = "Unmeasured steps or rounds first.", DefaultValueFactory = _ => 1 };
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Where result files go (default: bench/results; smoke: a temporary directory).", HelpName = "dir" };
     private static readonly Option<bool> NoTorch = new("--no-torch") { Description = "Skip the PyTorch references." };
+    private static readonly Option<string> Device = new("--device")
+    {
+        Description = "memory: where inference and Bszo run: cpu, or cuda[:N] in a GPU build (weights on the GPU, swept by the updater graph; device memory sampled with nvidia-smi).",
+        DefaultValueFactory = _ => "cpu",
+        HelpName = "device",
+    };
     private static readonly Option<string> Python = new("--python") { Description = "Python with torch and onnx (Debian's).", DefaultValueFactory = _ => "/usr/bin/python3", HelpName = "path" };
     private static readonly Option<bool> Tiny = new("--tiny") { Description = "accuracy: the tiny plan (2 seeds, a budget of 48 forward passes, small splits): minutes, to check the path." };
     private static readonly Option<string?> Work = new("--work") { Description = "accuracy: where the runs live (default: artifacts/bench-accuracy[-tiny]); finished runs are reused, interrupted ones resumed.", HelpName = "dir" };
@@ -60,7 +66,7 @@ internal static class BenchCommands
         var root = new RootCommand("Bszo's benchmarks: memory and speed against ONNX Runtime inference and PyTorch, kernel micro-benchmarks, accuracy at equal budgets.");
 
         root.Subcommands.Add(Suite("memory", "Peak RSS of inference, Bszo (MeZO, SubZero, BSZO, BSZO-B), PyTorch MeZO and PyTorch Adam, one process each.",
-            output, error, commandLine, s => MemorySuite.Run(s)));
+            output, error, commandLine, s => MemorySuite.Run(s), Device));
         root.Subcommands.Add(Suite("speed", "Step time, forward passes/s and sweep cost of every optimizer next to plain inference and PyTorch MeZO.",
             output, error, commandLine, s => SpeedSuite.Run(s)));
         root.Subcommands.Add(Suite("kernels", "BenchmarkDotNet micro-benchmarks: squares RNG, Gaussian sweep (1 and 3 streams, fast and reference), memory copy.",
@@ -93,10 +99,11 @@ internal static class BenchCommands
         SummaryReport.Write(settings.Out, settings.CommandLine, settings.Log);
     }
 
-    private static Command Suite(string name, string description, TextWriter output, TextWriter error, string commandLine, Action<BenchSettings> run)
+    private static Command Suite(string name, string description, TextWriter output, TextWriter error, string commandLine, Action<BenchSettings> run,
+        params Option[] own)
     {
         var command = new Command(name, description);
-        foreach (var o in new Option[] { Workloads, Batch, Threads, Steps, Rounds, Warmup, Out, NoTorch, Python }) command.Options.Add(o);
+        foreach (var o in (Option[])[Workloads, Batch, Threads, Steps, Rounds, Warmup, Out, NoTorch, Python, .. own]) command.Options.Add(o);
         command.SetAction(p => Guard(error, () =>
         {
             var settings = Settings(p, output, commandLine);
@@ -193,6 +200,7 @@ internal static class BenchCommands
             Warmup = p.GetValue(Warmup),
             Torch = !p.GetValue(NoTorch),
             Python = p.GetValue(Python)!,
+            Device = p.GetResult(Device) is null ? "cpu" : Bszo.Ort.Runtime.ExecutionDevice.Normalize(p.GetValue(Device)!),
             Out = p.GetValue(Out) ?? Repository.Results,
             CommandLine = commandLine,
             Log = Log(output),

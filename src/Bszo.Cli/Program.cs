@@ -61,6 +61,7 @@ public static class Program
         root.Subcommands.Add(EvalCommand.Create(console));
         root.Subcommands.Add(ExportCommand.Create(console));
         root.Subcommands.Add(OptimizersCommand.Create(console));
+        root.Subcommands.Add(WorkerCommand.Create(console, cancel));
         ExamplesHelp.Install(root, new Dictionary<string, string>
         {
             ["prepare"] = PrepareCommand.Details,

@@ -11,7 +11,8 @@ namespace Bszo.Bench.Probes;
 /// Plain ONNX Runtime inference of the original model, the baseline every memory ratio is taken
 /// against: weights are ordinary initializers that ONNX Runtime loads and owns (and may prepack),
 /// the session keeps ONNX Runtime's defaults except an explicit intra-op thread count, and each
-/// forward pass returns the model's logits, as an inference server would.
+/// forward pass returns the model's logits, as an inference server would (on a CUDA device, the nodes
+/// its provider leaves to the CPU run there, as a server would run them).
 /// </summary>
 public static class InferenceProbe
 {
@@ -26,6 +27,7 @@ public static class InferenceProbe
         var files = BatchFiles.Read(request.BatchDirectory);
         var clock = Stopwatch.StartNew();
         using var options = new SessionOptions { IntraOpNumThreads = request.Threads };
+        ExecutionDevice.Configure(options, request.Device, allowCpuFallback: true);
         using var session = new InferenceSession(card.Resolve(card.Model), options);
         double loadSeconds = clock.Elapsed.TotalSeconds;
         using var batch = files.ModelInputs();

@@ -44,6 +44,9 @@ public sealed record ProbeRequest
     /// <summary>Unmeasured steps, passes or rounds first (JIT, arena growth, first-touch page faults).</summary>
     public int Warmup { get; init; } = 1;
 
+    /// <summary>Execution device: "cpu", or "cuda[:N]" (weights on the GPU, swept there by the updater graph).</summary>
+    public string Device { get; init; } = "cpu";
+
     /// <summary>ONNX Runtime intra-op threads, sweep threads and copy threads.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 

@@ -39,6 +39,9 @@ public sealed record ProbeResult
     /// <summary>VmHWM over the measured steps alone (the peak was reset after one clean forward pass); null where the reset was refused.</summary>
     public long? RunPeakBytes { get; init; }
 
+    /// <summary>With a CUDA device: the most GPU memory the probe's process held (nvidia-smi, above what was in use before it).</summary>
+    public long? DevicePeakBytes { get; init; }
+
     public int WarmupSteps { get; init; }
 
     /// <summary>Wall time of each measured step (for inference: each forward pass).</summary>

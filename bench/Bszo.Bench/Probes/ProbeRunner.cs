@@ -1,3 +1,4 @@
+using Bszo.Bench.Measure;
 using Bszo.Bench.Setup;
 
 namespace Bszo.Bench.Probes;
@@ -12,9 +13,12 @@ public static class ProbeRunner
         ArgumentNullException.ThrowIfNull(request);
         var (requestPath, resultPath) = Paths(workload, configuration);
         request.Save(requestPath);
+        var (kind, index) = Bszo.Ort.Runtime.ExecutionDevice.Parse(request.Device);
+        using var device = kind == "cuda" ? DeviceMemorySampler.TryStart(index) : null;
         var (exit, error) = ChildProcesses.RunProbe(requestPath, resultPath);
         if (exit != 0 || !File.Exists(resultPath)) return ProbeResult.Failed(configuration, $"failed (exit {exit}): {error}");
-        return ProbeResult.Load(resultPath);
+        var result = ProbeResult.Load(resultPath);
+        return device is null ? result : result with { DevicePeakBytes = device.PeakAboveBaselineBytes };
     }
 
     /// <summary>Runs the speed probe; a failure is an error (there is nothing to report without it).</summary>
@@ -50,6 +54,7 @@ public static class ProbeRunner
         Steps = steps,
         Warmup = settings.Warmup,
         Threads = settings.Threads,
+        Device = settings.Device,
         SampleMilliseconds = kind == "speed" ? 0 : settings.SampleMilliseconds,
         CopyBytes = settings.CopyBytes,
     };

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Bszo.Bench.Measure;
 using Bszo.Bench.Setup;
+using Bszo.Models.Training;
 using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
 using Bszo.Ort.Perturbation;
@@ -10,8 +11,8 @@ namespace Bszo.Bench.Probes;
 
 /// <summary>
 /// Bszo fine-tuning with one optimizer, as `bszo finetune` sets it up: the prepared training graph,
-/// weights in a <see cref="WeightStore"/> bound once, a <see cref="PerturbationSweep"/> with as many
-/// threads as ONNX Runtime, the method's default options.
+/// weights placed by <see cref="TrainingWeights"/> (host memory swept with as many threads as ONNX
+/// Runtime, or on a CUDA device swept by the updater graph) and bound once, the method's default options.
 /// </summary>
 public static class TrainProbe
 {
@@ -24,10 +25,11 @@ public static class TrainProbe
         var files = BatchFiles.Read(request.BatchDirectory);
         var clock = Stopwatch.StartNew();
         var prepared = PreparedModel.Open(request.PreparedDirectory ?? Throw.Bszo<string>("A train probe needs a prepared model."));
-        using var store = WeightStore.Load(prepared);
-        using var session = TrainingGraphSession.Create(prepared, store, new SessionSettings { IntraOpThreads = request.Threads });
         var (method, noise) = ProbeRequest.Parse(name);
-        var sweep = new PerturbationSweep(store, new SweepOptions { Threads = request.Threads, Noise = noise });
+        var settings = new SessionSettings { IntraOpThreads = request.Threads, Device = request.Device };
+        using var weights = TrainingWeights.Open(prepared, settings, TrainingWeights.ResolveSweep(null, request.Device, method), noise);
+        using var session = weights.OpenSession(prepared.GraphPath, settings, prepared);
+        var sweep = weights.Mutator;
         var optimizer = OptimizerCatalog.Create(method, sweep);
         try
         {
@@ -65,7 +67,7 @@ public static class TrainProbe
             }
             return ProbeResult.Measured(request.Label ?? $"bszo-{name}", request, loadSeconds, start, loaded, beforeReset, MemoryState.Now()) with
             {
-                Parameters = store.ElementCount,
+                Parameters = weights.Host.ElementCount,
                 StepSeconds = steps,
                 ForwardSeconds = forwards,
                 SweepSeconds = sweeps,

@@ -29,7 +29,10 @@ public sealed class MemoryReport(Workload workload, MachineInfo machine, LoadAve
         text.AppendLine();
         text.AppendLine(Format.Invariant($"Each configuration ran in its own process on the same weights ({Format.Count(results.FirstOrDefault(r => r.Ok)?.Parameters ?? 0)} parameters, fp32) and the same batch: load, one forward pass at the loaded weights, {settings.Warmup} warm-up step(s), {settings.MemorySteps} measured steps, {settings.Threads} threads. *Peak* is the process's VmHWM from /proc/self/status (loading included); *after load* is VmRSS once weights and sessions exist; *steps' peak* is VmHWM over the measured steps alone (reset before them). Step times here come from a few steps in separate processes: the speed results are the ones to compare."));
         text.AppendLine();
-        var table = new MarkdownTable("configuration", "peak RSS MiB", "× inference", "after load MiB", "steps' peak MiB", "step s", "forwards/s", "sweep share", "initial loss");
+        bool device = results.Any(r => r.DevicePeakBytes is not null);
+        string[] columns = ["configuration", "peak RSS MiB", "× inference", "after load MiB", "steps' peak MiB", "step s", "forwards/s", "sweep share", "initial loss"];
+        var table = new MarkdownTable(device ? [.. columns, $"{settings.Device} peak MiB", "× inference (device)"] : columns);
+        double inferenceDevicePeak = Find(InferenceProbe.Configuration)?.DevicePeakBytes ?? double.NaN;
         foreach (var r in results)
         {
             if (!r.Ok)
@@ -38,11 +41,20 @@ public sealed class MemoryReport(Workload workload, MachineInfo machine, LoadAve
                 continue;
             }
             double forward = Stats.Median(r.ForwardSeconds), sweep = Stats.Median(r.SweepSeconds);
-            table.Row(r.Configuration, Format.MiB(r.PeakBytes), Format.Ratio(r.PeakBytes / InferencePeak), Format.MiB(r.MemoryLoaded?.Rss), Format.MiB(r.RunPeakBytes),
+            string[] cells =
+            [
+                r.Configuration, Format.MiB(r.PeakBytes), Format.Ratio(r.PeakBytes / InferencePeak), Format.MiB(r.MemoryLoaded?.Rss), Format.MiB(r.RunPeakBytes),
                 Format.Seconds(r.MedianStep), Format.Fixed(r.ForwardsPerStep / r.MedianStep, 2),
-                r.SweepSeconds.Count > 0 ? Format.Percent(sweep / forward) : Format.None, r.InitialLoss is double l ? Format.Fixed(l, 5) : Format.None);
+                r.SweepSeconds.Count > 0 ? Format.Percent(sweep / forward) : Format.None, r.InitialLoss is double l ? Format.Fixed(l, 5) : Format.None,
+            ];
+            table.Row(device ? [.. cells, Format.MiB(r.DevicePeakBytes), r.DevicePeakBytes is long d ? Format.Ratio(d / inferenceDevicePeak) : Format.None] : cells);
         }
         text.Append(table);
+        if (device)
+        {
+            text.AppendLine();
+            text.AppendLine(Format.Invariant($"*{settings.Device} peak*: the GPU's used memory (nvidia-smi, every 100 ms) at its highest while the configuration's process ran, less what was in use before it started."));
+        }
         text.AppendLine();
         text.AppendLine("*Sweep share*: time in weight sweeps (perturb, restore, update) over time in forward passes, per step. *Forwards/s*: forward passes per step over the step time.");
         text.AppendLine();

@@ -42,6 +42,9 @@ public sealed record BenchSettings
     /// <summary>Bytes per buffer of the memory-copy roofline.</summary>
     public long CopyBytes { get; init; } = 256L << 20;
 
+    /// <summary>Execution device of inference and Bszo's probes: "cpu", or "cuda[:N]" in a GPU build (memory suite).</summary>
+    public string Device { get; init; } = "cpu";
+
     /// <summary>Run the PyTorch references.</summary>
     public bool Torch { get; init; } = true;
 

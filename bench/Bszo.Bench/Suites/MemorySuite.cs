@@ -46,8 +46,14 @@ public static class MemorySuite
 
         settings.Log($"{workload.Workload.Id}: {InferenceProbe.Configuration}");
         Add(ProbeRunner.Measure(workload, ProbeRunner.Request(workload, "inference", settings, [], settings.MemorySteps), InferenceProbe.Configuration));
+        bool onCuda = Bszo.Ort.Runtime.ExecutionDevice.Parse(settings.Device).Kind == "cuda";
         foreach (var optimizer in BenchSettings.Optimizers)
         {
+            if (onCuda && !Bszo.Ort.Optimizers.OptimizerCatalog.Get(optimizer).RunsOnDevice)
+            {
+                Add(ProbeResult.Failed($"bszo-{optimizer}", "not run: this method keeps its state in host memory, so it cannot train weights on the GPU"));
+                continue;
+            }
             settings.Log($"{workload.Workload.Id}: bszo-{optimizer}");
             Add(ProbeRunner.Measure(workload, ProbeRunner.Request(workload, "train", settings, [optimizer], settings.MemorySteps), $"bszo-{optimizer}"));
         }
@@ -63,9 +69,10 @@ public static class MemorySuite
         }
         foreach (var method in new[] { "mezo", "adam" })
         {
-            if (!settings.Torch || workload.Workload.Prompt)
+            if (!settings.Torch || onCuda || workload.Workload.Prompt)
             {
-                Add(ProbeResult.Failed($"pytorch-{method}", settings.Torch ? TorchReference.NoPromptProtocol : "not run: --no-torch"));
+                Add(ProbeResult.Failed($"pytorch-{method}", !settings.Torch ? "not run: --no-torch"
+                    : onCuda ? "not run: the PyTorch reference (Debian's torch) runs on the CPU only" : TorchReference.NoPromptProtocol));
                 continue;
             }
             settings.Log($"{workload.Workload.Id}: pytorch-{method}");

@@ -91,7 +91,7 @@ internal static class EvalCommand
                 _ => throw new BszoException(BszoException.Format($"Unknown --split '{split}'.", "test or dev", split)),
             };
             using var store = WeightStore.Load(model.Prepared);
-            if (snapshot is not null) WeightFiles.LoadInto(store, snapshot.Manifest, snapshot.WeightsPath);
+            if (snapshot is not null) store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
             using var session = TrainingGraphSession.Create(model.Prepared, store);
             var result = new TaskEvaluator(model.Adapter, session, task, p.GetValue(BatchSize)).Evaluate(examples);
             Print(console, p.GetValue(JsonOutput), result, task.Name, split, weightsLabel, store.Checksum());

@@ -67,7 +67,7 @@ internal static class ExportCommand
         }
         else if (snapshot is not null)
         {
-            WeightFiles.LoadInto(store, snapshot.Manifest, snapshot.WeightsPath);
+            store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
             if (store.Checksum() != expectedSha)
             {
                 throw new BszoException(BszoException.Format($"The weights in '{snapshot.Directory}' are damaged.", expectedSha, store.Checksum(), "try --from-log."));
@@ -81,7 +81,7 @@ internal static class ExportCommand
             ["step"] = step,
             ["reconstructed_from_log"] = p.GetValue(FromLog),
             ["task"] = settings.Task.Task,
-            ["optimizer"] = settings.Optimizer,
+            ["optimizer"] = settings.Spec?.Optimizer,
             ["created"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
             ["versions"] = RunConfig.Versions(),
         };

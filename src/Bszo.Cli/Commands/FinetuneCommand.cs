@@ -2,11 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bszo.Cli.Cluster;
 using Bszo.Cli.Display;
 using Bszo.Cli.Setup;
 using Bszo.Models.Adapters;
 using Bszo.Models.Training;
 using Bszo.Ort;
+using Bszo.Ort.Optimizers;
+using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
 
 namespace Bszo.Cli.Commands;
@@ -32,6 +35,7 @@ internal static class FinetuneCommand
               --template "{sentence} It was" --verbalizer '{"0":" terrible","1":" great"}'
           bszo finetune --config run.yaml --learning-rate 1e-5      (command-line options override the file)
           bszo finetune --out runs/sst2 --resume                     (continue an interrupted run exactly)
+          bszo finetune --workers 2                                  (data-parallel: two worker processes hold the batches)
 
         Then: bszo export --run runs/sst2 --out deploy/sst2
         """;
@@ -39,7 +43,7 @@ internal static class FinetuneCommand
     private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
     private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
-    private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", TrainingOptimizers.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => TrainingOptimizers.Default, HelpName = "name" };
+    private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerCatalog.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => OptimizerCatalog.Default, HelpName = "name" };
     private static readonly Option<double?> LearningRate = new("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" };
     private static readonly Option<double?> Epsilon = new("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" };
     private static readonly Option<double> WeightDecay = new("--weight-decay") { Description = "Weight decay (not applied to biases and norms).", DefaultValueFactory = _ => 0.0, HelpName = "wd" };
@@ -65,10 +69,22 @@ internal static class FinetuneCommand
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its newest complete checkpoint and trajectory log." };
     private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for forward passes and sweeps.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "n" };
     private static readonly Option<string> Device = new("--device") { Description = "cpu, or cuda / cuda:N in a GPU build.", DefaultValueFactory = _ => "cpu", HelpName = "device" };
+    private static readonly Option<string?> Sweep = new("--sweep")
+    {
+        Description = "Where weights are perturbed and updated: host (Bszo's SIMD kernels over host memory; the default on cpu) or graph " +
+                      "(the weights live on the execution device and ONNX Runtime sweeps them with the updater graph; always with cuda; " +
+                      "on cpu the same path runs on the CPU provider). Graph sweeps: bszo, bszo-b, mezo, mezo-1s, zo-sgd-cons.",
+        HelpName = "host|graph",
+    };
     private static readonly Option<string?> Config = new(ConfigFile.OptionName) { Description = "Read options from a JSON or YAML file (keys are option names, e.g. learning-rate: 1e-6).", HelpName = "file" };
     private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only errors and the final result line." };
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print progress and the result as JSON lines (for scripts)." };
     private static readonly Option<bool> NoPlots = new("--no-plots") { Description = "Do not write loss.png and accuracy.png." };
+    private static readonly Option<int> Workers = new("--workers") { Description = "Train data-parallel: a coordinator in this process and n worker processes on this machine, each a shard of every batch (0: train in this process).", DefaultValueFactory = _ => 0, HelpName = "n" };
+    private static readonly Option<int> RemoteWorkers = new("--remote-workers") { Description = "Workers on other machines (bszo-cluster) to wait for as well; needs --listen, --advertise and --port.", DefaultValueFactory = _ => 0, HelpName = "n" };
+    private static readonly Option<string> Listen = new("--listen") { Description = "Address the coordinator listens on (0.0.0.0: every interface).", DefaultValueFactory = _ => "127.0.0.1", HelpName = "address" };
+    private static readonly Option<string?> Advertise = new("--advertise") { Description = "Address other machines reach the coordinator at.", HelpName = "address" };
+    private static readonly Option<int> Port = new("--port") { Description = "Coordinator port for workers (the next one is also used; 0: free ports, this machine only).", DefaultValueFactory = _ => 0, HelpName = "port" };
     private static readonly Option<bool> CacheFrozenPrefix = new("--cache-frozen-prefix")
     {
         Description = "When only the graph's last layers train (a head), compute the frozen rest once per example and run only the trainable tail per pass.",
@@ -92,7 +108,8 @@ internal static class FinetuneCommand
         }
         TaskOptions.AddTo(command);
         foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, Noise, OptimizerOption, Steps, BatchSize, EvalEvery,
-                     EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Out, Resume, Threads, Device, Config, Quiet, JsonOutput, NoPlots })
+                     EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Workers, RemoteWorkers, Listen, Advertise, Port, Out, Resume, Threads, Device, Sweep,
+                     Config, Quiet, JsonOutput, NoPlots })
         {
             command.Options.Add(o);
         }
@@ -123,41 +140,29 @@ internal static class FinetuneCommand
         bool resume = p.GetValue(Resume), quiet = p.GetValue(Quiet), json = p.GetValue(JsonOutput);
         var taskSettings = Absolute(TaskOptions.Read(p));
         var run = RunDirectoryFor(p.GetValue(Out), resume, taskSettings.Task);
+        string optimizer = p.GetValue(Optimizer)!;
+        var overrides = OptimizerOverrides(p);
+        long? steps = p.GetValue(Steps);
         var settings = new FinetuneSettings
         {
             Model = Absolute(p.GetValue(Model)),
             Prepared = Absolute(p.GetValue(Prepared)),
             Trainable = p.GetValue(Trainable) ?? [],
             Task = taskSettings,
-            Optimizer = p.GetValue(Optimizer)!,
-            OptimizerSettings = new OptimizerSettings
-            {
-                LearningRate = p.GetValue(LearningRate),
-                Epsilon = p.GetValue(Epsilon),
-                WeightDecay = p.GetValue(WeightDecay),
-                Seed = p.GetValue(Seed),
-                TotalSteps = p.GetValue(Steps) ?? DefaultSteps,
-                Schedule = p.GetValue(Schedule)!,
-                WarmupSteps = p.GetValue(Warmup),
-                ClipProjectedGradient = p.GetValue(Clip),
-                Noise = OptimizerSettings.ParseNoise(p.GetValue(Noise)!),
-                Extra = ParsePairs(p.GetValue(OptimizerOption) ?? [], "--optimizer-option"),
-            },
+            // Unknown names and bad values fail here, before anything is created.
+            Spec = Spec(p, optimizer, steps ?? DefaultSteps, overrides, taskSettings.DataSeed),
             Training = new TrainingOptions
             {
-                Steps = p.GetValue(Steps) ?? DefaultSteps,
-                BatchSize = p.GetValue(BatchSize),
                 EvalEvery = p.GetValue(EvalEvery),
                 EvalBatchSize = p.GetValue(EvalBatchSize),
                 Patience = p.GetValue(Patience),
                 CheckpointEvery = p.GetValue(CheckpointEvery),
                 KeepCheckpoints = p.GetValue(KeepCheckpoints),
-                DataSeed = taskSettings.DataSeed,
-                CacheFrozenPrefix = p.GetValue(CacheFrozenPrefix),
             },
             Out = run.Root,
             Threads = p.GetValue(Threads),
             Device = p.GetValue(Device)!,
+            Sweep = TrainingWeights.ResolveSweep(p.GetValue(Sweep), p.GetValue(Device)!, optimizer),
         };
         Validate(settings);
 
@@ -169,29 +174,17 @@ internal static class FinetuneCommand
                 "continue it with --resume, or choose another --out directory; nothing was changed."));
         }
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
-        // Unknown names and bad values fail before anything is created.
-        TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
         taskSettings.ResolveTask();
         taskSettings.ResolveSource();
         if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
         EnsureWritable(run.Root);
 
         var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
-        var recipe = model.Card.RecipeFor(settings.Optimizer, settings.Trainable);
+        var recipe = model.Card.RecipeFor(optimizer, settings.Trainable);
         if (recipe is not null)
         {
             // What the command line left open comes from the model's measured recipe; the config shows the result.
-            settings = settings with { OptimizerSettings = recipe.ApplyTo(settings.OptimizerSettings) };
-            if (p.GetValue(Steps) is null && recipe.Steps is long steps)
-            {
-                settings = settings with
-                {
-                    OptimizerSettings = settings.OptimizerSettings with { TotalSteps = steps },
-                    Training = settings.Training with { Steps = steps },
-                };
-                Validate(settings);
-            }
-            TrainingOptimizers.Validate(settings.Optimizer, settings.OptimizerSettings);
+            settings = settings with { Spec = Spec(p, optimizer, steps ?? recipe.Steps ?? DefaultSteps, recipe.ApplyTo(overrides), taskSettings.DataSeed) };
         }
         var (task, data) = taskSettings.Load(log);
         var resolved = new JsonObject
@@ -202,7 +195,7 @@ internal static class FinetuneCommand
             ["prepared"] = model.Prepared.Directory,
             ["base_weights_sha256"] = model.Prepared.Manifest.BaseWeightsSha256,
             ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
-            ["recipe"] = recipe is null ? "command line and the method's defaults" : $"the model card's {settings.Optimizer} recipe for what the command line left open",
+            ["recipe"] = recipe is null ? "command line and the method's defaults" : $"the model card's {optimizer} recipe for what the command line left open",
             ["task"] = task.Describe(),
             ["data"] = new JsonObject { ["source"] = taskSettings.ResolveSource().ForTask(task.Name).Describe(), ["train"] = data.Train.Count, ["dev"] = data.Dev.Count, ["test"] = data.Test.Count },
         };
@@ -213,29 +206,60 @@ internal static class FinetuneCommand
 
         var inputs = new TrainerInputs
         {
-            Adapter = model.Adapter,
-            Model = model.Prepared,
-            Task = task,
-            Data = data,
+            Setup = new TrainingSetup
+            {
+                Spec = settings.Spec!,
+                Adapter = model.Adapter,
+                Model = model.Prepared,
+                Task = task,
+                Data = data,
+                Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
+                Sweep = settings.Sweep,
+            },
             Run = run,
-            Optimizer = settings.Optimizer,
-            OptimizerSettings = settings.OptimizerSettings,
             Training = settings.Training,
-            Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
             Resume = resume,
         };
-        var result = Observe(console, quiet, json, inputs, cancel);
+        var cluster = new ClusterSettings(p.GetValue(Workers), p.GetValue(RemoteWorkers), p.GetValue(Listen)!, p.GetValue(Advertise), p.GetValue(Port));
+        var result = cluster.Enabled ? TrainDataParallel(console, quiet, json, inputs, cluster, settings, cancel) : Observe(console, quiet, json, inputs, display => display, cancel);
         if (!p.GetValue(NoPlots)) RunPlots.TryWrite(run, task.Metric, console.Error);
         Summary.Print(console, result, run, quiet, json);
         return ExitCodes.Ok;
     }
 
-    private static TrainingResult Observe(CliConsole console, bool quiet, bool json, TrainerInputs inputs, CancellationToken cancel)
+    /// <summary>Trains with the display the output calls for; <paramref name="decorate"/> may add to what it shows.</summary>
+    private static TrainingResult Observe(CliConsole console, bool quiet, bool json, TrainerInputs inputs, Func<ITrainingObserver, ITrainingObserver> decorate,
+        CancellationToken cancel)
     {
-        if (json) return Trainer.Run(inputs, new JsonObserver(console.Out), cancel);
-        if (quiet) return Trainer.Run(inputs, new SilentObserver(), cancel);
-        if (console.Interactive) return LiveProgress.Run(console, inputs, cancel);
-        return Trainer.Run(inputs, new PlainObserver(console.Out), cancel);
+        if (json) return Trainer.Run(inputs, decorate(new JsonObserver(console.Out)), cancel);
+        if (quiet) return Trainer.Run(inputs, decorate(new SilentObserver()), cancel);
+        if (console.Interactive) return LiveProgress.Run(console, inputs, decorate, cancel);
+        return Trainer.Run(inputs, decorate(new PlainObserver(console.Out)), cancel);
+    }
+
+    /// <summary>
+    /// Trains with a coordinator in this process and the cluster's workers: the trainer here evaluates,
+    /// checkpoints and logs as always, and takes its losses from the workers' shards.
+    /// </summary>
+    private static TrainingResult TrainDataParallel(CliConsole console, bool quiet, bool json, TrainerInputs inputs, ClusterSettings cluster, FinetuneSettings settings,
+        CancellationToken cancel)
+    {
+        if (cluster.Workers < 0 || cluster.RemoteWorkers < 0)
+        {
+            throw new BszoException(BszoException.Format("Invalid value for --workers or --remote-workers.", "≥ 0", $"{cluster.Workers} and {cluster.RemoteWorkers}"));
+        }
+        if (cluster.RemoteWorkers > 0 && cluster.Port == 0)
+        {
+            throw new BszoException(BszoException.Format("--remote-workers needs a fixed --port that the other machines connect to.", "--port 30000 (say)", "--port 0",
+                "also give --listen 0.0.0.0 and --advertise <this machine's address>."));
+        }
+        // Workers joining a resumed run replay the steps it has taken from the coordinator.
+        var records = inputs.Resume && File.Exists(inputs.Run.Trajectory) ? TrajectoryLog.Read(inputs.Run.Trajectory).Records : [];
+        // Workers on this machine open the prepared model this run uses; elsewhere they prepare the same one.
+        using var local = LocalCluster.Start(cluster, settings with { Prepared = inputs.Setup.Model.Directory }, inputs.Setup, inputs.Run, records, cancel);
+        var result = Observe(console, quiet, json, inputs with { Losses = local.Lead }, local.Observe, cancel);
+        local.Finish();
+        return result;
     }
 
     /// <summary>The value of every option that shapes the run, as an option-name → value map (saved for --resume).</summary>
@@ -282,8 +306,6 @@ internal static class FinetuneCommand
         {
             if (!ok) throw new BszoException(BszoException.Format($"Invalid value for {option}.", expected, Convert.ToString(found, CultureInfo.InvariantCulture)));
         }
-        Require(s.Training.Steps >= 1, "--steps", "≥ 1", s.Training.Steps);
-        Require(s.Training.BatchSize >= 1, "--batch-size", "≥ 1", s.Training.BatchSize);
         Require(s.Training.EvalBatchSize >= 1, "--eval-batch-size", "≥ 1", s.Training.EvalBatchSize);
         Require(s.Training.EvalEvery is null or >= 1, "--eval-every", "≥ 1", s.Training.EvalEvery ?? 0);
         Require(s.Training.CheckpointEvery is null or >= 1, "--checkpoint-every", "≥ 1", s.Training.CheckpointEvery ?? 0);
@@ -298,19 +320,41 @@ internal static class FinetuneCommand
     private static TaskSettings Absolute(TaskSettings t) =>
         t with { Data = Absolute(t.Data), Train = Absolute(t.Train), Dev = Absolute(t.Dev), Test = Absolute(t.Test) };
 
-    private static Dictionary<string, string> ParsePairs(string[] pairs, string option)
+    /// <summary>The run's spec from the command line: <paramref name="steps"/> steps of <paramref name="optimizer"/> with <paramref name="overrides"/>.</summary>
+    private static RunSpec Spec(ParseResult p, string optimizer, long steps, IEnumerable<KeyValuePair<string, string>> overrides, ulong dataSeed)
     {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in pairs)
+        if (steps < 1) throw new BszoException(BszoException.Format("Invalid value for --steps.", "≥ 1", steps.ToString(CultureInfo.InvariantCulture)));
+        return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix), NoiseKinds.Parse(p.GetValue(Noise)!));
+    }
+
+    /// <summary>
+    /// The optimizer options the command line sets, as <c>key=value</c> overrides of the method's defaults:
+    /// the common options (a learning rate or ε only when given, so that a recipe or the method's default
+    /// can fill them), then every <c>--optimizer-option</c>.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> OptimizerOverrides(ParseResult p)
+    {
+        static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+        var overrides = new List<KeyValuePair<string, string>>
+        {
+            new("weightDecay", Text(p.GetValue(WeightDecay))),
+            new("seed", p.GetValue(Seed).ToString(CultureInfo.InvariantCulture)),
+            new("schedule", p.GetValue(Schedule)!),
+            new("warmupSteps", p.GetValue(Warmup).ToString(CultureInfo.InvariantCulture)),
+        };
+        if (p.GetValue(LearningRate) is double lr) overrides.Add(new("learningRate", Text(lr)));
+        if (p.GetValue(Epsilon) is double eps) overrides.Add(new("epsilon", Text(eps)));
+        if (p.GetValue(Clip) is double clip) overrides.Add(new("clipProjectedGradient", Text(clip)));
+        foreach (var pair in p.GetValue(OptimizerOption) ?? [])
         {
             var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
             if (parts.Length != 2 || parts[0].Length == 0)
             {
-                throw new BszoException(BszoException.Format($"{option} '{pair}' is not of the form key=value.", "e.g. directions=2", pair));
+                throw new BszoException(BszoException.Format($"--optimizer-option '{pair}' is not of the form key=value.", "e.g. directions=2", pair));
             }
-            map[parts[0]] = parts[1];
+            overrides.Add(new(parts[0], parts[1]));
         }
-        return map;
+        return overrides;
     }
 
     /// <summary>Fails early, with a clear message, when the run directory cannot be written.</summary>

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Bszo.Cli.Display;
 using Bszo.Cli.Setup;
-using Bszo.Cluster.Data;
 using Bszo.Models.Adapters;
 using Bszo.Ort.Graph;
 using Spectre.Console;
@@ -21,21 +20,16 @@ internal static class PrepareCommand
           bszo prepare --model ./my-model --out prepared/my-model
           bszo prepare --model ./my-model --out prepared/top --trainable "layer_1/*" --trainable "head/*"
           bszo prepare --model ./my-model --list
-          bszo prepare --model ./my-model --out prepared/m --task sst2 --cluster-data data/sst2
-                                                      (also write the tokenized training split for bszo-cluster workers)
         """;
 
     private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Directory to write the training model into.", HelpName = "dir" };
     private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<bool> List = new("--list") { Description = "List the model's initializers and exit." };
-    private static readonly Option<string?> ClusterData = new("--cluster-data") { Description = "Also write the task's training split, tokenized and batched as the model's inputs, into this directory: the --data of bszo-cluster workers.", HelpName = "dir" };
-    private static readonly TaskOptions TaskOptions = new();
 
     public static Command Create(CliConsole console)
     {
-        var command = new Command("prepare", "Prepare a model for training (weights as inputs, a loss head) once, to share between runs.") { Model, Out, Trainable, List, ClusterData };
-        TaskOptions.AddTo(command);
+        var command = new Command("prepare", "Prepare a model for training (weights as inputs, a loss head) once, to share between runs.") { Model, Out, Trainable, List };
         command.SetAction(p => Guard.Run(console, () => Execute(p, console)));
         return command;
     }
@@ -61,14 +55,6 @@ internal static class PrepareCommand
         var m = setup.Prepared.Manifest;
         console.Out.WriteLine(FormattableString.Invariant($"prepared {m.SourceModel}"));
         console.Out.WriteLine(FormattableString.Invariant($"  into {setup.Prepared.Directory}: {m.Tensors.Count} trainable tensors, {m.ElementCount:N0} weights, loss head {setup.Prepared.Loss.Kind}"));
-        if (p.GetValue(ClusterData) is string clusterData)
-        {
-            // Every example of the training split, collated once: workers slice their shards from it.
-            var (_, data) = TaskOptions.Read(p).Load(log);
-            using var examples = setup.Adapter.Collate(data.Train);
-            TensorDataset.Save(Path.GetFullPath(clusterData), examples);
-            console.Out.WriteLine(FormattableString.Invariant($"  wrote {data.Train.Count:N0} training examples for bszo-cluster workers into {Path.GetFullPath(clusterData)}"));
-        }
         console.Out.WriteLine(FormattableString.Invariant($"  next: bszo finetune --prepared {setup.Prepared.Directory} --task ..."));
         return ExitCodes.Ok;
     }

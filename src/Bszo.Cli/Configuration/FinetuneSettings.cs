@@ -13,9 +13,8 @@ internal sealed record FinetuneSettings
 
     public TaskSettings Task { get; init; } = new();
 
-    public string Optimizer { get; init; } = "mezo";
-
-    public OptimizerSettings OptimizerSettings { get; init; } = new();
+    /// <summary>What the run trains (resolved: the model card's recipe applied); null only in files this version did not write.</summary>
+    public RunSpec? Spec { get; init; }
 
     public TrainingOptions Training { get; init; } = new();
 
@@ -24,4 +23,7 @@ internal sealed record FinetuneSettings
     public int Threads { get; init; } = Environment.ProcessorCount;
 
     public string Device { get; init; } = "cpu";
+
+    /// <summary>Where sweeps work on the weights (resolved from --sweep and --device).</summary>
+    public WeightSweep Sweep { get; init; } = WeightSweep.Host;
 }

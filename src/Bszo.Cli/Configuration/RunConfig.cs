@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bszo.Models.Training;
+using Bszo.Ort;
 using Bszo.Ort.Graph;
 
 namespace Bszo.Cli;
@@ -48,6 +49,26 @@ internal static class RunConfig
         }
         var options = JsonNode.Parse(File.ReadAllText(run.Config))?["options"];
         return options?.Deserialize<FinetuneSettings>(Json) ?? new FinetuneSettings();
+    }
+
+    /// <summary>
+    /// <paramref name="settings"/> as JSON, as config.json holds them: what a cluster run hands its
+    /// workers so that they load the model, the task and the data as this process did.
+    /// </summary>
+    public static string SettingsJson(FinetuneSettings settings) => JsonSerializer.Serialize(settings, Readable);
+
+    /// <summary>Settings written by <see cref="SettingsJson"/>.</summary>
+    public static FinetuneSettings ReadSettings(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<FinetuneSettings>(json, Json) ?? Throw.Bszo<FinetuneSettings>($"The run settings from {source} are empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new BszoException(BszoException.Format($"The run settings from {source} cannot be read.", "the settings `bszo finetune` writes", e.Message,
+                "run the same version of Bszo on every machine of the run."), e);
+        }
     }
 
     /// <summary>The prepared model directory a run used.</summary>

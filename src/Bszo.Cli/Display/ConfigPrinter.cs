@@ -11,7 +11,8 @@ internal static class ConfigPrinter
         ArgumentNullException.ThrowIfNull(config);
         var resolved = config["resolved"]!;
         var options = config["options"]!;
-        var optimizer = options["optimizer-settings"]!;
+        var spec = options["spec"]!;
+        var optimizer = spec["options"]!;
         var training = options["training"]!;
         var versions = config["versions"]!;
         var table = new Table().Title("Configuration").HideHeaders().AddColumns("", "");
@@ -21,11 +22,11 @@ internal static class ConfigPrinter
         Add("trainable weights", resolved["trainable_elements"]);
         Add("task", resolved["task"]);
         Add("data", resolved["data"]);
-        Add("optimizer", options["optimizer"]);
-        Add("learning rate / epsilon", JsonValue.Create($"{optimizer["learning-rate"]} / {optimizer["epsilon"]}"));
-        Add("weight decay / seed", JsonValue.Create($"{optimizer["weight-decay"]} / {optimizer["seed"]}"));
-        Add("steps / batch size", JsonValue.Create($"{training["steps"]} / {training["batch-size"]}"));
-        Add("eval / checkpoint every", JsonValue.Create($"{training["eval-interval"]} / {training["checkpoint-interval"]} steps"));
+        Add("optimizer", spec["optimizer"]);
+        Add("learning rate / epsilon", JsonValue.Create($"{optimizer["learningRate"]} / {optimizer["epsilon"]}"));
+        Add("weight decay / seed", JsonValue.Create($"{optimizer["weightDecay"]} / {optimizer["seed"]}"));
+        Add("steps / batch size", JsonValue.Create($"{optimizer["totalSteps"]} / {spec["batchSize"]}"));
+        Add("eval / checkpoint every", JsonValue.Create($"{training["eval-every"]?.ToJsonString() ?? "5 times per run"} / {training["checkpoint-every"]?.ToJsonString() ?? "each evaluation"}"));
         Add("run directory", resolved["run"]);
         Add("versions", JsonValue.Create($"bszo {versions["bszo"]}, onnxruntime {versions["onnxruntime"]}, {versions["dotnet"]}"));
         console.Ansi.Write(table);

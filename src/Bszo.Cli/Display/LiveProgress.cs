@@ -11,12 +11,12 @@ namespace Bszo.Cli.Display;
 /// </summary>
 internal static class LiveProgress
 {
-    public static TrainingResult Run(CliConsole console, TrainerInputs inputs, CancellationToken cancel) =>
+    public static TrainingResult Run(CliConsole console, TrainerInputs inputs, Func<ITrainingObserver, ITrainingObserver> decorate, CancellationToken cancel) =>
         console.Ansi.Progress()
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context => Trainer.Run(inputs, new Observer(console, context, inputs.Training.Steps), cancel));
+            .Start(context => Trainer.Run(inputs, decorate(new Observer(console, context, inputs.Setup.Spec.Steps)), cancel));
 
     private sealed class Observer(CliConsole console, ProgressContext context, long steps) : ITrainingObserver
     {

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -12,13 +9,13 @@ using Orleans.Configuration;
 namespace Bszo.Cluster.Coordinator;
 
 /// <summary>
-/// A running coordinator: an Orleans silo hosting the run's coordinator grain, a liveness timer, and the
-/// trajectory log.
+/// A running coordinator: an Orleans silo hosting the run's coordinator grain, and a liveness timer.
+/// The run's lead trainer, in the same process, takes part through <see cref="ClusterLead"/>.
 /// </summary>
 /// <remarks>
-/// <b>Ownership.</b> Owns the silo's host, the trajectory log file and the traffic meter; dispose
-/// (asynchronously) to stop the silo and close the log. Dispose after <see cref="WaitAsync"/> returns to
-/// give every worker the outcome; disposing earlier abandons the run (the log stays valid and resumable).
+/// <b>Ownership.</b> Owns the silo's host and the traffic meter; dispose (asynchronously) to stop the
+/// silo. Dispose after <see cref="WaitAsync"/> returns to give every worker the outcome; disposing
+/// earlier abandons the run (the lead's trajectory log stays valid and resumable).
 /// </remarks>
 public sealed class ClusterCoordinator : IAsyncDisposable
 {
@@ -52,8 +49,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     /// <summary>Traffic so far.</summary>
     public TrafficReport Traffic => _meter.Report();
 
-    /// <summary>Path of the run's trajectory log.</summary>
-    public string TrajectoryPath => _ledger.TrajectoryPath;
+    /// <summary>The run's logic, for the lead trainer in this process.</summary>
+    internal RunLedger Ledger => _ledger;
 
     /// <summary>Recorded steps from <paramref name="from"/> (at most <paramref name="max"/>).</summary>
     public IReadOnlyList<StepRecord> Records(long from = 0, int max = int.MaxValue) => _ledger.Records(from, max);
@@ -77,7 +74,6 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         {
             host?.Dispose();
             meter.Dispose();
-            ledger.Dispose();
             throw new BszoException(BszoException.Format($"The coordinator could not listen on {options.Endpoint.ListenAddress} ports {options.Endpoint.GatewayPort} and {options.Endpoint.SiloPort}.",
                 found: e.Message, hint: "choose free ports with --port and --silo-port."), e);
         }
@@ -85,7 +81,6 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         {
             host?.Dispose();
             meter.Dispose();
-            ledger.Dispose();
             throw;
         }
     }
@@ -93,9 +88,15 @@ public sealed class ClusterCoordinator : IAsyncDisposable
     /// <summary>Ends the run at the next checksum step (every worker's weights are compared there).</summary>
     public void RequestStop() => _ledger.RequestStop(MonotonicClock.Now);
 
+    /// <summary>Stops the run with an error (<paramref name="what"/>, <paramref name="hint"/>) that every member, the lead included, receives.</summary>
+    public void Abort(string what, string hint) => _ledger.Abort(what, hint);
+
+    /// <summary>Drops a worker whose process is known to have exited, without waiting for its heartbeats to stop.</summary>
+    public void Drop(string worker, string reason) => _ledger.Drop(worker, reason, MonotonicClock.Now);
+
     /// <summary>
-    /// Waits for the run to complete or fail, lingers so that every worker hears the outcome, writes
-    /// <c>run.json</c>, and returns the summary. Cancelling the token asks for a graceful stop at the next
+    /// Waits for the run to complete or fail, lingers so that every worker hears the outcome, and
+    /// returns the summary. Cancelling the token asks for a graceful stop at the next
     /// checksum step; if the run has not ended 30 s later (no workers, say), the summary says
     /// <see cref="RunState.Running"/> and the log stays resumable.
     /// </summary>
@@ -111,10 +112,7 @@ public sealed class ClusterCoordinator : IAsyncDisposable
             await Task.WhenAny(_ledger.Finished, Task.Delay(TimeSpan.FromSeconds(30), CancellationToken.None)).ConfigureAwait(false);
         }
         if (_ledger.Finished.IsCompleted) await Task.Delay(_options.Linger, CancellationToken.None).ConfigureAwait(false);
-        var summary = Summary();
-        var json = JsonSerializer.Serialize(summary, SummaryJson);
-        AtomicFile.WriteAllText(Path.Combine(_options.RunDirectory, "run.json"), json);
-        return summary;
+        return Summary();
     }
 
     /// <summary>The run's summary as of now.</summary>
@@ -129,7 +127,6 @@ public sealed class ClusterCoordinator : IAsyncDisposable
             FinalChecksum = status.FinalChecksum,
             Members = status.Members,
             Error = status.Error,
-            TrajectoryPath = _ledger.TrajectoryPath,
             Elapsed = _clock.Elapsed,
             Traffic = _meter.Report(),
         };
@@ -160,16 +157,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         }
         _host.Dispose();
         _meter.Dispose();
-        _ledger.Dispose();
         _stopping.Dispose();
     }
-
-    private static readonly JsonSerializerOptions SummaryJson = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
 
     private async Task TickAsync(CancellationToken cancellationToken)
     {

@@ -1,9 +1,15 @@
+using Bszo.Cluster.Protocol;
 using Bszo.Cluster.Training;
+using Bszo.Ort.Optimizers;
 
 namespace Bszo.Cluster.Coordinator;
 
 /// <summary>Options of a coordinator: the run it drives, where it listens, and its failure policy.</summary>
 /// <remarks>
+/// <para><b>The lead.</b> With <see cref="Lead"/> set, a trainer in the coordinator's own process takes
+/// part in every step without holding rows: it evaluates, checkpoints and writes the run's trajectory
+/// log, every step boundary waits for it, and it decides when the run ends (its last step, or early
+/// stopping). Workers hold the rows: each forward pass's loss is their mean.</para>
 /// <para><b>Failure policy.</b> A worker is lost when it sends no heartbeat for
 /// <see cref="HeartbeatTimeout"/> (a dead process or machine), or when it holds up a forward pass or a
 /// step boundary for <see cref="StallTimeout"/> while still alive (a hung device). The step in progress
@@ -18,11 +24,20 @@ public sealed record ClusterCoordinatorOptions
     /// <summary>Name of the run (the coordinator grain's key); workers name it too.</summary>
     public string RunName { get; init; } = "default";
 
-    /// <summary>Directory of the trajectory log and the run summary. An existing log is resumed.</summary>
-    public required string RunDirectory { get; init; }
-
     /// <summary>What every worker trains.</summary>
     public required ClusterTrainingSpec Spec { get; init; }
+
+    /// <summary>Where the model, task and data come from (handed to workers unread; see <see cref="RunDescription.SetupJson"/>).</summary>
+    public required string SetupJson { get; init; }
+
+    /// <summary>The run's base weights and training examples: workers whose own differ are refused.</summary>
+    public required RunFingerprint Fingerprint { get; init; }
+
+    /// <summary>Steps the run has already taken (a resumed run's trajectory log): joiners replay them.</summary>
+    public IReadOnlyList<StepRecord> Records { get; init; } = [];
+
+    /// <summary>Whether a lead trainer in this process takes part in every step (see the remarks).</summary>
+    public bool Lead { get; init; } = true;
 
     /// <summary>Network settings (loopback by default).</summary>
     public ClusterEndpoint Endpoint { get; init; } = new();
@@ -55,18 +70,19 @@ public sealed record ClusterCoordinatorOptions
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Spec);
+        ArgumentNullException.ThrowIfNull(Fingerprint);
         Spec.Validate();
         Endpoint.Validate();
         ArgumentException.ThrowIfNullOrWhiteSpace(RunName);
-        ArgumentException.ThrowIfNullOrWhiteSpace(RunDirectory);
         if (MinWorkers < 1) Fail("minimum workers", "≥ 1", MinWorkers);
         if (StartWorkers < MinWorkers) Fail("start workers", $"≥ the minimum ({MinWorkers})", StartWorkers);
+        if (Records.Count > Spec.Steps) Fail("recorded steps", $"at most the run's {Spec.Steps} steps", Records.Count);
         if (HeartbeatTimeout <= TimeSpan.Zero || StallTimeout <= TimeSpan.Zero || PauseTimeout <= TimeSpan.Zero || PollHold <= TimeSpan.Zero)
         {
-            throw new BszoException(BszoException.Format("Invalid cluster option: timeouts.", "positive durations"));
+            Throw.Bszo("Invalid cluster option: timeouts.", "positive durations");
         }
     }
 
     private static void Fail(string option, string expected, int found) =>
-        throw new BszoException(BszoException.Format($"Invalid cluster option: {option}.", expected, found.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Throw.Bszo($"Invalid cluster option: {option}.", expected, found.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

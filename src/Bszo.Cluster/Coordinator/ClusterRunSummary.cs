@@ -1,6 +1,6 @@
 namespace Bszo.Cluster.Coordinator;
 
-/// <summary>How a run ended, written as <c>run.json</c> into the run directory.</summary>
+/// <summary>How a run ended, as the coordinator saw it.</summary>
 public sealed record ClusterRunSummary
 {
     public required string RunName { get; init; }
@@ -17,9 +17,6 @@ public sealed record ClusterRunSummary
     public required IReadOnlyList<string> Members { get; init; }
 
     public string? Error { get; init; }
-
-    /// <summary>Path of the trajectory log (replay it over the base weights to rebuild the result).</summary>
-    public required string TrajectoryPath { get; init; }
 
     /// <summary>Wall time from the coordinator's start to the end of the run.</summary>
     public required TimeSpan Elapsed { get; init; }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using Bszo.Cluster.Protocol;
 using Bszo.Cluster.Training;
 using Bszo.Ort.Optimizers;
@@ -15,26 +13,32 @@ namespace Bszo.Cluster.Coordinator;
 /// so the logic is deterministic given the calls. Waiting calls get tasks that complete when a round
 /// or a boundary resolves; the caller bounds the wait.</para>
 /// <para><b>Protocol.</b> A worker joins, replays records up to the run's current step, and arrives
-/// at that step's boundary. The boundary resolves once every active member has arrived; members are
+/// at that step's boundary. The boundary resolves once every active member has arrived; workers are
 /// ranked by name, and rank i of N takes shard i. Joiners are admitted only at checksum steps (or when
 /// no active member is left), so that a replayed worker's weights are verified before it contributes.
-/// The first arrival at boundary t + 1 hands in the record of step t, which is appended to the log;
-/// every later arrival's record must be bitwise identical to it.</para>
-/// <para><b>Ownership.</b> Owns the trajectory store (the open log file); dispose to close it.</para>
+/// The first arrival at boundary t + 1 hands in the record of step t, which is appended to the
+/// records; every later arrival's record must be bitwise identical to it.</para>
+/// <para><b>The lead</b> (<see cref="LeadName"/>, when the options ask for one) is a member that holds
+/// no rows: every boundary waits for it, loss rounds do not (it reads their values with
+/// <see cref="LeadLoss"/>), it is never declared dead or stalled (it lives in this process), and its
+/// arrival can end the run (<see cref="StepArrival.EndsRun"/>). Its trainer keeps the durable log; the
+/// ledger's records live in memory, seeded with the steps a resumed run had already taken.</para>
 /// </remarks>
-internal sealed class RunLedger : IDisposable
+internal sealed class RunLedger
 {
+    /// <summary>The member name of the lead trainer (reserved: no worker may use it).</summary>
+    public const string LeadName = "lead";
+
     private readonly Lock _gate = new();
     private readonly ClusterCoordinatorOptions _options;
     private readonly ClusterTrainingSpec _spec;
-    private readonly TrajectoryStore _trajectory;
+    private readonly List<StepRecord> _records;
     private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
     private readonly List<ClusterEvent> _events = [];
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StepBarrier? _barrier;
     private RunningStep? _running;
     private TaskCompletionSource _recordAppended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private string? _dataFingerprint;
     private bool _started;
     private bool _stopRequested;
 
@@ -44,13 +48,7 @@ internal sealed class RunLedger : IDisposable
         options.Validate();
         _options = options;
         _spec = options.Spec;
-        _trajectory = TrajectoryStore.Open(options.RunDirectory);
-        if (_trajectory.Count > _spec.Steps)
-        {
-            _trajectory.Dispose();
-            throw new BszoException(BszoException.Format($"The trajectory in '{options.RunDirectory}' has more steps than the run.",
-                $"at most {_spec.Steps}", _trajectory.Count.ToString(CultureInfo.InvariantCulture), "resume with the run's original --steps."));
-        }
+        _records = [.. options.Records];
     }
 
     public RunState State { get; private set; } = RunState.Running;
@@ -62,10 +60,8 @@ internal sealed class RunLedger : IDisposable
     /// <summary>Completes when the run has completed or failed.</summary>
     public Task Finished => _finished.Task;
 
-    public string TrajectoryPath => _trajectory.Path;
-
     /// <summary>The run description handed to workers.</summary>
-    public RunDescription Describe() => new() { RunName = _options.RunName, SpecJson = _spec.ToJson() };
+    public RunDescription Describe() => new() { RunName = _options.RunName, SpecJson = _spec.ToJson(), SetupJson = _options.SetupJson };
 
     /// <summary>A consistent view of the run.</summary>
     public ClusterStatus Status()
@@ -75,7 +71,7 @@ internal sealed class RunLedger : IDisposable
             return new ClusterStatus
             {
                 State = State,
-                StepsRecorded = _trajectory.Count,
+                StepsRecorded = _records.Count,
                 Members = [.. _members.Values.Where(m => m.State == MemberState.Active).Select(m => m.Name).Order(StringComparer.Ordinal)],
                 Joining = [.. _members.Values.Where(m => m.State == MemberState.Joining).Select(m => m.Name).Order(StringComparer.Ordinal)],
                 Error = Error,
@@ -87,7 +83,11 @@ internal sealed class RunLedger : IDisposable
     /// <summary>The recorded steps (copies), for summaries and tests.</summary>
     public StepRecord[] Records(long from, int max)
     {
-        lock (_gate) return _trajectory.Slice(from, max);
+        lock (_gate)
+        {
+            if (from < 0 || from >= _records.Count || max <= 0) return [];
+            return [.. _records.Skip(checked((int)from)).Take(max)];
+        }
     }
 
     /// <summary>Asks the run to end at the next checksum step (all workers' weights are compared there).</summary>
@@ -105,9 +105,43 @@ internal sealed class RunLedger : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         JoinReply reply;
-        lock (_gate) reply = JoinLocked(request, now);
+        lock (_gate)
+        {
+            reply = request.Worker == LeadName
+                ? new JoinReply { Accepted = false, Error = BszoException.Format($"The worker name '{LeadName}' is reserved for the coordinator's own trainer.", hint: "give the worker another --name.") }
+                : JoinLocked(request.Worker, request.Fingerprint, now);
+        }
         Publish();
         return reply;
+    }
+
+    /// <summary>Registers the lead trainer (in this process): it arrives at the next boundary with its weights' checksum.</summary>
+    public JoinReply JoinLead(TimeSpan now)
+    {
+        if (!_options.Lead) throw new InvalidOperationException("This run has no lead.");
+        JoinReply reply;
+        lock (_gate) reply = JoinLocked(LeadName, _options.Fingerprint, now);
+        Publish();
+        return reply;
+    }
+
+    /// <summary>
+    /// The lead's view of forward pass <paramref name="evaluation"/> of step <paramref name="step"/>: the
+    /// loss the workers' shards average to, once all are in (NaN when the step was abandoned).
+    /// </summary>
+    public Task<double> LeadLoss(long step, int evaluation)
+    {
+        lock (_gate)
+        {
+            if (State == RunState.Failed) return Task.FromResult(double.NaN);
+            // Quick workers may have finished the step and handed in its record while the lead was still sweeping.
+            if (step < _records.Count && evaluation < _records[checked((int)step)].Losses.Count) return Task.FromResult(_records[checked((int)step)].Losses[evaluation]);
+            if (_running is not { } r || r.Step != step || r.Round(evaluation) is not { } round)
+            {
+                throw new InvalidOperationException($"The lead asked for forward pass {evaluation} of step {step}, which is not running.");
+            }
+            return round.Completion.Task;
+        }
     }
 
     public void Heartbeat(string worker, int incarnation, TimeSpan now)
@@ -138,13 +172,30 @@ internal sealed class RunLedger : IDisposable
         return result;
     }
 
+    /// <summary>Stops the run with an error from outside the protocol (the program running the coordinator gave up on it).</summary>
+    public void Abort(string what, string hint)
+    {
+        lock (_gate) Fail(what, hint);
+        Publish();
+    }
+
+    /// <summary>Drops a worker known to be gone (its process exited) without waiting for its heartbeats to stop.</summary>
+    public void Drop(string worker, string reason, TimeSpan now)
+    {
+        lock (_gate)
+        {
+            if (State == RunState.Running && worker != LeadName && _members.TryGetValue(worker, out var m) && m.State != MemberState.Gone) Lose(m, reason, now);
+        }
+        Publish();
+    }
+
     /// <summary>Declares silent workers dead, evicts stalled ones, and fails a run paused too long.</summary>
     public void Tick(TimeSpan now)
     {
         lock (_gate)
         {
             if (State != RunState.Running) return;
-            foreach (var m in _members.Values.Where(m => m.State != MemberState.Gone && now - m.LastSeen > _options.HeartbeatTimeout).ToList())
+            foreach (var m in Workers.Where(m => m.State != MemberState.Gone && now - m.LastSeen > _options.HeartbeatTimeout).ToList())
             {
                 Lose(m, $"no heartbeat for {(now - m.LastSeen).TotalSeconds:F1} s", now);
             }
@@ -160,7 +211,7 @@ internal sealed class RunLedger : IDisposable
             {
                 if (now - b.OpenedAt > _options.StallTimeout)
                 {
-                    foreach (var m in _members.Values.Where(m => m.State == MemberState.Active && !b.Arrivals.ContainsKey(m.Name)).ToList())
+                    foreach (var m in Workers.Where(m => m.State == MemberState.Active && !b.Arrivals.ContainsKey(m.Name)).ToList())
                     {
                         Lose(m, $"did not reach step {b.Step} within {_options.StallTimeout.TotalSeconds:F0} s", now);
                     }
@@ -180,19 +231,20 @@ internal sealed class RunLedger : IDisposable
         Publish();
     }
 
-    public void Dispose() => _trajectory.Dispose();
-
     private int NeededWorkers => _started ? _options.MinWorkers : _options.StartWorkers;
 
-    private JoinReply JoinLocked(JoinRequest request, TimeSpan now)
+    /// <summary>The members that hold rows (every member but the lead).</summary>
+    private IEnumerable<Member> Workers => _members.Values.Where(m => m.Name != LeadName);
+
+    private JoinReply JoinLocked(string worker, RunFingerprint fingerprint, TimeSpan now)
     {
         if (State == RunState.Failed) return new JoinReply { Accepted = false, Error = Error };
-        var refusal = CheckHeader(request) ?? CheckData(request);
+        var refusal = CheckFingerprint(worker, fingerprint);
         if (refusal is not null) return new JoinReply { Accepted = false, Error = refusal };
 
-        if (!_members.TryGetValue(request.Worker, out var m))
+        if (!_members.TryGetValue(worker, out var m))
         {
-            m = new Member(request.Worker);
+            m = new Member(worker);
             _members.Add(m.Name, m);
         }
         if (m.State != MemberState.Gone) Forget(m, now); // its previous life ended without notice
@@ -200,54 +252,22 @@ internal sealed class RunLedger : IDisposable
         m.State = MemberState.Joining;
         m.ReadyAt = -1;
         m.LastSeen = now;
-        Emit(ClusterEventKind.WorkerJoined, _trajectory.Count, m.Name, $"incarnation {m.Incarnation}");
-        return new JoinReply { Accepted = true, Incarnation = m.Incarnation, RecordedSteps = _trajectory.Count };
+        Emit(ClusterEventKind.WorkerJoined, _records.Count, m.Name, $"incarnation {m.Incarnation}");
+        return new JoinReply { Accepted = true, Incarnation = m.Incarnation, RecordedSteps = _records.Count };
     }
 
-    private string? CheckHeader(JoinRequest request)
+    private string? CheckFingerprint(string worker, RunFingerprint fingerprint)
     {
-        JsonObject options;
-        try
+        var run = _options.Fingerprint;
+        if (fingerprint.BaseWeightsSha256 != run.BaseWeightsSha256 || fingerprint.TrainableElements != run.TrainableElements)
         {
-            options = JsonNode.Parse(request.OptionsJson)!.AsObject();
+            return BszoException.Format($"Worker '{worker}' has other base weights than the run.",
+                $"{run.BaseWeightsSha256} ({run.TrainableElements} trainable elements)", $"{fingerprint.BaseWeightsSha256} ({fingerprint.TrainableElements})",
+                "every worker must load the run's model with the same trainable tensors.");
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NullReferenceException)
-        {
-            return BszoException.Format($"Worker '{request.Worker}' sent unreadable optimizer options.", found: e.Message);
-        }
-        var header = _trajectory.Header;
-        if (header is null)
-        {
-            _trajectory.Start(new TrajectoryHeader
-            {
-                Optimizer = request.Optimizer,
-                Options = options,
-                BaseWeightsSha256 = request.BaseWeightsSha256,
-                TrainableElements = request.TrainableElements,
-            });
-            return null;
-        }
-        if (header.BaseWeightsSha256 != request.BaseWeightsSha256 || header.TrainableElements != request.TrainableElements)
-        {
-            return BszoException.Format($"Worker '{request.Worker}' has other base weights than the run.",
-                $"{header.BaseWeightsSha256} ({header.TrainableElements} trainable elements)", $"{request.BaseWeightsSha256} ({request.TrainableElements})",
-                "every worker must load the same prepared model (same source model and trainable patterns).");
-        }
-        if (header.Optimizer != request.Optimizer || !JsonNode.DeepEquals(header.Options, options))
-        {
-            return BszoException.Format($"Worker '{request.Worker}' would run another optimizer than the run's trajectory.",
-                $"{header.Optimizer} {header.Options.ToJsonString()}", $"{request.Optimizer} {request.OptionsJson}",
-                "a resumed run needs the options it was started with.");
-        }
-        return null;
-    }
-
-    private string? CheckData(JoinRequest request)
-    {
-        _dataFingerprint ??= request.DataFingerprint;
-        return _dataFingerprint == request.DataFingerprint ? null : BszoException.Format(
-            $"Worker '{request.Worker}' reads other data than the run's first worker.", _dataFingerprint, request.DataFingerprint,
-            "copy the same dataset to every machine; the minibatch options come from the coordinator.");
+        return fingerprint.TrainExamplesSha256 == run.TrainExamplesSha256 ? null : BszoException.Format(
+            $"Worker '{worker}' loaded other training examples than the run.", run.TrainExamplesSha256, fingerprint.TrainExamplesSha256,
+            "every machine needs the same data files (and the same task, split sizes and data seed, which come from the coordinator).");
     }
 
     private Task<StepPlan> BeginStepLocked(StepArrival arrival, TimeSpan now)
@@ -263,7 +283,7 @@ internal sealed class RunLedger : IDisposable
         if (arrival.Completed is { } completed && !HandIn(m, arrival, completed, now)) return Task.FromResult(Reject(m, now));
         if (State == RunState.Failed) return Task.FromResult(StepPlan.Of(Verdict.Failed, Error));
 
-        long recorded = _trajectory.Count;
+        long recorded = _records.Count;
         if (State == RunState.Completed)
         {
             if (arrival.Step < recorded) return Task.FromResult(StepPlan.Of(Verdict.CatchUp));
@@ -275,6 +295,7 @@ internal sealed class RunLedger : IDisposable
 
         if (_running is { } running)
         {
+            if (m.Name == LeadName && m.State == MemberState.Active) return Task.FromResult(LeadPlan(running.Step, running.Participants.Count));
             int rank = IndexOf(running.Participants, m.Name);
             if (rank >= 0 && running.Alive.Contains(m.Name))
             {
@@ -287,6 +308,7 @@ internal sealed class RunLedger : IDisposable
 
         var barrier = _barrier ??= new StepBarrier(recorded, now);
         barrier.Arrive(m.Name, arrival.Checksum);
+        if (arrival.EndsRun && m.Name == LeadName) barrier.EndRequested = true;
         TryResolveBarrier(now);
         var worker = m.Name;
         int incarnation = m.Incarnation;
@@ -297,17 +319,18 @@ internal sealed class RunLedger : IDisposable
     private bool HandIn(Member m, StepArrival arrival, StepRecord record, TimeSpan now)
     {
         if (record.Step != arrival.Step - 1) return false;
-        long recorded = _trajectory.Count;
+        long recorded = _records.Count;
         if (record.Step < recorded)
         {
-            var difference = RecordComparison.Difference(_trajectory[record.Step], record);
+            var difference = RecordComparison.Difference(_records[checked((int)record.Step)], record);
             if (difference is not null) Fail($"Worker '{m.Name}' ran step {record.Step} differently from the others ({difference}).", DivergenceHint);
             return true;
         }
         if (record.Step > recorded) return false;
         if (_running is { } r)
         {
-            if (r.Step != record.Step || !r.Alive.Contains(m.Name)) return false;
+            // The lead takes every step without rows, so it is never among a step's living shard holders.
+            if (r.Step != record.Step || (m.Name != LeadName && !r.Alive.Contains(m.Name))) return false;
             var reported = r.Rounds.Where(x => x.Value is not null).Select(x => x.Value!.Value).ToList();
             var difference = RecordComparison.LossDifference(reported, record.Losses);
             if (difference is not null)
@@ -319,7 +342,7 @@ internal sealed class RunLedger : IDisposable
         // Without a step in progress the coordinator restarted after the step ended: the worker's record is the
         // only account of it, and every worker that ran it received the same losses.
         _running = null;
-        _trajectory.Append(record);
+        _records.Add(record);
         var signal = _recordAppended;
         _recordAppended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         signal.TrySetResult();
@@ -340,15 +363,19 @@ internal sealed class RunLedger : IDisposable
         if (_barrier is not { } b || State != RunState.Running) return;
         var active = _members.Values.Where(m => m.State == MemberState.Active).ToList();
         if (active.Any(m => !b.Arrivals.ContainsKey(m.Name))) return;
+        // Every step waits for the lead: it evaluates and checkpoints between steps, and only it knows when the run ends.
+        if (_options.Lead && !b.Arrivals.ContainsKey(LeadName)) return;
 
         bool admitJoiners = _spec.IsChecksumStep(b.Step) || active.Count == 0;
         // A joiner that waited through the previous step replays its record and arrives here within a round
         // trip; without waiting for it, members that are always quicker would keep it out for ever.
         if (admitJoiners && _members.Values.Any(m => m.State == MemberState.Joining && m.ReadyAt == b.Step - 1 && !b.Arrivals.ContainsKey(m.Name))) return;
-        var participants = b.Arrivals
+        var admitted = b.Arrivals
             .Where(a => _members[a.Key].State == MemberState.Active || (admitJoiners && a.Value is not null))
             .Select(a => a.Key).Order(StringComparer.Ordinal).ToList();
-        if (participants.Count < NeededWorkers)
+        var participants = admitted.Where(name => name != LeadName).ToList();
+        bool final = b.Step >= _spec.Steps || b.EndRequested || (_stopRequested && _spec.IsChecksumStep(b.Step));
+        if (participants.Count < NeededWorkers && !final)
         {
             if (b.ShortSince is null)
             {
@@ -358,13 +385,13 @@ internal sealed class RunLedger : IDisposable
             return;
         }
 
-        var checksums = participants.Select(p => (Worker: p, Checksum: b.Arrivals[p])).Where(p => p.Checksum is not null).ToList();
+        var checksums = admitted.Select(p => (Worker: p, Checksum: b.Arrivals[p])).Where(p => p.Checksum is not null).ToList();
         if (checksums.Select(c => c.Checksum).Distinct(StringComparer.Ordinal).Count() > 1)
         {
             Fail($"Weights differ between workers at step {b.Step}: {string.Join(", ", checksums.Select(c => $"{c.Worker} {Short(c.Checksum)}"))}.", DivergenceHint);
             return;
         }
-        foreach (var p in participants)
+        foreach (var p in admitted)
         {
             var m = _members[p];
             if (m.State == MemberState.Joining)
@@ -376,7 +403,6 @@ internal sealed class RunLedger : IDisposable
         }
         _barrier = null;
         _started = true;
-        bool final = b.Step >= _spec.Steps || (_stopRequested && _spec.IsChecksumStep(b.Step));
         if (final)
         {
             State = RunState.Completed;
@@ -396,12 +422,16 @@ internal sealed class RunLedger : IDisposable
         {
             if (outcome.Error is not null) return StepPlan.Of(Verdict.Failed, outcome.Error);
             if (!_members.TryGetValue(worker, out var m) || m.Incarnation != incarnation || m.State == MemberState.Gone) return StepPlan.Of(Verdict.Evicted);
+            if (outcome.Final && m.State == MemberState.Active) return new StepPlan { Verdict = Verdict.Done, Step = outcome.Step };
+            if (worker == LeadName) return LeadPlan(outcome.Step, outcome.Participants.Count);
             int rank = IndexOf(outcome.Participants, worker);
             if (rank < 0) return StepPlan.Of(Verdict.CatchUp); // not admitted at this (non-checksum) boundary
-            if (outcome.Final) return new StepPlan { Verdict = Verdict.Done, Step = outcome.Step };
             return new StepPlan { Verdict = Verdict.Go, Step = outcome.Step, Shard = rank, Shards = outcome.Participants.Count };
         }
     }
+
+    /// <summary>The lead's plan: take the step, with no shard of its own.</summary>
+    private static StepPlan LeadPlan(long step, int shards) => new() { Verdict = Verdict.Go, Step = step, Shard = 0, Shards = shards };
 
     private Task<RoundReply> SubmitLocked(LossContribution part, TimeSpan now)
     {
@@ -455,7 +485,7 @@ internal sealed class RunLedger : IDisposable
     {
         Forget(m, now);
         m.State = MemberState.Gone;
-        Emit(ClusterEventKind.WorkerLost, _running?.Step ?? _barrier?.Step ?? _trajectory.Count, m.Name, reason);
+        Emit(ClusterEventKind.WorkerLost, _running?.Step ?? _barrier?.Step ?? _records.Count, m.Name, reason);
     }
 
     /// <summary>Removes a member from the step in progress and from the boundary it waits at.</summary>
@@ -488,7 +518,7 @@ internal sealed class RunLedger : IDisposable
         if (State != RunState.Running) return;
         State = RunState.Failed;
         Error = BszoException.Format(what, hint: hint);
-        Emit(ClusterEventKind.RunFailed, _trajectory.Count, null, Error);
+        Emit(ClusterEventKind.RunFailed, _records.Count, null, Error);
         _barrier?.Completion.TrySetResult(new BarrierOutcome(_barrier.Step, [], false, Error));
         _barrier = null;
         _running?.Abandon();

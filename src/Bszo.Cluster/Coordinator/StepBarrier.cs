@@ -9,6 +9,9 @@ internal sealed class StepBarrier(long step, TimeSpan now)
 
     public TimeSpan OpenedAt { get; } = now;
 
+    /// <summary>Whether the lead ends the run here.</summary>
+    public bool EndRequested { get; set; }
+
     /// <summary>Since when too few workers were present (the run is paused), or null.</summary>
     public TimeSpan? ShortSince { get; set; }
 

@@ -25,4 +25,8 @@ public sealed record StepArrival
     /// <summary><c>WeightStore.Checksum()</c> at checksum steps and on a worker's first arrival after joining.</summary>
     [Id(4)]
     public string? Checksum { get; init; }
+
+    /// <summary>The lead's last arrival: the run ends at this boundary (its last step, or early stopping).</summary>
+    [Id(5)]
+    public bool EndsRun { get; init; }
 }

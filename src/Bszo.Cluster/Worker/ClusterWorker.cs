@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Bszo.Cluster.Data;
 using Bszo.Cluster.Protocol;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
 
@@ -21,33 +21,42 @@ internal sealed class ClusterWorker
     private readonly CoordinatorLink _link;
     private readonly RunDescription _run;
     private readonly ClusterTrainingSpec _spec;
-    private readonly ShardedBatchSource _data;
-    private readonly PreparedModel _model;
+    private readonly TrainingCore _core;
+    private readonly RunFingerprint _fingerprint;
     private readonly SnapshotDirectory _snapshots;
     private readonly CancellationToken _cancellation;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _trained;
     private long _replayed;
     private int _rejoins;
+    private long _startedFrom;
+    private StepRecord? _lastRecord;
 
-    private ClusterWorker(ClusterWorkerOptions options, CoordinatorLink link, RunDescription run, ClusterTrainingSpec spec, ShardedBatchSource data, CancellationToken cancellation)
+    private ClusterWorker(ClusterWorkerOptions options, CoordinatorLink link, RunDescription run, ClusterTrainingSpec spec, TrainingCore core, CancellationToken cancellation)
     {
         _options = options;
         _link = link;
         _run = run;
         _spec = spec;
-        _data = data;
+        _core = core;
+        _fingerprint = FingerprintOf(core);
         _cancellation = cancellation;
-        _model = PreparedModel.Open(options.ModelDirectory);
         Directory.CreateDirectory(options.WorkDirectory);
         _snapshots = new SnapshotDirectory(options.WorkDirectory);
     }
 
-    /// <summary>Connects, trains until the run ends, writes <c>worker.json</c>, and returns the summary.</summary>
+    /// <summary>The base weights and training examples <paramref name="core"/> trains: what the coordinator checks a joiner against.</summary>
+    public static RunFingerprint FingerprintOf(TrainingCore core)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        var model = core.Setup.Model;
+        return new RunFingerprint(model.Manifest.BaseWeightsSha256, model.Manifest.ElementCount, core.Setup.TrainExamplesSha256());
+    }
+
+    /// <summary>Connects, builds the run's training core, trains until the run ends, writes <c>worker.json</c>, and returns the summary.</summary>
     public static async Task<ClusterWorkerSummary> RunAsync(ClusterWorkerOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(options.OpenData);
         await using var link = await CoordinatorLink.ConnectAsync(options.Coordinator, options.RunName, options.WorkerName, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
         RunDescription run;
         try
@@ -59,18 +68,15 @@ internal sealed class ClusterWorker
             throw new BszoException(BszoException.Format($"The coordinator at {options.Coordinator} did not describe run '{options.RunName}'.", found: e.Message), e);
         }
         var spec = ClusterTrainingSpec.FromJson(run.SpecJson);
-        var data = options.OpenData(spec.Minibatch);
-        if (data.BatchSize != spec.Minibatch.BatchSize)
-        {
-            throw new BszoException(BszoException.Format("The data source does not use the run's batch size.", spec.Minibatch.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                data.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        }
         link.StartHeartbeats(run.HeartbeatInterval);
-        var worker = new ClusterWorker(options, link, run, spec, data, cancellationToken);
-        // The loop blocks on forward passes and coordinator replies: it gets a thread of its own.
-        var summary = await Task.Factory.StartNew(worker.Run, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
-        AtomicFile.WriteAllText(Path.Combine(options.WorkDirectory, "worker.json"),
-            JsonSerializer.Serialize(summary, SummaryJson));
+        // Loading the data and the frozen-prefix rows, and then the loop, block: they get a thread of their own.
+        var summary = await Task.Factory.StartNew(() =>
+        {
+            var setup = options.Setup(spec.Run, run.SetupJson);
+            using var core = TrainingCore.Open(setup, [setup.Data.Train], line => options.Log?.Invoke($"{options.WorkerName}: {line}"));
+            return new ClusterWorker(options, link, run, spec, core, cancellationToken).Run();
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        AtomicFile.WriteAllText(Path.Combine(options.WorkDirectory, "worker.json"), JsonSerializer.Serialize(summary, SummaryJson));
         return summary;
     }
 
@@ -95,7 +101,7 @@ internal sealed class ClusterWorker
                 if (unreachable.Elapsed > _options.ConnectTimeout)
                 {
                     throw new BszoException(BszoException.Format($"Worker '{_options.WorkerName}' lost the coordinator for {unreachable.Elapsed.TotalSeconds:F0} s.",
-                        found: e.Message, hint: "restart the coordinator with the same --run-dir; workers rejoin from their snapshots."), e);
+                        found: e.Message, hint: "continue the run with `bszo finetune --out <run> --resume`; workers rejoin from their snapshots."), e);
                 }
                 _options.Log?.Invoke($"{_options.WorkerName}: {e.Message}; retrying.");
                 _rejoins--; // an unreachable coordinator is not this worker's fault
@@ -110,75 +116,66 @@ internal sealed class ClusterWorker
         }
     }
 
-    /// <summary>One life: open from a snapshot, join, catch up, and train until the run ends or this worker is dropped.</summary>
+    /// <summary>One life: start from a snapshot (or the base weights), join, catch up, and train until the run ends or this worker is dropped.</summary>
     private ClusterWorkerSummary Live()
     {
-        var trainer = OpenTrainer(usable: true);
-        try
+        StartFrom(_snapshots.Latest(_run.SpecJson, _fingerprint.BaseWeightsSha256));
+        var join = _link.Call(g => g.Join(new JoinRequest { Worker = _options.WorkerName, Fingerprint = _fingerprint }));
+        if (!join.Accepted) Throw.Bszo(join.Error ?? $"The coordinator refused worker '{_options.WorkerName}'.");
+        _link.Incarnation = join.Incarnation;
+        if (!SnapshotFits(join.RecordedSteps))
         {
-            var join = _link.Call(g => g.Join(new JoinRequest
-            {
-                Worker = _options.WorkerName,
-                Optimizer = trainer.Optimizer.Name,
-                OptionsJson = trainer.Optimizer.DescribeOptions().ToJsonString(),
-                BaseWeightsSha256 = trainer.BaseWeightsSha256,
-                TrainableElements = trainer.Store.ElementCount,
-                DataFingerprint = _data.Fingerprint,
-            }));
-            if (!join.Accepted) throw new BszoException(join.Error ?? $"The coordinator refused worker '{_options.WorkerName}'.");
-            _link.Incarnation = join.Incarnation;
-            if (!SnapshotFits(trainer, join.RecordedSteps))
-            {
-                _options.Log?.Invoke($"{_options.WorkerName}: the snapshot at step {trainer.Optimizer.StepsTaken} does not fit the run's log; starting from the base weights.");
-                _snapshots.Discard();
-                trainer.Dispose();
-                trainer = OpenTrainer(usable: false);
-            }
-            long from = trainer.Optimizer.StepsTaken;
-            long replayed = CatchUp(trainer);
-            _options.Log?.Invoke($"{_options.WorkerName}: joined as incarnation {join.Incarnation}; replayed steps {from}–{from + replayed} from the snapshot at step {from}.");
-            return Train(trainer);
+            _options.Log?.Invoke($"{_options.WorkerName}: the snapshot at step {_core.Optimizer.StepsTaken} does not fit the run's log; starting from the base weights.");
+            _snapshots.Discard();
+            StartFrom(null);
         }
-        finally
-        {
-            trainer.Dispose();
-        }
+        long from = _core.Optimizer.StepsTaken;
+        long replayed = CatchUp();
+        _options.Log?.Invoke($"{_options.WorkerName}: joined as incarnation {join.Incarnation}; replayed steps {from}–{from + replayed} from step {from}.");
+        return Train();
     }
 
-    private WorkerTrainer OpenTrainer(bool usable)
+    /// <summary>Puts the core at the base weights, then at <paramref name="snapshot"/> when it is given and intact.</summary>
+    private void StartFrom(WorkerSnapshot? snapshot)
     {
-        var snapshot = usable ? _snapshots.Latest(_run.SpecJson, _model.Manifest.BaseWeightsSha256) : null;
-        if (snapshot is null) return WorkerTrainer.Open(_model, _spec, _options.Session, _options.Sweep);
-        var trainer = WorkerTrainer.Open(_model, _spec, _options.Session, _options.Sweep, snapshot);
-        if (trainer.Store.Checksum() == snapshot.Checksum) return trainer;
-        trainer.Dispose();
+        _core.Restart();
+        _startedFrom = 0;
+        _lastRecord = null;
+        if (snapshot is null) return;
+        _core.Load(snapshot.Manifest, snapshot.DataPath, snapshot.State, snapshot.Directory);
+        if (_core.HostWeights().Checksum() == snapshot.Checksum)
+        {
+            _startedFrom = snapshot.Step;
+            _lastRecord = snapshot.LastRecord;
+            return;
+        }
         _snapshots.Discard();
-        return WorkerTrainer.Open(_model, _spec, _options.Session, _options.Sweep);
+        _core.Restart();
     }
 
     /// <summary>A snapshot fits when the log reaches it and the log's record of the step before it is the one the snapshot kept.</summary>
-    private bool SnapshotFits(WorkerTrainer trainer, long recordedSteps)
+    private bool SnapshotFits(long recordedSteps)
     {
-        long step = trainer.Optimizer.StepsTaken;
+        long step = _core.Optimizer.StepsTaken;
         if (step == 0) return true;
-        if (step > recordedSteps || trainer.LastRecord is null) return false;
+        if (step > recordedSteps || _lastRecord is null) return false;
         var logged = _link.Records(step - 1, 1);
-        return logged.Length == 1 && Coordinator.RecordComparison.Difference(logged[0], trainer.LastRecord) is null;
+        return logged.Length == 1 && Coordinator.RecordComparison.Difference(logged[0], _lastRecord) is null;
     }
 
-    /// <summary>Replays every record the coordinator has beyond the trainer's step; returns how many.</summary>
-    private long CatchUp(WorkerTrainer trainer)
+    /// <summary>Replays every record the coordinator has beyond the core's step; returns how many.</summary>
+    private long CatchUp()
     {
         long count = 0;
         while (true)
         {
             _cancellation.ThrowIfCancellationRequested();
-            var page = _link.Records(trainer.Optimizer.StepsTaken, RecordPage);
+            var page = _link.Records(_core.Optimizer.StepsTaken, RecordPage);
             if (page.Length == 0) break;
             foreach (var record in page)
             {
-                trainer.Optimizer.Replay(record);
-                trainer.LastRecord = record;
+                _core.Optimizer.Replay(record);
+                _lastRecord = record;
             }
             count += page.Length;
         }
@@ -186,27 +183,27 @@ internal sealed class ClusterWorker
         return count;
     }
 
-    private ClusterWorkerSummary Train(WorkerTrainer trainer)
+    private ClusterWorkerSummary Train()
     {
         StepRecord? completed = null;
         bool admitted = false;
         while (true)
         {
-            long step = trainer.Optimizer.StepsTaken;
+            long step = _core.Optimizer.StepsTaken;
             // Joiners always send a checksum: they are admitted only once their replayed weights match.
-            string? checksum = !admitted || _spec.IsChecksumStep(step) ? trainer.Store.Checksum() : null;
+            string? checksum = !admitted || _spec.IsChecksumStep(step) ? _core.HostWeights().Checksum() : null;
             var arrival = new StepArrival { Worker = _options.WorkerName, Incarnation = _link.Incarnation, Step = step, Completed = completed, Checksum = checksum };
             var plan = _link.Poll(g => g.BeginStep(arrival), p => p.Verdict == Verdict.Retry, _run.WaitLimit, $"the start of step {step}", _cancellation);
             completed = null;
             switch (plan.Verdict)
             {
                 case Verdict.CatchUp:
-                    if (CatchUp(trainer) == 0) Thread.Sleep(TimeSpan.FromMilliseconds(20)); // the step is still being recorded
+                    if (CatchUp() == 0) Thread.Sleep(TimeSpan.FromMilliseconds(20)); // the step is still being recorded
                     continue;
                 case Verdict.Done:
-                    return Finish(trainer, checksum ?? trainer.Store.Checksum());
+                    return Finish(step, checksum ?? _core.HostWeights().Checksum());
                 case Verdict.Failed:
-                    throw new BszoException(plan.Error ?? "The run failed.");
+                    return Throw.Bszo<ClusterWorkerSummary>(plan.Error ?? "The run failed.");
                 case Verdict.Go:
                     break;
                 default:
@@ -214,37 +211,30 @@ internal sealed class ClusterWorker
             }
             if (!admitted) _options.Log?.Invoke($"{_options.WorkerName}: admitted at step {step} as shard {plan.Shard} of {plan.Shards}.");
             admitted = true;
-            if (step % _spec.SnapshotEvery == 0 && step > trainer.StartedFrom)
+            if (step % _spec.SnapshotEvery == 0 && step > _startedFrom)
             {
-                _snapshots.Save(trainer, _run.SpecJson, checksum ?? trainer.Store.Checksum());
+                _snapshots.Save(_core, _run.SpecJson, checksum ?? _core.HostWeights().Checksum(), _lastRecord);
             }
-            using var batch = _data.Batch(step, plan.Shard, plan.Shards);
-            if (batch is not null) trainer.Session.Bind(batch);
-            var loss = new ClusterLossEvaluator(_link, batch is null ? null : trainer.Session, step, _run.WaitLimit, _cancellation);
-            completed = trainer.Optimizer.Step(loss);
-            trainer.LastRecord = completed;
+            using var batch = _core.Batch(step, plan.Shard, plan.Shards);
+            if (batch is not null) _core.Session.Bind(batch);
+            var loss = new ClusterLossEvaluator(_link, batch is null ? null : _core.Session, step, _run.WaitLimit, _cancellation);
+            completed = _core.Optimizer.Step(loss);
+            _lastRecord = completed;
             _trained++;
         }
     }
 
-    private ClusterWorkerSummary Finish(WorkerTrainer trainer, string checksum)
+    private ClusterWorkerSummary Finish(long steps, string checksum) => new()
     {
-        var final = Path.Combine(_options.WorkDirectory, "final");
-        var manifest = trainer.Store.Save(Path.Combine(final, "weights.bin"));
-        manifest.Save(Path.Combine(final, WeightManifest.FileName));
-        return new ClusterWorkerSummary
-        {
-            Worker = _options.WorkerName,
-            Steps = trainer.Optimizer.StepsTaken,
-            FinalChecksum = checksum,
-            TrainedSteps = _trained,
-            ReplayedSteps = _replayed,
-            Rejoins = _rejoins,
-            StartedFromStep = trainer.StartedFrom,
-            FinalWeights = final,
-            Elapsed = _clock.Elapsed,
-        };
-    }
+        Worker = _options.WorkerName,
+        Steps = steps,
+        FinalChecksum = checksum,
+        TrainedSteps = _trained,
+        ReplayedSteps = _replayed,
+        Rejoins = _rejoins,
+        StartedFromStep = _startedFrom,
+        Elapsed = _clock.Elapsed,
+    };
 
     private void WaitBeforeRejoin(TimeSpan pause)
     {

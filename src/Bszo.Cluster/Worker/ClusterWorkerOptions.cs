@@ -1,6 +1,4 @@
-using Bszo.Cluster.Data;
-using Bszo.Ort.Perturbation;
-using Bszo.Ort.Runtime;
+using Bszo.Models.Training;
 
 namespace Bszo.Cluster.Worker;
 
@@ -16,20 +14,15 @@ public sealed record ClusterWorkerOptions
     /// <summary>This worker's stable name; a restarted worker must reuse it. Ranks (and so shards) follow name order.</summary>
     public required string WorkerName { get; init; }
 
-    /// <summary>Directory of the prepared model (manifest.json, training graph, base weights), the same on every machine.</summary>
-    public required string ModelDirectory { get; init; }
-
     /// <summary>This worker's own directory for weight snapshots and its summary.</summary>
     public required string WorkDirectory { get; init; }
 
-    /// <summary>Opens this machine's copy of the data once the run's minibatch options are known.</summary>
-    public required Func<MinibatchOptions, ShardedBatchSource> OpenData { get; init; }
-
-    /// <summary>ONNX Runtime settings (device, threads) of this worker's session.</summary>
-    public SessionSettings Session { get; init; } = new();
-
-    /// <summary>Sweep threads on this worker.</summary>
-    public SweepOptions Sweep { get; init; } = new();
+    /// <summary>
+    /// Builds what the worker trains from the run's spec and the coordinator's setup description
+    /// (<see cref="Protocol.RunDescription.SetupJson"/>): the model, the task and its examples, and this
+    /// worker's runtime settings, loaded the way the program that started the run loads them.
+    /// </summary>
+    public required Func<RunSpec, string, TrainingSetup> Setup { get; init; }
 
     /// <summary>How long to keep trying to reach the coordinator (at start and after losing it).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(60);

@@ -23,8 +23,5 @@ public sealed record ClusterWorkerSummary
     /// <summary>Step of the snapshot the worker's last life started from (0: base weights).</summary>
     public required long StartedFromStep { get; init; }
 
-    /// <summary>Directory holding the final weights (manifest.json and weights.bin).</summary>
-    public required string FinalWeights { get; init; }
-
     public required TimeSpan Elapsed { get; init; }
 }

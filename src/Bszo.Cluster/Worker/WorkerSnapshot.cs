@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bszo.Models.Training;
 using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
 
@@ -9,11 +10,12 @@ namespace Bszo.Cluster.Worker;
 /// <summary>A saved point a worker can restart from: weights, optimizer state, and the record of the step before.</summary>
 /// <param name="Step">Steps the saved weights have taken.</param>
 /// <param name="Checksum">Checksum of the saved weights.</param>
+/// <param name="Directory">The snapshot's directory (weights, and the optimizer's per-element state).</param>
 /// <param name="Manifest">Manifest describing <paramref name="DataPath"/>.</param>
 /// <param name="DataPath">The fp32 weight file.</param>
 /// <param name="State">The optimizer's <c>SaveState()</c>.</param>
 /// <param name="LastRecord">Record of step <c>Step − 1</c>, compared with the coordinator's log before the snapshot is used.</param>
-internal sealed record WorkerSnapshot(long Step, string Checksum, WeightManifest Manifest, string DataPath, JsonObject State, StepRecord? LastRecord);
+internal sealed record WorkerSnapshot(long Step, string Checksum, string Directory, WeightManifest Manifest, string DataPath, JsonObject State, StepRecord? LastRecord);
 
 /// <summary>
 /// A worker's snapshots: <c>snapshots/&lt;step&gt;/</c> directories and a <c>snapshot.json</c> pointer to
@@ -40,7 +42,7 @@ internal sealed class SnapshotDirectory(string workDirectory)
             var directory = Path.Combine(workDirectory, (string)node["directory"]!);
             var manifest = WeightManifest.Load(Path.Combine(directory, WeightManifest.FileName));
             var record = node["lastRecord"]?.Deserialize<StepRecord>(Json);
-            return new WorkerSnapshot((long)node["step"]!, (string)node["checksum"]!, manifest, Path.Combine(directory, manifest.Data),
+            return new WorkerSnapshot((long)node["step"]!, (string)node["checksum"]!, directory, manifest, Path.Combine(directory, manifest.Data),
                 node["state"]!.AsObject().DeepClone().AsObject(), record);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or IOException or BszoException)
@@ -49,25 +51,26 @@ internal sealed class SnapshotDirectory(string workDirectory)
         }
     }
 
-    /// <summary>Saves the trainer's weights and state as the newest snapshot and deletes older ones.</summary>
-    public void Save(WorkerTrainer trainer, string specJson, string checksum)
+    /// <summary>Saves the core's weights and optimizer state as the newest snapshot and deletes older ones.</summary>
+    public void Save(TrainingCore core, string specJson, string checksum, StepRecord? lastRecord)
     {
-        ArgumentNullException.ThrowIfNull(trainer);
-        long step = trainer.Optimizer.StepsTaken;
+        ArgumentNullException.ThrowIfNull(core);
+        long step = core.Optimizer.StepsTaken;
         var name = step.ToString("D10", CultureInfo.InvariantCulture);
         var directory = Path.Combine(workDirectory, "snapshots", name);
         Directory.CreateDirectory(directory);
-        var manifest = trainer.Store.Save(Path.Combine(directory, "weights.bin"));
+        var manifest = core.HostWeights().Save(Path.Combine(directory, "weights.bin"));
         manifest.Save(Path.Combine(directory, WeightManifest.FileName));
+        core.Optimizer.SaveTensors(directory);
         var pointer = new JsonObject
         {
             ["step"] = step,
             ["checksum"] = checksum,
             ["directory"] = Path.Combine("snapshots", name),
             ["spec"] = JsonNode.Parse(specJson),
-            ["baseWeightsSha256"] = trainer.BaseWeightsSha256,
-            ["state"] = trainer.Optimizer.SaveState(),
-            ["lastRecord"] = trainer.LastRecord is null ? null : JsonSerializer.SerializeToNode(trainer.LastRecord, Json),
+            ["baseWeightsSha256"] = core.Setup.Model.Manifest.BaseWeightsSha256,
+            ["state"] = core.Optimizer.SaveState(),
+            ["lastRecord"] = lastRecord is null ? null : JsonSerializer.SerializeToNode(lastRecord, Json),
         };
         AtomicFile.WriteAllText(Path.Combine(workDirectory, PointerFile), pointer.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         foreach (var old in Directory.EnumerateDirectories(Path.Combine(workDirectory, "snapshots")).Where(d => Path.GetFileName(d) != name))

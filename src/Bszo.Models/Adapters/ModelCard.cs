@@ -1,8 +1,9 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Bszo.Models.Training;
 using Bszo.Ort;
 using Bszo.Ort.Graph;
+using Bszo.Ort.Optimizers;
 
 namespace Bszo.Models.Adapters;
 
@@ -50,18 +51,18 @@ public sealed record RecipeCard
     /// <summary>Method-specific options (as <c>--optimizer-option key=value</c>), e.g. "prior-std".</summary>
     public Dictionary<string, string> Options { get; init; } = [];
 
-    /// <summary><paramref name="settings"/> with every value it leaves open taken from this recipe; what it sets wins.</summary>
-    public OptimizerSettings ApplyTo(OptimizerSettings settings)
+    /// <summary>
+    /// <paramref name="overrides"/> (optimizer options as <c>key=value</c>) with every option they leave
+    /// open taken from this recipe: what they set wins.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ApplyTo(IReadOnlyList<KeyValuePair<string, string>> overrides)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        var extra = new Dictionary<string, string>(Options, StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, value) in settings.Extra) extra[key] = value;
-        return settings with
-        {
-            LearningRate = settings.LearningRate ?? LearningRate,
-            Epsilon = settings.Epsilon ?? Epsilon,
-            Extra = extra,
-        };
+        ArgumentNullException.ThrowIfNull(overrides);
+        var recipe = new List<KeyValuePair<string, string>>();
+        if (LearningRate is double lr) recipe.Add(new("learningRate", lr.ToString("R", CultureInfo.InvariantCulture)));
+        if (Epsilon is double eps) recipe.Add(new("epsilon", eps.ToString("R", CultureInfo.InvariantCulture)));
+        recipe.AddRange(Options);
+        return [.. recipe.Where(r => !overrides.Any(o => OptimizerOptionsJson.SameName(o.Key, r.Key))), .. overrides];
     }
 }
 

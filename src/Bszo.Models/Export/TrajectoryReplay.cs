@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Bszo.Models.Training;
 using Bszo.Ort;
 using Bszo.Ort.Graph;
@@ -9,9 +8,8 @@ using Bszo.Ort.Runtime;
 namespace Bszo.Models.Export;
 
 /// <summary>
-/// Rebuilds fine-tuned weights from the base model and a trajectory log alone: the optimizer named
-/// in the log's header, with the settings stored there, repeats every logged step (no forward
-/// passes), flushing where the log marks that the run did.
+/// Rebuilds fine-tuned weights from the base model and a trajectory log alone: the optimizer of the
+/// run specification stored in the log's header repeats every logged step (no forward passes).
 /// </summary>
 public static class TrajectoryReplay
 {
@@ -30,26 +28,14 @@ public static class TrajectoryReplay
             throw new BszoException(BszoException.Format($"Trajectory '{trajectoryPath}' was recorded on a different base model.",
                 model.Manifest.BaseWeightsSha256, header.BaseWeightsSha256, "replay needs the model the run was trained from."));
         }
-        if (header.Options["settings"] is not JsonObject settingsJson)
-        {
-            throw new BszoException(BszoException.Format($"Trajectory '{trajectoryPath}' does not record its optimizer settings.",
-                "a header written by `bszo finetune`", header.Options.ToJsonString()));
-        }
+        var spec = RunIdentity.Spec(header, trajectoryPath);
         long count = Math.Min(steps ?? records.Count, records.Count);
         if (steps > records.Count)
         {
             throw new BszoException(BszoException.Format($"Trajectory '{trajectoryPath}' has {records.Count} steps.", $"at least {steps}", $"{records.Count}"));
         }
-        var settings = OptimizerSettings.FromJson(settingsJson);
-        var sweep = new PerturbationSweep(store, settings.ToSweepOptions(Environment.ProcessorCount));
-        sweep.SetDecayable(WeightDecay.AppliesTo);
-        var optimizer = TrainingOptimizers.Create(header.Optimizer, sweep, settings);
-        for (int i = 0; i < count; i++)
-        {
-            optimizer.Replay(records[i]);
-            if (records[i].Scalars.ContainsKey("flushed")) optimizer.Flush();
-        }
-        optimizer.Flush();
+        using var optimizer = spec.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Noise = spec.Noise }));
+        for (int i = 0; i < count; i++) optimizer.Replay(records[i]);
         return count;
     }
 }

@@ -5,7 +5,8 @@ namespace Bszo.Models.Training;
 /// <summary>
 /// Which training examples form the batch of each step. The batch of step t is a pure function of
 /// (data seed, t): position t·B onward in a sequence of seeded per-epoch permutations. A resumed
-/// run therefore needs no data cursor beyond the step index.
+/// run therefore needs no data cursor beyond the step index, and every process of a cluster run
+/// computes the same batches and takes its own shard of each.
 /// </summary>
 public sealed class BatchSchedule
 {
@@ -45,11 +46,19 @@ public sealed class BatchSchedule
         return indices;
     }
 
-    /// <summary>The batch of step <paramref name="step"/>.</summary>
-    public List<T> For<T>(long step, IReadOnlyList<T> examples)
+    /// <summary>
+    /// The positions [Start, Start + Count) of a batch of <paramref name="batchSize"/> that shard
+    /// <paramref name="shard"/> of <paramref name="shards"/> covers. Contiguous slices keep the example
+    /// order, so per-shard loss sums add up in the order one process would sum the whole batch.
+    /// </summary>
+    public static (int Start, int Count) ShardRange(int batchSize, int shard, int shards)
     {
-        ArgumentNullException.ThrowIfNull(examples);
-        return IndicesFor(step).Select(i => examples[i]).ToList();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shards);
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, shards);
+        int start = (int)((long)batchSize * shard / shards);
+        int end = (int)((long)batchSize * (shard + 1) / shards);
+        return (start, end - start);
     }
 
     private int[] Order(long epoch)

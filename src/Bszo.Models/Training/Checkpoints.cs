@@ -106,7 +106,7 @@ public static class Checkpoints
         {
             // Only directories of processes that are gone: a concurrent writer's are left alone.
             var parts = Path.GetFileName(partial).Split('.');
-            if (parts.Length >= 3 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsAlive(pid)) AtomicDirectory.TryDelete(partial);
+            if (parts.Length >= 3 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !Processes.IsRunning(pid)) AtomicDirectory.TryDelete(partial);
         }
     }
 
@@ -124,23 +124,4 @@ public static class Checkpoints
                 "resume with the model the run started from, or start a new run with another --out directory."));
         }
     }
-
-    private static bool IsAlive(int pid)
-    {
-        if (pid == Environment.ProcessId) return true;
-        try
-        {
-            using var p = System.Diagnostics.Process.GetProcessById(pid);
-            return !p.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
-
 }

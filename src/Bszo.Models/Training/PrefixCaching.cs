@@ -17,8 +17,8 @@ internal sealed record TrainingGraph(ModelAdapter Adapter, string GraphPath, boo
 /// once per example (see <see cref="FrozenPrefix"/>), and if so computes every example's rows up front.
 /// </summary>
 /// <remarks>
-/// Rows are computed for train, dev and test in that order, a fixed number of examples per run of
-/// the prefix, so a resumed run gets the same rows bit for bit. The prefix's session is disposed
+/// Rows are computed split by split in the order given, a fixed number of examples per run of the
+/// prefix, so a resumed run (and every worker of a cluster run) gets the same rows bit for bit. The prefix's session is disposed
 /// before training starts: from then on the frozen part costs only the stored rows.
 /// </remarks>
 internal static class PrefixCaching
@@ -28,38 +28,47 @@ internal static class PrefixCaching
 
     private const int RowsPerPrefixRun = 32;
 
-    public static TrainingGraph Choose(TrainerInputs run, ITrainingObserver observer)
+    /// <summary>
+    /// The graph <paramref name="setup"/>'s forward passes run: its trainable tail over rows computed
+    /// now for every example of <paramref name="splits"/> (the ones this process will run), or the
+    /// whole graph when the spec, the task or the graph rules the cache out.
+    /// </summary>
+    public static TrainingGraph Choose(TrainingSetup setup, IReadOnlyList<IReadOnlyList<PromptedExample>> splits, Action<string> message)
     {
-        var whole = new TrainingGraph(run.Adapter, run.Model.GraphPath, Cached: false);
-        if (!run.Training.CacheFrozenPrefix) return whole;
-        if (run.Task.Kind == TaskKind.Generation)
+        var whole = new TrainingGraph(setup.Adapter, setup.Model.GraphPath, Cached: false);
+        if (!setup.Spec.CacheFrozenPrefix) return whole;
+        if (setup.Task.Kind == TaskKind.Generation)
         {
-            observer.Message("frozen-prefix cache: not used (generation tasks decode through the whole graph)");
+            message("frozen-prefix cache: not used (generation tasks decode through the whole graph)");
             return whole;
         }
-        using var prefix = FrozenPrefix.TryOpen(run.Model, run.Session, out var reason);
+        using var prefix = FrozenPrefix.TryOpen(setup.Model, setup.Session, out var reason);
         if (prefix is null)
         {
-            observer.Message($"frozen-prefix cache: not used ({reason})");
+            message($"frozen-prefix cache: not used ({reason})");
             return whole;
         }
-        var adapter = CachedPrefixAdapter.Create(run.Adapter, prefix, out reason);
+        var adapter = CachedPrefixAdapter.Create(setup.Adapter, prefix, out reason);
         if (adapter is null)
         {
-            observer.Message($"frozen-prefix cache: not used ({reason})");
+            message($"frozen-prefix cache: not used ({reason})");
             return whole;
         }
-        var splits = new[] { run.Data.Train, run.Data.Dev, run.Data.Test };
+        // Decided on every example of the run, whichever splits this process fills, so that every process of
+        // a cluster run decides alike (cached rows and whole-graph passes differ in the last bits).
+        var data = setup.Data;
+        long runExamples = (long)data.Train.Count + data.Dev.Count + data.Test.Count;
+        long runBytes = runExamples * prefix.RowLength * sizeof(float);
+        if (runBytes > MaxCacheBytes)
+        {
+            message($"frozen-prefix cache: not used ({runExamples} examples × {prefix.RowLength} floats would take {Mib(runBytes)}, more than {Mib(MaxCacheBytes)})");
+            return whole;
+        }
         long examples = splits.Sum(s => (long)s.Count);
         long bytes = examples * prefix.RowLength * sizeof(float);
-        if (bytes > MaxCacheBytes)
-        {
-            observer.Message($"frozen-prefix cache: not used ({examples} examples × {prefix.RowLength} floats would take {Mib(bytes)}, more than {Mib(MaxCacheBytes)})");
-            return whole;
-        }
 
         var names = string.Join(", ", prefix.Boundary.Select(b => $"'{b.Name}' [{string.Join("×", b.Dimensions)}]"));
-        observer.Message($"frozen-prefix cache: the trainable weights are read by the last {prefix.TailNodes} of {prefix.TailNodes + prefix.PrefixNodes} nodes; " +
+        message($"frozen-prefix cache: the trainable weights are read by the last {prefix.TailNodes} of {prefix.TailNodes + prefix.PrefixNodes} nodes; " +
                          $"computing the frozen rest once for {examples} examples ({names}, {Mib(bytes)})");
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -70,12 +79,12 @@ internal static class PrefixCaching
             {
                 if (clock.Elapsed - lastReport < TimeSpan.FromSeconds(10)) return;
                 lastReport = clock.Elapsed;
-                observer.Message($"frozen-prefix cache: {before + done}/{examples} examples ({clock.Elapsed.TotalSeconds:F0} s)");
+                message($"frozen-prefix cache: {before + done}/{examples} examples ({clock.Elapsed.TotalSeconds:F0} s)");
             });
             before += split.Count;
         }
         adapter.ReleasePrefix();
-        observer.Message($"frozen-prefix cache: ready in {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s; " +
+        message($"frozen-prefix cache: ready in {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s; " +
                          $"forward passes now run the {prefix.TailNodes}-node tail ({Path.GetFileName(prefix.TailGraphPath)})");
         return new TrainingGraph(adapter, prefix.TailGraphPath, Cached: true);
     }

@@ -14,31 +14,40 @@ namespace Bszo.Models.Training;
 /// </summary>
 internal static class RunIdentity
 {
+    private const string SpecKey = "spec";
+
     /// <summary>The trajectory header of a run.</summary>
-    public static TrajectoryHeader Header(ZerothOrderOptimizer optimizer, OptimizerSettings settings, TrainerInputs run, long trainableElements, bool cachedPrefix)
+    public static TrajectoryHeader Header(TrainingSetup setup, TrainingOptions training, long trainableElements, bool cachedPrefix, string? weightSweep = null)
     {
-        var options = optimizer.DescribeOptions();
-        options["settings"] = settings.ToJson();
-        var t = run.Training;
-        options["training"] = new JsonObject
+        long steps = setup.Spec.Steps;
+        var run = new JsonObject
         {
-            ["steps"] = t.Steps,
-            ["batchSize"] = t.BatchSize,
-            ["dataSeed"] = t.DataSeed,
-            ["evalEvery"] = t.EvalInterval,
-            ["checkpointEvery"] = t.CheckpointInterval,
-            ["trainExamples"] = run.Data.Train.Count,
-            ["trainSha256"] = Hash(run.Data.Train),
+            ["evalEvery"] = training.EvalInterval(steps),
+            ["checkpointEvery"] = training.CheckpointInterval(steps),
+            ["trainExamples"] = setup.Data.Train.Count,
+            ["trainSha256"] = Hash(setup.Data.Train),
         };
-        // Cached rows and whole-graph passes differ in the last bits; written only when used, so logs of uncached runs stay as they were.
-        if (cachedPrefix) options["training"]!["frozenPrefixCache"] = true;
+        // Cached rows and whole-graph passes differ in the last bits; written only when used.
+        if (cachedPrefix) run["frozenPrefixCache"] = true;
+        // Device sweeps compute the same noise to within a few fp32 ulps, not bit for bit: written only when used.
+        if (weightSweep is not null) run["weightSweep"] = weightSweep;
         return new TrajectoryHeader
         {
-            Optimizer = optimizer.Name,
-            Options = options,
-            BaseWeightsSha256 = run.Model.Manifest.BaseWeightsSha256,
+            Optimizer = setup.Spec.Optimizer,
+            Options = new JsonObject { [SpecKey] = setup.Spec.ToJson(), ["training"] = run },
+            BaseWeightsSha256 = setup.Model.Manifest.BaseWeightsSha256,
             TrainableElements = trainableElements,
         };
+    }
+
+    /// <summary>The run's spec as a trajectory header records it.</summary>
+    public static RunSpec Spec(TrajectoryHeader header, string path)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        return header.Options[SpecKey] is JsonObject spec
+            ? RunSpec.FromJson(spec, $"'{path}'")
+            : throw new BszoException(BszoException.Format($"Trajectory '{path}' does not record its run specification.",
+                "a header written by `bszo finetune`", header.Options.ToJsonString(), "it was written by another version of Bszo; start a new run."));
     }
 
     /// <summary>Refuses to continue a log written by a different run.</summary>

@@ -1,21 +1,27 @@
 using System.Diagnostics;
 using Bszo.Ort.Optimizers;
-using Bszo.Ort.Runtime;
 
 namespace Bszo.Models.Training;
 
-/// <summary>The loss evaluator of training steps: one forward pass on the batch bound to the session, timed.</summary>
-internal sealed class TimedLoss(TrainingGraphSession session) : ILossEvaluator
+/// <summary>
+/// The loss evaluator of training steps: the step's own source of losses (<see cref="Source"/>: forward
+/// passes here, or a cluster's answers), timed.
+/// </summary>
+internal sealed class TimedLoss : ILossEvaluator
 {
-    /// <summary>Seconds spent in forward passes.</summary>
+    /// <summary>Where the current step's losses come from.</summary>
+    public ILossEvaluator? Source { get; set; }
+
+    /// <summary>Seconds spent waiting for losses (forward passes, or the cluster's rounds).</summary>
     public double Seconds { get; private set; }
 
     public double Evaluate()
     {
+        var source = Source ?? throw new InvalidOperationException("No step is in progress.");
         long start = Stopwatch.GetTimestamp();
         try
         {
-            return session.Loss();
+            return source.Evaluate();
         }
         finally
         {

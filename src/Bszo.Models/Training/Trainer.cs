@@ -24,22 +24,21 @@ namespace Bszo.Models.Training;
 /// the step itself does not change.</para>
 /// <para><b>Files.</b> See <see cref="RunDirectory"/>. Logs are append-only and flushed per line;
 /// every other file is written atomically; checkpoint directories appear only when complete.</para>
-/// <para><b>Ownership.</b> The trainer owns its weight store and session for the duration of
-/// <see cref="Run"/> and disposes them (session first) before returning.</para>
+/// <para><b>Ownership.</b> The trainer owns its <see cref="TrainingCore"/> (weights, session, optimizer)
+/// for the duration of <see cref="Run"/> and disposes it before returning.</para>
 /// </remarks>
 public sealed class Trainer : IDisposable
 {
     private readonly TrainerInputs _run;
+    private readonly TrainingSetup _setup;
     private readonly ITrainingObserver _observer;
     private readonly TrainingOptions _options;
+    private readonly long _steps;
     private readonly RunDirectory _dir;
+    private readonly TrainingCore _core;
     private readonly WeightStore _store;
-    private readonly TrainingGraph _graph;
-    private readonly TrainingGraphSession _session;
-    private readonly PerturbationSweep _sweep;
-    private readonly OptimizerSettings _settings;
     private readonly ZerothOrderOptimizer _optimizer;
-    private readonly BatchSchedule _batches;
+    private readonly IStepLosses _losses;
     private readonly TaskEvaluator _evaluator;
     private readonly BestWeights _best;
     private readonly TimedLoss _loss;
@@ -55,27 +54,26 @@ public sealed class Trainer : IDisposable
     private Trainer(TrainerInputs run, ITrainingObserver observer)
     {
         _run = run;
+        _setup = run.Setup;
         _observer = observer;
         _options = run.Training;
+        _steps = _setup.Spec.Steps;
         _dir = run.Run;
-        _store = WeightStore.Load(run.Model);
+        var data = _setup.Data;
+        // A trainer whose losses come from elsewhere runs forward passes only to evaluate.
+        _core = TrainingCore.Open(_setup, run.Losses is null ? [data.Train, data.Dev, data.Test] : [data.Dev, data.Test], observer.Message);
         try
         {
-            _graph = PrefixCaching.Choose(run, observer);
-            _session = TrainingGraphSession.Create(_graph.GraphPath, _store, run.Session, run.Model);
-            _sweep = new PerturbationSweep(_store, run.OptimizerSettings.ToSweepOptions(run.Session.IntraOpThreads));
-            _sweep.SetDecayable(WeightDecay.AppliesTo);
-            _settings = TrainingOptimizers.Resolve(run.Optimizer, run.OptimizerSettings) with { TotalSteps = _options.Steps };
-            _optimizer = TrainingOptimizers.Create(run.Optimizer, _sweep, _settings);
-            _batches = new BatchSchedule(run.Data.Train.Count, _options.BatchSize, _options.DataSeed);
-            _evaluator = new TaskEvaluator(_graph.Adapter, _session, run.Task, _options.EvalBatchSize);
+            _store = _core.Store;
+            _optimizer = _core.Optimizer;
+            _evaluator = new TaskEvaluator(_core.Adapter, _core.Session, _setup.Task, _options.EvalBatchSize);
             _best = new BestWeights(_dir);
-            _loss = new TimedLoss(_session);
+            _loss = new TimedLoss();
+            _losses = run.Losses?.Invoke(_core) ?? new LocalStepLosses(_core);
         }
         catch
         {
-            _session?.Dispose();
-            _store.Dispose();
+            _core.Dispose();
             throw;
         }
     }
@@ -86,14 +84,14 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(run);
         RefuseToOverwrite(run);
         using var trainer = new Trainer(run, observer ?? new SilentObserver());
-        using var stopForwardPass = cancel.Register(trainer._session.Cancel);
+        using var stopForwardPass = cancel.Register(trainer._core.Session.Cancel);
         return trainer.Train(cancel);
     }
 
     private TrainingResult Train(CancellationToken cancel)
     {
         // 1. Start fresh, or resume from the newest checkpoint plus the steps logged after it.
-        var header = RunIdentity.Header(_optimizer, _settings, _run, _store.ElementCount, _graph.Cached);
+        var header = RunIdentity.Header(_setup, _options, _store.ElementCount, _core.CachedPrefix, _core.Weights.Describe());
         long replayed = 0;
         double replaySeconds = 0;
         string? resumedFrom = null;
@@ -110,25 +108,28 @@ public sealed class Trainer : IDisposable
             _metrics = MetricsLog.Open(_dir.Metrics);
             EvaluateZeroShot();
         }
-        _observer.Started(new RunStart(_options.Steps, _state.Step, replayed, _store.ElementCount, _optimizer.Name, _optimizer.ForwardPassesPerStep,
-            _run.Data.Train.Count, _run.Data.Dev.Count, _run.Data.Test.Count, resumedFrom));
+        _observer.Started(new RunStart(_steps, _state.Step, replayed, _store.ElementCount, _optimizer.Name, _optimizer.ForwardPassesPerStep,
+            _setup.Data.Train.Count, _setup.Data.Dev.Count, _setup.Data.Test.Count, resumedFrom));
 
         // 2. The loop: one optimizer step per iteration on the step's own batch.
         long liveSteps = 0;
-        double stepSeconds = 0, sweepBefore = _sweep.Elapsed.TotalSeconds, forwardBefore = _loss.Seconds;
+        double stepSeconds = 0, sweepBefore = _core.Sweep.Elapsed.TotalSeconds, forwardBefore = _loss.Seconds;
         TimeSpan? firstStep = null;
-        while (_state.Step < _options.Steps && !_state.StoppedEarly)
+        while (_state.Step < _steps && !_state.StoppedEarly)
         {
             cancel.ThrowIfCancellationRequested();
             long stepStart = Stopwatch.GetTimestamp();
-            StepRecord record;
-            using (var batch = _graph.Adapter.Collate(_batches.For(_state.Step, _run.Data.Train)))
+            StepRecord? record = null;
+            try
             {
-                _session.Bind(batch);
+                _loss.Source = _losses.Begin(_state.Step);
                 record = _optimizer.Step(_loss);
             }
+            finally
+            {
+                _losses.Complete(record);
+            }
             long completed = _state.Step + 1;
-            if (_options.IsFlushPoint(completed)) record.Scalars["flushed"] = 1; // replay flushes here too
             WriteTrajectory(record);
             _state = _state with { Step = completed, ForwardPasses = _state.ForwardPasses + record.Losses.Count };
             stepSeconds += Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
@@ -140,22 +141,21 @@ public sealed class Trainer : IDisposable
         }
 
         // 3. The held-out score of the best weights.
-        var timings = new LoopTimings(liveSteps, stepSeconds, _loss.Seconds - forwardBefore, _sweep.Elapsed.TotalSeconds - sweepBefore, firstStep, replaySeconds);
+        _losses.Finish(_state.Step);
+        var timings = new LoopTimings(liveSteps, stepSeconds, _loss.Seconds - forwardBefore, _core.Sweep.Elapsed.TotalSeconds - sweepBefore, firstStep, replaySeconds);
         return Finish(timings);
     }
 
-    /// <summary>Flush, evaluate, track the best weights, stop early, checkpoint: whatever step <paramref name="completed"/> calls for.
+    /// <summary>Evaluate, track the best weights, stop early, checkpoint: whatever step <paramref name="completed"/> calls for.
     /// Resume replays call it too, with the evaluation the interrupted run logged (if it got that far).</summary>
     private void AfterStep(long completed, JsonObject? loggedEval)
     {
-        if (!_options.IsFlushPoint(completed)) return;
-        _optimizer.Flush();
-        if (_options.IsEvalPoint(completed))
+        if (_options.IsEvalPoint(completed, _steps))
         {
             EvalReport report;
             if (loggedEval is null)
             {
-                var dev = _evaluator.Evaluate(_run.Data.Dev);
+                var dev = _evaluator.Evaluate(_setup.Data.Dev);
                 bool isBest = dev.Metric > (_state.BestMetric ?? double.NegativeInfinity);
                 report = new EvalReport(completed, "dev", dev.Loss, dev.Metric, dev.MetricName, isBest);
                 var entry = EvalEntry(report, dev.Examples);
@@ -164,13 +164,13 @@ public sealed class Trainer : IDisposable
             }
             else
             {
-                report = new EvalReport(completed, "dev", (double)loggedEval["eval_loss"]!, (double)loggedEval[$"eval_{_run.Task.Metric}"]!,
-                    _run.Task.Metric, (bool?)loggedEval["is_best"] ?? false);
+                report = new EvalReport(completed, "dev", (double)loggedEval["eval_loss"]!, (double)loggedEval[$"eval_{_setup.Task.Metric}"]!,
+                    _setup.Task.Metric, (bool?)loggedEval["is_best"] ?? false);
             }
             if (report.IsBest)
             {
                 _state = _state with { BestStep = completed, BestMetric = report.Metric, EvalsWithoutImprovement = 0 };
-                if (_best.Step != completed) _best.Save(_store, _state);
+                if (_best.Step != completed) _best.Save(_core.HostWeights(), _state);
             }
             else
             {
@@ -178,16 +178,16 @@ public sealed class Trainer : IDisposable
                 if (_options.Patience is int patience && _state.EvalsWithoutImprovement >= patience)
                 {
                     _state = _state with { StoppedEarly = true };
-                    _observer.Message($"early stopping after step {completed}: no better dev {_run.Task.Metric} in {patience} evaluations (best at step {_state.BestStep})");
+                    _observer.Message($"early stopping after step {completed}: no better dev {_setup.Task.Metric} in {patience} evaluations (best at step {_state.BestStep})");
                 }
             }
             _observer.Evaluated(report);
         }
-        if (_options.IsCheckpointPoint(completed) || _state.StoppedEarly)
+        if (_options.IsCheckpointPoint(completed, _steps) || _state.StoppedEarly)
         {
             if (Checkpoints.Newest(_dir.Checkpoints)?.Step == completed) return;
             _state = _state with { ElapsedSeconds = Elapsed };
-            var checkpoint = Checkpoints.Write(_dir.Checkpoints, _store, _optimizer, _state);
+            var checkpoint = Checkpoints.Write(_dir.Checkpoints, _core.HostWeights(), _optimizer, _state);
             Checkpoints.Prune(_dir.Checkpoints, _options.KeepCheckpoints);
             _observer.Checkpointed(completed, checkpoint.Directory);
         }
@@ -206,15 +206,13 @@ public sealed class Trainer : IDisposable
                 throw new BszoException(BszoException.Format($"Checkpoint '{checkpoint.Directory}' is newer than the trajectory log.",
                     $"a log with at least {checkpoint.Step} steps", $"{records.Count} steps", "the log was truncated; the run cannot be resumed exactly."));
             }
-            Checkpoints.RequireSameBase(checkpoint, _run.Model);
-            WeightFiles.LoadInto(_store, checkpoint.Manifest, checkpoint.WeightsPath);
+            Checkpoints.RequireSameBase(checkpoint, _setup.Model);
+            _core.Load(checkpoint.Manifest, checkpoint.WeightsPath, checkpoint.Optimizer ?? [], checkpoint.OptimizerTensors);
             if (_store.Checksum() != checkpoint.Checksum)
             {
                 throw new BszoException(BszoException.Format($"Checkpoint '{checkpoint.Directory}' holds damaged weights.", checkpoint.Checksum, _store.Checksum(),
                     "delete this checkpoint directory; --resume then uses the one before it."));
             }
-            _optimizer.LoadState(checkpoint.Optimizer ?? []);
-            _optimizer.LoadTensors(checkpoint.OptimizerTensors);
             _state = checkpoint.Trainer;
         }
 
@@ -247,7 +245,7 @@ public sealed class Trainer : IDisposable
         var logged = MetricsLog.Read(_dir.Metrics).Where(e => (long?)e["step"] == 0).ToList();
         var dev = logged.LastOrDefault(e => e.ContainsKey("eval_loss"));
         var test = logged.LastOrDefault(e => e.ContainsKey("test_loss"));
-        string metric = _run.Task.Metric;
+        string metric = _setup.Task.Metric;
         if (dev is not null && test is not null)
         {
             _zeroShotDev = new EvalResultSummary(0, (double)dev["eval_loss"]!, (double)dev[$"eval_{metric}"]!, metric, (int?)dev["eval_examples"] ?? 0);
@@ -257,8 +255,8 @@ public sealed class Trainer : IDisposable
         {
             if (_state.Step != 0) throw new BszoException(BszoException.Format("The metrics log lacks the zero-shot scores.", "step-0 eval and test entries", "none",
                 "the log was edited; start a new run."));
-            var devResult = _evaluator.Evaluate(_run.Data.Dev);
-            var testResult = _evaluator.Evaluate(_run.Data.Test);
+            var devResult = _evaluator.Evaluate(_setup.Data.Dev);
+            var testResult = _evaluator.Evaluate(_setup.Data.Test);
             _metrics!.Write(EvalEntry(new EvalReport(0, "dev", devResult.Loss, devResult.Metric, metric, IsBest: true), devResult.Examples));
             _metrics.Write(TestEntry(0, testResult, weightsStep: 0));
             _zeroShotDev = new EvalResultSummary(0, devResult.Loss, devResult.Metric, metric, devResult.Examples);
@@ -277,13 +275,13 @@ public sealed class Trainer : IDisposable
     /// <summary>Loads the best weights, scores them on test, and writes results.json.</summary>
     private TrainingResult Finish(LoopTimings timings)
     {
-        _optimizer.Flush();
-        string finalSha = _store.Checksum();
+        string finalSha = _core.HostWeights().Checksum();
         var snapshot = _best.Snapshot;
-        if (snapshot is null) WeightFiles.LoadInto(_store, _run.Model.Manifest, _run.Model.DataPath);
-        else WeightFiles.LoadInto(_store, snapshot.Manifest, snapshot.WeightsPath);
+        if (snapshot is null) _store.LoadFrom(_setup.Model.Manifest, _setup.Model.DataPath);
+        else _store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
+        _core.Weights.CopyFromHost();
         string bestSha = _store.Checksum();
-        var test = _evaluator.Evaluate(_run.Data.Test);
+        var test = _evaluator.Evaluate(_setup.Data.Test);
         _metrics!.Write(TestEntry(_state.Step, test, _state.BestStep));
         var bestDev = _loggedEvals.GetValueOrDefault(_state.BestStep);
         double bestDevLoss = bestDev is null ? _zeroShotDev!.Loss : (double)bestDev["eval_loss"]!;
@@ -291,7 +289,7 @@ public sealed class Trainer : IDisposable
         {
             ZeroShotDev = _zeroShotDev!,
             ZeroShotTest = _zeroShotTest!,
-            BestDev = new EvalResultSummary(_state.BestStep, _state.BestStep == 0 ? _zeroShotDev!.Loss : bestDevLoss, _state.BestMetric ?? double.NaN, _run.Task.Metric, _run.Data.Dev.Count),
+            BestDev = new EvalResultSummary(_state.BestStep, _state.BestStep == 0 ? _zeroShotDev!.Loss : bestDevLoss, _state.BestMetric ?? double.NaN, _setup.Task.Metric, _setup.Data.Dev.Count),
             FineTunedTest = new EvalResultSummary(_state.BestStep, test.Loss, test.Metric, test.MetricName, test.Examples),
             Steps = _state.Step,
             StoppedEarly = _state.StoppedEarly,
@@ -314,7 +312,7 @@ public sealed class Trainer : IDisposable
         var entry = new JsonObject
         {
             ["step"] = _state.Step,
-            ["epoch"] = Math.Round(_batches.Epoch(_state.Step), 4),
+            ["epoch"] = Math.Round(_core.Batches.Epoch(_state.Step), 4),
             ["loss"] = loss,
             ["learning_rate"] = record.LearningRate,
             ["forward_passes"] = _state.ForwardPasses,
@@ -325,8 +323,8 @@ public sealed class Trainer : IDisposable
         _metrics!.Write(entry);
         double stepsPerSecond = liveSteps / Math.Max(stepSeconds, 1e-9);
         long passes = liveSteps * _optimizer.ForwardPassesPerStep;
-        var eta = TimeSpan.FromSeconds((_options.Steps - _state.Step) / Math.Max(stepsPerSecond, 1e-9));
-        _observer.Stepped(new StepReport(_state.Step, _options.Steps, loss, record.LearningRate, g, _state.ForwardPasses,
+        var eta = TimeSpan.FromSeconds((_steps - _state.Step) / Math.Max(stepsPerSecond, 1e-9));
+        _observer.Stepped(new StepReport(_state.Step, _steps, loss, record.LearningRate, g, _state.ForwardPasses,
             passes / Math.Max(stepSeconds, 1e-9), stepsPerSecond, eta, peak));
     }
 
@@ -364,6 +362,7 @@ public sealed class Trainer : IDisposable
     };
 
     private double Elapsed => _elapsedBase + _clock.Elapsed.TotalSeconds;
+
 
     // Reading /proc costs about as much as a tiny model's forward pass: sample at most every 250 ms.
     private long PeakRss()
@@ -403,7 +402,6 @@ public sealed class Trainer : IDisposable
         catch (IOException)
         {
         }
-        _session.Dispose();
-        _store.Dispose(); // last: the session read its buffers
+        _core.Dispose();
     }
 }

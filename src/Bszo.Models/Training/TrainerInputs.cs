@@ -1,43 +1,26 @@
-using Bszo.Models.Adapters;
-using Bszo.Models.Data;
-using Bszo.Models.Tasks;
-using Bszo.Ort.Graph;
-using Bszo.Ort.Runtime;
-
 namespace Bszo.Models.Training;
 
 /// <summary>Everything <see cref="Trainer.Run"/> needs.</summary>
 public sealed record TrainerInputs
 {
-    /// <summary>The model family's adapter.</summary>
-    public required ModelAdapter Adapter { get; init; }
-
-    /// <summary>The prepared training model (its loss head must be the adapter's).</summary>
-    public required PreparedModel Model { get; init; }
-
-    /// <summary>The task.</summary>
-    public required PromptTask Task { get; init; }
-
-    /// <summary>The examples.</summary>
-    public required DataSplits Data { get; init; }
+    /// <summary>The run's spec, model, task, examples and runtime settings.</summary>
+    public required TrainingSetup Setup { get; init; }
 
     /// <summary>The run directory.</summary>
     public required RunDirectory Run { get; init; }
 
-    /// <summary>The optimizer's name (see <see cref="TrainingOptimizers"/>).</summary>
-    public string Optimizer { get; init; } = "mezo";
-
-    /// <summary>The optimizer settings.</summary>
-    public OptimizerSettings OptimizerSettings { get; init; } = new();
-
-    /// <summary>Steps, batches, evaluation, checkpoints.</summary>
+    /// <summary>Evaluations, early stopping and checkpoints.</summary>
     public TrainingOptions Training { get; init; } = new();
-
-    /// <summary>ONNX Runtime settings.</summary>
-    public SessionSettings Session { get; init; } = new();
 
     /// <summary>Continue the run in <see cref="Run"/> from its newest complete checkpoint and trajectory.</summary>
     public bool Resume { get; init; }
+
+    /// <summary>
+    /// Where training losses come from, given the trainer's <see cref="TrainingCore"/>; null: this
+    /// process's own forward passes (<see cref="LocalStepLosses"/>). A cluster run's lead trainer gets
+    /// them from its workers.
+    /// </summary>
+    public Func<TrainingCore, IStepLosses>? Losses { get; init; }
 }
 
 /// <summary>Time spent in a session's training steps.</summary>

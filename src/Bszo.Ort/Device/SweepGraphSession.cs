@@ -49,11 +49,11 @@ internal sealed class SweepGraphSession : IDisposable
     /// <summary>Number of terms set by the last <see cref="SetTerms"/>.</summary>
     public int TermCount => _keys.Length;
 
-    /// <summary>Creates the session for <paramref name="runtimeType"/> on the device named in <paramref name="settings"/>.</summary>
-    public static SweepGraphSession Create(int runtimeType, SessionSettings settings)
+    /// <summary>Creates the session for <paramref name="runtimeType"/> and directions of <paramref name="noise"/> on the device named in <paramref name="settings"/>.</summary>
+    public static SweepGraphSession Create(int runtimeType, SessionSettings settings, NoiseKind noise = NoiseKind.Gaussian)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var model = SweepGraph.Create(runtimeType).ToByteArray();
+        var model = SweepGraph.Create(runtimeType, noise).ToByteArray();
         // Basic optimisation only: the graph is already minimal, and the in-place contract relies on
         // its structure (see SweepGraph), which fusions must not rewrite.
         using var options = (settings with { OptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC, MemoryPattern = false }).CreateOptions();
@@ -95,9 +95,9 @@ internal sealed class SweepGraphSession : IDisposable
     public void Run(OrtValue weights, OrtValue updated, OrtValue? runtimeCopy, long first, long count)
     {
         if (_keysValue is null) throw new InvalidOperationException("SetTerms must be called before Run.");
-        if (first % GaussianNoise.GroupSize != 0 || count % GaussianNoise.GroupSize != 0 || count <= 0)
+        if (first % SweepGraph.Alignment != 0 || count % SweepGraph.Alignment != 0 || count <= 0)
         {
-            throw new ArgumentException($"Chunks start and end on multiples of {GaussianNoise.GroupSize} elements (got first {first}, count {count}).");
+            throw new ArgumentException($"Chunks start and end on multiples of {SweepGraph.Alignment} elements (got first {first}, count {count}).");
         }
         if ((runtimeCopy is null) != (RuntimeType == OnnxDataType.Float))
         {

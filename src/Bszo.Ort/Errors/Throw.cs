@@ -4,11 +4,13 @@ using System.Diagnostics.CodeAnalysis;
 namespace Bszo.Ort;
 
 /// <summary>
-/// Throw helpers kept out of line so that hot paths stay small, and so that every error message
-/// has the same shape (see <see cref="BszoException.Format"/>).
+/// The one way Bszo raises errors a user can fix: every message has the same shape (what is wrong,
+/// expected, found, a hint; see <see cref="BszoException.Format"/>), and the helpers stay out of line
+/// so that hot paths stay small.
 /// </summary>
 [StackTraceHidden]
-internal static class Throw
+[SuppressMessage("Naming", "CA1716:Identifiers should not match keywords", Justification = "Call sites read as a sentence (Throw.Bszo); Bszo is consumed from C# only.")]
+public static class Throw
 {
     [DoesNotReturn]
     public static void Bszo(string what, string? expected = null, string? found = null, string? hint = null) =>

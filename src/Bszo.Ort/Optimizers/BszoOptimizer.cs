@@ -201,22 +201,4 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
         base.LoadState(state);
         _noiseVariance = (double?)state["noiseVariance"] ?? _initialNoiseVariance;
     }
-
-    public override JsonObject DescribeOptions() => new()
-    {
-        ["variant"] = Options.Variant.ToString().ToLowerInvariant(),
-        ["learningRate"] = Options.LearningRate,
-        ["epsilon"] = Options.Epsilon,
-        ["subspaceDimension"] = Options.SubspaceDimension,
-        ["samples"] = Options.Samples,
-        ["adaptiveNoise"] = Options.AdaptiveNoise,
-        ["noiseUpdate"] = Options.NoiseUpdate.ToString(),
-        ["noiseEmaAlpha"] = Options.NoiseEmaAlpha,
-        ["priorStd"] = Math.Sqrt(_priorVariance),
-        ["initialNoiseStd"] = Math.Sqrt(_initialNoiseVariance),
-        ["noiseFloorFraction"] = Options.NoiseFloorFraction,
-        ["weightDecay"] = Options.WeightDecay,
-        ["schedule"] = Options.Schedule.Kind.ToString().ToLowerInvariant(),
-        ["seed"] = Options.Seed,
-    };
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Bszo.Ort.Perturbation;
 
 namespace Bszo.Ort.Optimizers;
@@ -9,12 +8,6 @@ namespace Bszo.Ort.Optimizers;
 /// </summary>
 public sealed record HiZooOptions : OptimizerOptions
 {
-    public HiZooOptions()
-    {
-        LearningRate = 1e-6;
-        Epsilon = 1e-3;
-    }
-
     /// <summary>
     /// Smoothing α of the Hessian estimate, H ← (1−α)H + α·Ĥ. Null (the default) means 1e-2·ε²,
     /// i.e. HiZOO's 1e-8 at ε = 1e-3, scaled with ε² at other ε.
@@ -60,10 +53,10 @@ public sealed record HiZooOptions : OptimizerOptions
 /// (g = (L₊ − L₋)/2ε). On a separable quadratic with Hessian D over n weights, H settles near
 /// (1 + n/2)·D: it learns the relative curvature.</para>
 /// <para><b>Memory:</b> one fp32 Hessian entry per trainable element (+n floats), in an
-/// <see cref="ElementStateBuffer"/> the optimizer owns: dispose the optimizer to free it. Checkpoint
-/// it with <see cref="SaveTensors"/>.</para>
+/// <see cref="ElementStateBuffer"/> the optimizer owns: dispose the optimizer to free it. Checkpoints
+/// save it (<see cref="ZerothOrderOptimizer.SaveTensors"/>).</para>
 /// </remarks>
-public sealed class HiZooOptimizer : ZerothOrderOptimizer, IDisposable
+public sealed class HiZooOptimizer : ZerothOrderOptimizer
 {
     private readonly ElementStateBuffer _hessian;
 
@@ -71,7 +64,7 @@ public sealed class HiZooOptimizer : ZerothOrderOptimizer, IDisposable
         : base(sweep, options)
     {
         Options = options;
-        _hessian = ElementStateBuffer.Create(sweep.Store, "hessian", 1f);
+        _hessian = CreateStateBuffer("hessian", 1f);
     }
 
     /// <summary>The options in effect.</summary>
@@ -80,8 +73,6 @@ public sealed class HiZooOptimizer : ZerothOrderOptimizer, IDisposable
     public override string Name => "hizoo";
 
     public override int ForwardPassesPerStep => 3;
-
-    public override long StateBytes => _hessian.Bytes;
 
     /// <summary>The diagonal Hessian estimate (owned by the optimizer).</summary>
     public ElementStateBuffer Hessian => _hessian;
@@ -98,12 +89,9 @@ public sealed class HiZooOptimizer : ZerothOrderOptimizer, IDisposable
         double eps = Options.Epsilon;
         double clean = context.Loss();
         ulong seed = context.NextSeed();
-        Perturb(seed, eps);
-        double plus = context.Loss();
-        Perturb(seed, -2 * eps);
-        double minus = context.Loss();
-        double g = Clip((plus - minus) / (2 * eps));
-        double curvature = Math.Abs(plus + minus - 2 * clean) / (2 * eps * eps);
+        var probe = ProbeTwoSided(context, seed);
+        double g = probe.Gradient;
+        double curvature = Math.Abs(probe.Plus + probe.Minus - 2 * clean) / (2 * eps * eps);
         double alpha = Options.EffectiveSmoothing;
         context.Set("loss", clean);
         context.Set("g", g);
@@ -113,15 +101,10 @@ public sealed class HiZooOptimizer : ZerothOrderOptimizer, IDisposable
         Sweep.Run(new ElementSweepKernel<HessianUpdate>(seed, update, _hessian), streams: 1, decay: 1 - context.LearningRate * Options.WeightDecay);
     }
 
-    public override void SaveTensors(string directory) => _hessian.Save(Path.Combine(directory, $"{Name}.{_hessian.Name}.bin"));
-
-    public override void LoadTensors(string directory) => _hessian.Load(Path.Combine(directory, $"{Name}.{_hessian.Name}.bin"));
-
-    public override JsonObject DescribeOptions() => OptimizerOptionsJson.Describe(Options);
-
-    /// <summary>Frees the Hessian estimate.</summary>
-    public void Dispose() => _hessian.Dispose();
-
-    private void Perturb(ulong seed, double coefficient) =>
-        Sweep.Run(new ElementSweepKernel<HessianPerturbation>(seed, new HessianPerturbation((float)coefficient), _hessian), streams: 1);
+    /// <summary>HiZOO probes along z/√H: one direction at a time, scaled by the current Hessian estimate.</summary>
+    protected override void Perturb(ReadOnlySpan<SweepTerm> terms)
+    {
+        if (terms.Length != 1) throw new InvalidOperationException("HiZOO perturbs along one direction at a time.");
+        Sweep.Run(new ElementSweepKernel<HessianPerturbation>(terms[0].Seed, new HessianPerturbation((float)terms[0].Coefficient), _hessian), streams: 1);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Bszo.Ort.Perturbation;
 
 namespace Bszo.Ort.Optimizers;
@@ -6,12 +5,6 @@ namespace Bszo.Ort.Optimizers;
 /// <summary>Options of <see cref="MezoOptimizer"/>. Defaults are MeZO's full-parameter recipe for OPT (Malladi et al., 2023).</summary>
 public sealed record MezoOptions : OptimizerOptions
 {
-    public MezoOptions()
-    {
-        LearningRate = 1e-6;
-        Epsilon = 1e-3;
-    }
-
     /// <summary>Directions averaged per step (n-SPSA). MeZO found n = 1 the most efficient per forward pass.</summary>
     public int Directions { get; init; } = 1;
 
@@ -54,9 +47,6 @@ public sealed class MezoOptimizer : ZerothOrderOptimizer
 
     public override int ForwardPassesPerStep => Options.OneSided ? Options.Directions + 1 : 2 * Options.Directions;
 
-    /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
-    public static MezoOptimizer Create(PerturbationSweep sweep, MezoOptions? options = null) => new(sweep, options ?? new MezoOptions());
-
     /// <summary>Creates the optimizer over the weights <paramref name="mutator"/> sweeps, on the host or on a device.</summary>
     public static MezoOptimizer Create(IWeightMutator mutator, MezoOptions? options = null) => new(mutator, options ?? new MezoOptions());
 
@@ -77,23 +67,21 @@ public sealed class MezoOptimizer : ZerothOrderOptimizer
         for (int j = 0; j < n; j++)
         {
             ulong seed = context.NextSeed();
-            // Restore the previous direction and perturb along this one in the same pass.
-            if (j == 0) Mutator.Apply(seed, eps);
-            else Mutator.Apply([new SweepTerm(previous, restore), new SweepTerm(seed, eps)]);
-            double plus = context.Loss();
+            // The previous direction is restored in the same pass that perturbs along this one.
+            SweepTerm? restorePrevious = j == 0 ? null : new SweepTerm(previous, restore);
             double g;
             if (Options.OneSided)
             {
-                g = (plus - clean) / eps;
+                if (restorePrevious is { } r) Perturb([r, new SweepTerm(seed, eps)]);
+                else Perturb([new SweepTerm(seed, eps)]);
+                g = Clip((context.Loss() - clean) / eps);
             }
             else
             {
-                Mutator.Apply(seed, -2 * eps);
-                double minus = context.Loss();
-                g = (plus - minus) / (2 * eps);
-                lossSum += 0.5 * (plus + minus);
+                var probe = ProbeTwoSided(context, seed, restorePrevious);
+                g = probe.Gradient;
+                lossSum += probe.MeanLoss;
             }
-            g = Clip(g);
             context.Set(n == 1 ? "g" : $"g{j}", g);
             _update[j] = new SweepTerm(seed, -lr * g / n);
             previous = seed;
@@ -105,15 +93,4 @@ public sealed class MezoOptimizer : ZerothOrderOptimizer
         _update[n - 1] = _update[n - 1] with { DecayedCoefficient = restore };
         Mutator.Apply(_update.AsSpan(0, n), decay);
     }
-
-    public override JsonObject DescribeOptions() => new()
-    {
-        ["learningRate"] = Options.LearningRate,
-        ["epsilon"] = Options.Epsilon,
-        ["weightDecay"] = Options.WeightDecay,
-        ["directions"] = Options.Directions,
-        ["oneSided"] = Options.OneSided,
-        ["schedule"] = Options.Schedule.Kind.ToString().ToLowerInvariant(),
-        ["seed"] = Options.Seed,
-    };
 }

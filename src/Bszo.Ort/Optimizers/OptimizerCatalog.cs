@@ -13,23 +13,26 @@ namespace Bszo.Ort.Optimizers;
 /// </remarks>
 public static class OptimizerCatalog
 {
+    /// <summary>The optimizer a run uses when it names none: BSZO.</summary>
+    public const string Default = "bszo";
+
     private const string ZoBench = "Zhang et al., ZO-Bench, ICML 2024 (ZO-Bench/ZO-LLM)";
 
     private const string BszoPaper = "Feng & Huang, Adaptive Bayesian Subspace Zeroth-Order Optimization, 2026 (AeonianQuill/BSZO)";
 
     private static readonly OptimizerDescriptor[] Entries =
     [
-        OptimizerDescriptor.Create("bszo", "Kalman filter over a random k-dimensional subspace; cached extra sample (k+1 forward passes). The default.",
+        OptimizerDescriptor.CreateForAnyWeights("bszo", "Kalman filter over a random k-dimensional subspace; cached extra sample (k+1 forward passes). The default.",
             BszoPaper + ", Algorithm 1", () => new BszoOptions(), BszoOptimizer.Create, (_, o) => BszoOptimizer.StateBytesFor(o)),
-        OptimizerDescriptor.Create("bszo-b", "BSZO with the extra samples measured along Σ's principal eigenvector (m+1 forward passes).",
+        OptimizerDescriptor.CreateForAnyWeights("bszo-b", "BSZO with the extra samples measured along Σ's principal eigenvector (m+1 forward passes).",
             BszoPaper + ", Algorithm 2", () => new BszoOptions { Variant = BszoVariant.Basic }, BszoOptimizer.Create, (_, o) => BszoOptimizer.StateBytesFor(o)),
-        OptimizerDescriptor.Create("mezo", "ZO-SGD with two-sided SPSA (θ±εz), in the memory of inference.",
+        OptimizerDescriptor.CreateForAnyWeights("mezo", "ZO-SGD with two-sided SPSA (θ±εz), in the memory of inference.",
             "Malladi et al., MeZO, NeurIPS 2023 (princeton-nlp/MeZO)", () => new MezoOptions(), MezoOptimizer.Create),
-        OptimizerDescriptor.Create("mezo-1s", "MeZO with one-sided differences [L(θ+εz) − L(θ)]/ε.",
+        OptimizerDescriptor.CreateForAnyWeights("mezo-1s", "MeZO with one-sided differences [L(θ+εz) − L(θ)]/ε.",
             ZoBench + "; MeZO", () => new MezoOptions { OneSided = true }, MezoOptimizer.Create),
         OptimizerDescriptor.Create("zo-sgd-sign", "Two-sided SPSA, update along sign(g)·z.",
             ZoBench, () => new ZoSignSgdOptions(), ZoSignSgdOptimizer.Create),
-        OptimizerDescriptor.Create("zo-sgd-cons", "Conservative ZO-SGD: keeps the best of θ, θ−ηĝ, θ+ηĝ (5 forward passes).",
+        OptimizerDescriptor.CreateForAnyWeights("zo-sgd-cons", "Conservative ZO-SGD: keeps the best of θ, θ−ηĝ, θ+ηĝ (5 forward passes).",
             ZoBench, () => new ZoConservativeOptions(), ZoConservativeOptimizer.Create),
         OptimizerDescriptor.Create("zo-sgd-mmt", "Two-sided SPSA fed to SGD with momentum (+n floats of state).",
             ZoBench, () => new ZoMomentumOptions(), ZoMomentumOptimizer.Create, (m, _) => ElementStateBuffer.BytesFor(m)),
@@ -55,11 +58,11 @@ public static class OptimizerCatalog
         ArgumentNullException.ThrowIfNull(name);
         return Entries.FirstOrDefault(e => string.Equals(e.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
             ?? Throw.Bszo<OptimizerDescriptor>($"Unknown optimizer '{name}'.", $"one of {string.Join(", ", Names)}", name,
-                "`bszo train --help` lists the optimizers with their defaults.");
+                "`bszo optimizers` lists them with their defaults and sources.");
     }
 
-    /// <summary>Creates the method named <paramref name="name"/> over <paramref name="sweep"/>'s weights (see <see cref="OptimizerDescriptor.CreateOptimizer"/>).</summary>
-    public static ZerothOrderOptimizer Create(string name, PerturbationSweep sweep, OptimizerOptions? options = null) => Get(name).CreateOptimizer(sweep, options);
+    /// <summary>Creates the method named <paramref name="name"/> over the weights <paramref name="mutator"/> sweeps (see <see cref="OptimizerDescriptor.CreateOptimizer"/>).</summary>
+    public static ZerothOrderOptimizer Create(string name, IWeightMutator mutator, OptimizerOptions? options = null) => Get(name).CreateOptimizer(mutator, options);
 
     /// <summary>A plain-text table of the methods: name, description, defaults, source.</summary>
     public static string Describe()

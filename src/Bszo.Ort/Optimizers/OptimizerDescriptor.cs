@@ -11,13 +11,14 @@ namespace Bszo.Ort.Optimizers;
 public sealed class OptimizerDescriptor
 {
     private readonly Func<OptimizerOptions> _defaults;
-    private readonly Func<PerturbationSweep, OptimizerOptions, ZerothOrderOptimizer> _create;
+    private readonly Func<IWeightMutator, OptimizerOptions, ZerothOrderOptimizer> _create;
     private readonly Func<WeightManifest, OptimizerOptions, long> _stateBytes;
 
     private OptimizerDescriptor(string name, string description, string source, Type optionsType, Func<OptimizerOptions> defaults,
-        Func<PerturbationSweep, OptimizerOptions, ZerothOrderOptimizer> create, Func<WeightManifest, OptimizerOptions, long> stateBytes)
+        Func<IWeightMutator, OptimizerOptions, ZerothOrderOptimizer> create, Func<WeightManifest, OptimizerOptions, long> stateBytes, bool runsOnDevice)
     {
         Name = name;
+        RunsOnDevice = runsOnDevice;
         Description = description;
         Source = source;
         OptionsType = optionsType;
@@ -39,21 +40,47 @@ public sealed class OptimizerDescriptor
     public Type OptionsType { get; }
 
     /// <summary>
-    /// Describes a method. <paramref name="defaults"/> returns the method's default options (a new
-    /// record each call); <paramref name="stateBytes"/>, if given, estimates the optimizer state for a
-    /// model before any memory is allocated (0 when omitted).
+    /// Whether the method works on weights held by an execution device (<see cref="Device.DeviceSweep"/>): it
+    /// touches the weights only through fused sweeps. Methods with per-element state or low-rank bases need host memory.
+    /// </summary>
+    public bool RunsOnDevice { get; }
+
+    /// <summary>
+    /// Describes a method that needs the weights in host memory (a <see cref="PerturbationSweep"/>).
+    /// <paramref name="defaults"/> returns the method's default options (a new record each call);
+    /// <paramref name="stateBytes"/>, if given, estimates the optimizer state for a model before any
+    /// memory is allocated (0 when omitted).
     /// </summary>
     public static OptimizerDescriptor Create<TOptions>(string name, string description, string source, Func<TOptions> defaults,
         Func<PerturbationSweep, TOptions, ZerothOrderOptimizer> create, Func<WeightManifest, TOptions, long>? stateBytes = null)
+        where TOptions : OptimizerOptions
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        return Describe(name, description, source, defaults, (mutator, options) => create(HostSweep(name, mutator), options), stateBytes, runsOnDevice: false);
+    }
+
+    /// <summary>Describes a method that mutates the weights only through fused sweeps, so it runs wherever they live (host or device).</summary>
+    public static OptimizerDescriptor CreateForAnyWeights<TOptions>(string name, string description, string source, Func<TOptions> defaults,
+        Func<IWeightMutator, TOptions, ZerothOrderOptimizer> create, Func<WeightManifest, TOptions, long>? stateBytes = null)
+        where TOptions : OptimizerOptions =>
+        Describe(name, description, source, defaults, create, stateBytes, runsOnDevice: true);
+
+    private static OptimizerDescriptor Describe<TOptions>(string name, string description, string source, Func<TOptions> defaults,
+        Func<IWeightMutator, TOptions, ZerothOrderOptimizer> create, Func<WeightManifest, TOptions, long>? stateBytes, bool runsOnDevice)
         where TOptions : OptimizerOptions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(defaults);
         ArgumentNullException.ThrowIfNull(create);
         return new OptimizerDescriptor(name, description, source, typeof(TOptions), defaults,
-            (sweep, options) => create(sweep, Cast<TOptions>(name, options)),
-            (manifest, options) => stateBytes?.Invoke(manifest, Cast<TOptions>(name, options)) ?? 0);
+            (mutator, options) => create(mutator, Cast<TOptions>(name, options)),
+            (manifest, options) => stateBytes?.Invoke(manifest, Cast<TOptions>(name, options)) ?? 0, runsOnDevice);
     }
+
+    private static PerturbationSweep HostSweep(string name, IWeightMutator mutator) =>
+        mutator as PerturbationSweep ?? Throw.Bszo<PerturbationSweep>($"The '{name}' optimizer needs the weights in host memory.",
+            "weights swept on the host (--sweep host, --device cpu)", $"weights on an execution device ({mutator.GetType().Name})",
+            $"use {string.Join(", ", OptimizerCatalog.All.Where(d => d.RunsOnDevice).Select(d => d.Name))} with weights on a device, or train on the host.");
 
     /// <summary>A fresh copy of the method's default options.</summary>
     public OptimizerOptions DefaultOptions() => _defaults();
@@ -61,15 +88,18 @@ public sealed class OptimizerDescriptor
     /// <summary>The defaults with <c>key=value</c> overrides applied (see <see cref="OptimizerOptionsJson.Apply"/>).</summary>
     public OptimizerOptions Configure(IEnumerable<KeyValuePair<string, string>> overrides) => OptimizerOptionsJson.Apply(DefaultOptions(), overrides);
 
+    /// <summary>Options written by <see cref="OptimizerOptionsJson.Describe"/> for this method (a trajectory header, a run's spec), validated.</summary>
+    public OptimizerOptions ReadOptions(System.Text.Json.Nodes.JsonObject json) => OptimizerOptionsJson.Read(json, OptionsType);
+
     /// <summary>
-    /// Creates the optimizer over <paramref name="sweep"/>'s weights with <paramref name="options"/>
-    /// (default: <see cref="DefaultOptions"/>). Optimizers that hold native state implement
-    /// <see cref="IDisposable"/>; the caller owns the result and disposes it if so, before the store.
+    /// Creates the optimizer over the weights <paramref name="mutator"/> sweeps, with <paramref name="options"/>
+    /// (default: <see cref="DefaultOptions"/>). The caller owns the result and disposes it before the store;
+    /// a method that needs host memory refuses a device's weights (see <see cref="RunsOnDevice"/>).
     /// </summary>
-    public ZerothOrderOptimizer CreateOptimizer(PerturbationSweep sweep, OptimizerOptions? options = null)
+    public ZerothOrderOptimizer CreateOptimizer(IWeightMutator mutator, OptimizerOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(sweep);
-        return _create(sweep, options ?? DefaultOptions());
+        ArgumentNullException.ThrowIfNull(mutator);
+        return _create(mutator, options ?? DefaultOptions());
     }
 
     /// <summary>Bytes of optimizer state the method would hold for <paramref name="manifest"/>'s trainable tensors.</summary>

@@ -7,8 +7,7 @@ namespace Bszo.Ort.Optimizers;
 
 /// <summary>
 /// Options records as JSON: every public property in camelCase. Used for trajectory headers and run
-/// summaries (<see cref="ZerothOrderOptimizer.DescribeOptions"/>) and to apply <c>key=value</c>
-/// overrides from the command line to a method's defaults.
+/// specifications, and to apply <c>key=value</c> overrides from the command line to a method's defaults.
 /// </summary>
 public static class OptimizerOptionsJson
 {
@@ -45,10 +44,18 @@ public static class OptimizerOptionsJson
             }
             node[property] = ParseValue(value);
         }
+        return Read(node, options.GetType());
+    }
+
+    /// <summary>Reads options of type <paramref name="type"/> written by <see cref="Describe"/>, and validates them.</summary>
+    public static OptimizerOptions Read(JsonObject json, Type type)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(type);
         OptimizerOptions? result;
         try
         {
-            result = (OptimizerOptions?)node.Deserialize(options.GetType(), Json);
+            result = (OptimizerOptions?)json.Deserialize(type, Json);
         }
         catch (JsonException e)
         {
@@ -59,6 +66,9 @@ public static class OptimizerOptionsJson
         result.Validate();
         return result;
     }
+
+    /// <summary>Whether two option names mean the same option (case, dashes and underscores aside).</summary>
+    public static bool SameName(string a, string b) => Normalize(a) == Normalize(b);
 
     /// <summary>A one-line summary such as "learningRate=1E-06 epsilon=0.001 rank=8", listing the given properties.</summary>
     public static string Summarize(OptimizerOptions options, IEnumerable<string> properties)

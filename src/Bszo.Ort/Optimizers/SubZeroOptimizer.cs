@@ -14,12 +14,6 @@ public sealed record SubZeroOptions : OptimizerOptions
     /// <summary>The refresh interval in SubZero's code (<c>update_interval</c> = 2000).</summary>
     public const int CodeRefreshInterval = 2000;
 
-    public SubZeroOptions()
-    {
-        LearningRate = 1e-6;
-        Epsilon = 1e-3;
-    }
-
     /// <summary>Rank r of each matrix's subspace (capped at the matrix's smaller side).</summary>
     public int Rank { get; init; } = 8;
 
@@ -105,26 +99,22 @@ public sealed class SubZeroOptimizer : ZerothOrderOptimizer
             Refresh(SquaresRng.DeriveSeed(Options.Seed, period * interval, 0), period);
         }
 
-        double eps = Options.Epsilon;
         ulong seed = context.NextSeed();
-        _subspace.Apply(seed, eps);
-        double plus = context.Loss();
-        _subspace.Apply(seed, -2 * eps);
-        double minus = context.Loss();
-        double g = Clip((plus - minus) / (2 * eps));
-        context.Set("g", g);
-        context.Set("loss", 0.5 * (plus + minus));
+        var probe = ProbeTwoSided(context, seed);
+        context.Set("g", probe.Gradient);
+        context.Set("loss", probe.MeanLoss);
         double decay = 1 - context.LearningRate * Options.WeightDecay;
-        _subspace.Apply([new SweepTerm(seed, -context.LearningRate * g)], decay, restore: new SweepTerm(seed, eps));
+        _subspace.Apply([new SweepTerm(seed, -context.LearningRate * probe.Gradient)], decay, restore: new SweepTerm(seed, Options.Epsilon));
     }
+
+    /// <summary>SubZero probes along its low-rank directions U·Z·Vᵀ (Gaussian z for tensors that are not matrices).</summary>
+    protected override void Perturb(ReadOnlySpan<SweepTerm> terms) => _subspace.Apply(terms);
 
     public override void LoadState(JsonObject state)
     {
         base.LoadState(state);
         _period = -1; // regenerate for the restored step's period on the next step
     }
-
-    public override JsonObject DescribeOptions() => OptimizerOptionsJson.Describe(Options);
 
     private void Refresh(ulong seed, long period)
     {

@@ -15,12 +15,17 @@ namespace Bszo.Ort.Optimizers;
 /// come from a <see cref="StepRecord"/>. Seeds are a pure function of the run seed and the step
 /// index. So replaying a trajectory log repeats exactly the same sweeps with exactly the same fp32
 /// coefficients, and reproduces the trained weights bit for bit, with no forward passes.</para>
-/// <para>Implementations keep state that must survive a resume in <see cref="SaveState"/>.</para>
+/// <para>Implementations keep scalar state that must survive a resume in <see cref="SaveState"/>,
+/// and per-element state in buffers made with <see cref="CreateStateBuffer"/>, which the base class
+/// saves, loads and frees.</para>
+/// <para><b>Ownership.</b> The optimizer owns its state buffers (native memory): dispose it before
+/// the weight store its sweep works on.</para>
 /// </remarks>
-public abstract class ZerothOrderOptimizer
+public abstract class ZerothOrderOptimizer : IDisposable
 {
     private readonly StepContext _context;
     private readonly PerturbationSweep? _sweep;
+    private readonly List<ElementStateBuffer> _stateBuffers = [];
 
     protected ZerothOrderOptimizer(PerturbationSweep sweep, OptimizerOptions options)
         : this((IWeightMutator)(sweep ?? throw new ArgumentNullException(nameof(sweep))), options)
@@ -44,8 +49,8 @@ public abstract class ZerothOrderOptimizer
     /// <summary>Forward passes each step runs.</summary>
     public abstract int ForwardPassesPerStep { get; }
 
-    /// <summary>Bytes of optimizer state beyond the weights (the memory cost over inference).</summary>
-    public virtual long StateBytes => 0;
+    /// <summary>Bytes of optimizer state beyond the weights (the memory cost over inference): by default its state buffers.</summary>
+    public virtual long StateBytes => _stateBuffers.Sum(b => b.Bytes);
 
     /// <summary>What mutates the weights: every step's perturbations and updates go through it.</summary>
     public IWeightMutator Mutator { get; }
@@ -98,11 +103,6 @@ public abstract class ZerothOrderOptimizer
         StepsTaken++;
     }
 
-    /// <summary>Applies any update that an implementation deferred; call before evaluating, saving or exporting.</summary>
-    public virtual void Flush()
-    {
-    }
-
     /// <summary>State to checkpoint (scalars; large per-element state is saved by <see cref="SaveTensors"/>).</summary>
     public virtual JsonObject SaveState() => new() { ["steps"] = StepsTaken };
 
@@ -113,25 +113,87 @@ public abstract class ZerothOrderOptimizer
         StepsTaken = (long?)state["steps"] ?? 0;
     }
 
-    /// <summary>Saves per-element state (e.g. a Hessian estimate) into <paramref name="directory"/>.</summary>
-    public virtual void SaveTensors(string directory)
+    /// <summary>Saves the per-element state buffers (a momentum, a Hessian estimate) into <paramref name="directory"/>, one file each.</summary>
+    public void SaveTensors(string directory)
     {
+        foreach (var buffer in _stateBuffers) buffer.Save(StatePath(directory, buffer));
     }
 
     /// <summary>Loads per-element state saved by <see cref="SaveTensors"/>.</summary>
-    public virtual void LoadTensors(string directory)
+    public void LoadTensors(string directory)
     {
+        foreach (var buffer in _stateBuffers) buffer.Load(StatePath(directory, buffer));
     }
 
-    /// <summary>The options as JSON, for the trajectory header and run summaries.</summary>
-    public abstract JsonObject DescribeOptions();
+    /// <summary>Frees the per-element state buffers.</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the state buffers when <paramref name="disposing"/>; subclasses that own more release it here too.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing) return;
+        foreach (var buffer in _stateBuffers) buffer.Dispose();
+        _stateBuffers.Clear();
+    }
 
     /// <summary>One step of the method. Must mutate weights only through <see cref="Mutator"/> (or deterministic kernels).</summary>
     protected abstract void StepCore(StepContext context);
 
+    /// <summary>
+    /// Allocates a per-element state buffer shaped like the weights, every value <paramref name="initialValue"/>.
+    /// The optimizer owns it: checkpoints save and load it, and <see cref="Dispose()"/> frees it.
+    /// </summary>
+    protected ElementStateBuffer CreateStateBuffer(string name, float initialValue = 0f)
+    {
+        var buffer = ElementStateBuffer.Create(Sweep.Store, name, initialValue);
+        _stateBuffers.Add(buffer);
+        return buffer;
+    }
+
+    /// <summary>
+    /// Moves the weights by <c>Σ cⱼ·dⱼ</c> along the method's directions for <paramref name="terms"/>'
+    /// seeds: Gaussian z by default; methods that perturb along other directions (low-rank, or scaled
+    /// by a preconditioner) override it, and <see cref="ProbeTwoSided"/> then probes along theirs.
+    /// </summary>
+    protected virtual void Perturb(ReadOnlySpan<SweepTerm> terms) => Mutator.Apply(terms);
+
+    /// <summary>
+    /// The two-sided SPSA probe along the direction of <paramref name="seed"/>: moves to θ+εd (fusing
+    /// <paramref name="restoreFirst"/>, the undoing of an earlier perturbation, into that move when
+    /// given), measures L₊, moves to θ−εd, measures L₋, and returns both with the clipped projected
+    /// gradient (L₊ − L₋)/2ε. The weights are left at θ−εd: the caller's update restores them.
+    /// </summary>
+    protected TwoSidedProbe ProbeTwoSided(StepContext context, ulong seed, SweepTerm? restoreFirst = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        double eps = CommonOptions.Epsilon;
+        if (restoreFirst is { } restore) Perturb([restore, new SweepTerm(seed, eps)]);
+        else Perturb([new SweepTerm(seed, eps)]);
+        double plus = context.Loss();
+        Perturb([new SweepTerm(seed, -2 * eps)]);
+        double minus = context.Loss();
+        return new TwoSidedProbe(plus, minus, Clip((plus - minus) / (2 * eps)));
+    }
+
     /// <summary>Clips a projected gradient if the options ask for it.</summary>
     protected double Clip(double g) =>
         CommonOptions.ClipProjectedGradient is double c ? Math.Clamp(g, -c, c) : g;
+
+    private string StatePath(string directory, ElementStateBuffer buffer) => Path.Combine(directory, $"{Name}.{buffer.Name}.bin");
+
+    /// <summary>The losses of a two-sided probe and its clipped projected gradient.</summary>
+    /// <param name="Plus">L(θ+εd).</param>
+    /// <param name="Minus">L(θ−εd).</param>
+    /// <param name="Gradient">(L₊ − L₋)/2ε, clipped as the options ask.</param>
+    protected readonly record struct TwoSidedProbe(double Plus, double Minus, double Gradient)
+    {
+        /// <summary>The mean of the two losses: the step's progress signal.</summary>
+        public double MeanLoss => 0.5 * (Plus + Minus);
+    }
 
     /// <summary>What a step sees: its index, its seeds, its learning rate, and its losses.</summary>
     protected sealed class StepContext
@@ -162,7 +224,7 @@ public abstract class ZerothOrderOptimizer
             Replaying = replaying;
             _expectedSeeds = expectedSeeds;
             var o = _owner.CommonOptions;
-            LearningRate = o.Schedule.At(record.Step, o.LearningRate, o.TotalSteps);
+            LearningRate = o.LearningRateAt(record.Step);
             record.LearningRate = LearningRate;
         }
 

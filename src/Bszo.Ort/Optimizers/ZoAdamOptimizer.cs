@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Bszo.Ort.Perturbation;
 
 namespace Bszo.Ort.Optimizers;
@@ -46,9 +45,9 @@ public sealed record ZoAdamOptions : OptimizerOptions
 /// decoupled (AdamW-style).</para>
 /// <para><b>Memory:</b> two fp32 moments per trainable element (+2n floats, twice the weights), in
 /// <see cref="ElementStateBuffer"/>s the optimizer owns: dispose the optimizer to free them.
-/// Checkpoint them with <see cref="SaveTensors"/>.</para>
+/// Checkpoints save them (<see cref="ZerothOrderOptimizer.SaveTensors"/>).</para>
 /// </remarks>
-public sealed class ZoAdamOptimizer : ZerothOrderOptimizer, IDisposable
+public sealed class ZoAdamOptimizer : ZerothOrderOptimizer
 {
     private readonly ElementStateBuffer _first;
     private readonly ElementStateBuffer _second;
@@ -57,14 +56,14 @@ public sealed class ZoAdamOptimizer : ZerothOrderOptimizer, IDisposable
         : base(sweep, options)
     {
         Options = options;
-        _first = ElementStateBuffer.Create(sweep.Store, "m");
         try
         {
-            _second = ElementStateBuffer.Create(sweep.Store, "v");
+            _first = CreateStateBuffer("m");
+            _second = CreateStateBuffer("v");
         }
         catch
         {
-            _first.Dispose();
+            Dispose();
             throw;
         }
     }
@@ -75,8 +74,6 @@ public sealed class ZoAdamOptimizer : ZerothOrderOptimizer, IDisposable
     public override string Name => "zo-adam";
 
     public override int ForwardPassesPerStep => 2;
-
-    public override long StateBytes => _first.Bytes + _second.Bytes;
 
     /// <summary>The first-moment buffer m (owned by the optimizer).</summary>
     public ElementStateBuffer FirstMoment => _first;
@@ -93,44 +90,17 @@ public sealed class ZoAdamOptimizer : ZerothOrderOptimizer, IDisposable
 
     protected override void StepCore(StepContext context)
     {
-        double eps = Options.Epsilon;
         ulong seed = context.NextSeed();
-        Sweep.Apply(seed, eps);
-        double plus = context.Loss();
-        Sweep.Apply(seed, -2 * eps);
-        double minus = context.Loss();
-        double g = Clip((plus - minus) / (2 * eps));
+        var probe = ProbeTwoSided(context, seed);
+        double g = probe.Gradient;
         context.Set("g", g);
-        context.Set("loss", 0.5 * (plus + minus));
+        context.Set("loss", probe.MeanLoss);
 
         long t = context.Step + 1;
         double firstCorrection = 1 - Math.Pow(Options.Beta1, t);
         double secondCorrection = Math.Sqrt(1 - Math.Pow(Options.Beta2, t));
-        var update = new AdamUpdate((float)eps, (float)g, (float)Options.Beta1, (float)(1 - Options.Beta1), (float)Options.Beta2, (float)(1 - Options.Beta2),
+        var update = new AdamUpdate((float)Options.Epsilon, (float)g, (float)Options.Beta1, (float)(1 - Options.Beta1), (float)Options.Beta2, (float)(1 - Options.Beta2),
             (float)(context.LearningRate / firstCorrection), (float)secondCorrection, (float)Options.Delta);
         Sweep.Run(new ElementSweepKernel<AdamUpdate>(seed, update, _first, _second), streams: 1, decay: 1 - context.LearningRate * Options.WeightDecay);
     }
-
-    public override void SaveTensors(string directory)
-    {
-        _first.Save(StatePath(directory, _first));
-        _second.Save(StatePath(directory, _second));
-    }
-
-    public override void LoadTensors(string directory)
-    {
-        _first.Load(StatePath(directory, _first));
-        _second.Load(StatePath(directory, _second));
-    }
-
-    public override JsonObject DescribeOptions() => OptimizerOptionsJson.Describe(Options);
-
-    /// <summary>Frees both moment buffers.</summary>
-    public void Dispose()
-    {
-        _first.Dispose();
-        _second.Dispose();
-    }
-
-    private string StatePath(string directory, ElementStateBuffer buffer) => Path.Combine(directory, $"{Name}.{buffer.Name}.bin");
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Bszo.Ort.Perturbation;
 
 namespace Bszo.Ort.Optimizers;
@@ -10,12 +9,6 @@ namespace Bszo.Ort.Optimizers;
 /// </summary>
 public sealed record ZoConservativeOptions : OptimizerOptions
 {
-    public ZoConservativeOptions()
-    {
-        LearningRate = 1e-6;
-        Epsilon = 1e-3;
-    }
-
     public override void Validate()
     {
         base.Validate();
@@ -41,8 +34,8 @@ public sealed record ZoConservativeOptions : OptimizerOptions
 /// </remarks>
 public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer
 {
-    private ZoConservativeOptimizer(PerturbationSweep sweep, ZoConservativeOptions options)
-        : base(sweep, options) => Options = options;
+    private ZoConservativeOptimizer(IWeightMutator mutator, ZoConservativeOptions options)
+        : base(mutator, options) => Options = options;
 
     /// <summary>The options in effect.</summary>
     public ZoConservativeOptions Options { get; }
@@ -51,8 +44,8 @@ public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer
 
     public override int ForwardPassesPerStep => 5;
 
-    /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
-    public static ZoConservativeOptimizer Create(PerturbationSweep sweep, ZoConservativeOptions? options = null) => new(sweep, options ?? new ZoConservativeOptions());
+    /// <summary>Creates the optimizer over the weights <paramref name="mutator"/> sweeps (host or device).</summary>
+    public static ZoConservativeOptimizer Create(IWeightMutator mutator, ZoConservativeOptions? options = null) => new(mutator, options ?? new ZoConservativeOptions());
 
     protected override void StepCore(StepContext context)
     {
@@ -60,26 +53,20 @@ public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer
         double clean = context.Loss();
         context.Set("loss", clean);
         ulong seed = context.NextSeed();
-        Sweep.Apply(seed, eps);
-        double plus = context.Loss();
-        Sweep.Apply(seed, -2 * eps);
-        double minus = context.Loss();
-        double g = Clip((plus - minus) / (2 * eps));
+        double g = ProbeTwoSided(context, seed).Gradient;
         context.Set("g", g);
 
         double step = context.LearningRate * g;
-        Sweep.Apply(seed, eps - step);      // θ − εz  →  θ − ηĝ
+        Mutator.Apply(seed, eps - step);      // θ − εz  →  θ − ηĝ
         double descended = context.Loss();
-        Sweep.Apply(seed, 2 * step);        // θ − ηĝ  →  θ + ηĝ
+        Mutator.Apply(seed, 2 * step);        // θ − ηĝ  →  θ + ηĝ
         double ascended = context.Loss();
 
         int kept; // −1: θ − ηĝ, 0: θ, +1: θ + ηĝ
         if (descended > clean) kept = clean < ascended ? 0 : 1;
         else kept = descended < ascended ? -1 : 1;
-        if (kept == 0) Sweep.Apply(seed, -step);
-        else if (kept == -1) Sweep.Apply(seed, -2 * step);
+        if (kept == 0) Mutator.Apply(seed, -step);
+        else if (kept == -1) Mutator.Apply(seed, -2 * step);
         context.Set("kept", kept);
     }
-
-    public override JsonObject DescribeOptions() => OptimizerOptionsJson.Describe(Options);
 }

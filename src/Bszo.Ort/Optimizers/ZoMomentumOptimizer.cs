@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Bszo.Ort.Perturbation;
 
 namespace Bszo.Ort.Optimizers;
@@ -9,12 +8,6 @@ namespace Bszo.Ort.Optimizers;
 /// </summary>
 public sealed record ZoMomentumOptions : OptimizerOptions
 {
-    public ZoMomentumOptions()
-    {
-        LearningRate = 1e-6;
-        Epsilon = 1e-3;
-    }
-
     /// <summary>Momentum coefficient μ.</summary>
     public double Momentum { get; init; } = 0.9;
 
@@ -36,9 +29,9 @@ public sealed record ZoMomentumOptions : OptimizerOptions
 /// θ in one pass. Weight decay, if set, is decoupled (applied to θ, not fed into m).</para>
 /// <para><b>Memory:</b> one fp32 momentum per trainable element (+n floats, as much as the weights),
 /// in an <see cref="ElementStateBuffer"/> the optimizer owns: dispose the optimizer to free it.
-/// Checkpoint it with <see cref="SaveTensors"/>.</para>
+/// Checkpoints save it (<see cref="ZerothOrderOptimizer.SaveTensors"/>).</para>
 /// </remarks>
-public sealed class ZoMomentumOptimizer : ZerothOrderOptimizer, IDisposable
+public sealed class ZoMomentumOptimizer : ZerothOrderOptimizer
 {
     private readonly ElementStateBuffer _momentum;
 
@@ -46,7 +39,7 @@ public sealed class ZoMomentumOptimizer : ZerothOrderOptimizer, IDisposable
         : base(sweep, options)
     {
         Options = options;
-        _momentum = ElementStateBuffer.Create(sweep.Store, "momentum");
+        _momentum = CreateStateBuffer("momentum");
     }
 
     /// <summary>The options in effect.</summary>
@@ -55,8 +48,6 @@ public sealed class ZoMomentumOptimizer : ZerothOrderOptimizer, IDisposable
     public override string Name => "zo-sgd-mmt";
 
     public override int ForwardPassesPerStep => 2;
-
-    public override long StateBytes => _momentum.Bytes;
 
     /// <summary>The momentum buffer (for inspection; owned by the optimizer).</summary>
     public ElementStateBuffer Momentum => _momentum;
@@ -70,28 +61,12 @@ public sealed class ZoMomentumOptimizer : ZerothOrderOptimizer, IDisposable
 
     protected override void StepCore(StepContext context)
     {
-        double eps = Options.Epsilon;
         ulong seed = context.NextSeed();
-        Sweep.Apply(seed, eps);
-        double plus = context.Loss();
-        Sweep.Apply(seed, -2 * eps);
-        double minus = context.Loss();
-        double g = Clip((plus - minus) / (2 * eps));
-        context.Set("g", g);
-        context.Set("loss", 0.5 * (plus + minus));
+        var probe = ProbeTwoSided(context, seed);
+        context.Set("g", probe.Gradient);
+        context.Set("loss", probe.MeanLoss);
 
-        var update = new MomentumUpdate((float)eps, (float)g, (float)Options.Momentum, (float)context.LearningRate);
+        var update = new MomentumUpdate((float)Options.Epsilon, (float)probe.Gradient, (float)Options.Momentum, (float)context.LearningRate);
         Sweep.Run(new ElementSweepKernel<MomentumUpdate>(seed, update, _momentum), streams: 1, decay: 1 - context.LearningRate * Options.WeightDecay);
     }
-
-    public override void SaveTensors(string directory) => _momentum.Save(StatePath(directory, _momentum));
-
-    public override void LoadTensors(string directory) => _momentum.Load(StatePath(directory, _momentum));
-
-    public override JsonObject DescribeOptions() => OptimizerOptionsJson.Describe(Options);
-
-    /// <summary>Frees the momentum buffer.</summary>
-    public void Dispose() => _momentum.Dispose();
-
-    private string StatePath(string directory, ElementStateBuffer buffer) => Path.Combine(directory, $"{Name}.{buffer.Name}.bin");
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Bszo.Ort.Perturbation;
 
 namespace Bszo.Ort.Optimizers;
@@ -7,14 +6,7 @@ namespace Bszo.Ort.Optimizers;
 /// Options of <see cref="ZoSignSgdOptimizer"/>. Defaults: η = 1e-6 and ε = 1e-3, the middle of
 /// ZO-Bench's sweeps (η ∈ {1e-5 … 1e-8}, ε ∈ {1e-2, 1e-3, 1e-4}, weight decay 0).
 /// </summary>
-public sealed record ZoSignSgdOptions : OptimizerOptions
-{
-    public ZoSignSgdOptions()
-    {
-        LearningRate = 1e-6;
-        Epsilon = 1e-3;
-    }
-}
+public sealed record ZoSignSgdOptions : OptimizerOptions;
 
 /// <summary>
 /// ZO-SGD-Sign: MeZO's two-sided SPSA, but the update follows only the sign of the projected
@@ -44,19 +36,12 @@ public sealed class ZoSignSgdOptimizer : ZerothOrderOptimizer
 
     protected override void StepCore(StepContext context)
     {
-        double eps = Options.Epsilon;
         ulong seed = context.NextSeed();
-        Sweep.Apply(seed, eps);
-        double plus = context.Loss();
-        Sweep.Apply(seed, -2 * eps);
-        double minus = context.Loss();
-        double g = Clip((plus - minus) / (2 * eps));
-        context.Set("g", g);
-        context.Set("loss", 0.5 * (plus + minus));
+        var probe = ProbeTwoSided(context, seed);
+        context.Set("g", probe.Gradient);
+        context.Set("loss", probe.MeanLoss);
 
-        var update = new GaussianStepUpdate((float)eps, (float)(-context.LearningRate * Math.Sign(g)));
+        var update = new GaussianStepUpdate((float)Options.Epsilon, (float)(-context.LearningRate * Math.Sign(probe.Gradient)));
         Sweep.Run(new ElementSweepKernel<GaussianStepUpdate>(seed, update), streams: 1, decay: 1 - context.LearningRate * Options.WeightDecay);
     }
-
-    public override JsonObject DescribeOptions() => OptimizerOptionsJson.Describe(Options);
 }

@@ -15,3 +15,23 @@ public enum NoiseKind
     /// <summary>z ∈ {−1, +1}ⁿ, each sign equally likely (<see cref="RademacherNoise"/>).</summary>
     Rademacher,
 }
+
+/// <summary>Noise kinds as the command line, config files and trajectory headers spell them.</summary>
+public static class NoiseKinds
+{
+    /// <summary>The lower-case name of <paramref name="noise"/> ("gaussian", "rademacher").</summary>
+    public static string Name(NoiseKind noise) => noise == NoiseKind.Rademacher ? "rademacher" : "gaussian";
+
+    /// <summary>Reads a name written by <see cref="Name"/> (any case); <paramref name="source"/> says where it came from in the error.</summary>
+    public static NoiseKind Parse(string text, string source = "--noise")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Trim().ToLowerInvariant() switch
+        {
+            "gaussian" => NoiseKind.Gaussian,
+            "rademacher" => NoiseKind.Rademacher,
+            _ => throw new BszoException(BszoException.Format($"Unknown noise '{text}' in {source}.", "gaussian or rademacher", text,
+                "--noise gaussian draws z ~ N(0, I) as the published methods do; --noise rademacher draws ±1 per element.")),
+        };
+    }
+}

@@ -8,8 +8,37 @@ public static class ExecutionDevice
     /// <summary>The execution provider's name in <see cref="OrtEnv.GetAvailableProviders"/>.</summary>
     public const string CudaProvider = "CUDAExecutionProvider";
 
-    /// <summary>Whether this build of ONNX Runtime has the CUDA execution provider (a GPU build, <c>-p:BszoCuda=true</c>).</summary>
-    public static bool IsCudaAvailable => OrtEnv.Instance().GetAvailableProviders().Contains(CudaProvider);
+    /// <summary>
+    /// Whether CUDA can be used: this build of ONNX Runtime has the CUDA execution provider (a GPU build,
+    /// <c>-p:BszoCuda=true</c>) and its provider library loads (the CUDA runtime libraries are installed).
+    /// </summary>
+    public static bool IsCudaAvailable => CudaStatus.Value.Usable;
+
+    /// <summary>Why CUDA cannot be used here (empty when it can): for error messages and skipped tests.</summary>
+    public static string CudaUnavailableReason => CudaStatus.Value.Reason;
+
+    // The GPU package lists CUDAExecutionProvider whether or not the CUDA libraries exist: only loading the
+    // provider library (which setting its options does) tells, so probe once per process.
+    private static readonly Lazy<(bool Usable, string Reason)> CudaStatus = new(ProbeCuda);
+
+    private static (bool, string) ProbeCuda()
+    {
+        var providers = OrtEnv.Instance().GetAvailableProviders();
+        if (!providers.Contains(CudaProvider))
+        {
+            return (false, $"this build of ONNX Runtime has no CUDA execution provider (providers: {string.Join(", ", providers)}); build with -p:BszoCuda=true");
+        }
+        try
+        {
+            using var probe = new OrtCUDAProviderOptions();
+            probe.UpdateOptions(new Dictionary<string, string> { ["device_id"] = "0" });
+            return (true, "");
+        }
+        catch (OnnxRuntimeException e)
+        {
+            return (false, $"the CUDA execution provider cannot load: {e.Message.Split(" with error: ")[^1]}");
+        }
+    }
 
     /// <summary>Adds the execution provider for <paramref name="device"/> to <paramref name="options"/>.</summary>
     public static void Configure(SessionOptions options, string device) => Configure(options, device, allowCpuFallback: false);
@@ -25,9 +54,9 @@ public static class ExecutionDevice
         if (kind == "cpu") return;
         if (!IsCudaAvailable)
         {
-            Throw.Bszo($"Device '{device}' needs the CUDA execution provider, which this build of ONNX Runtime lacks.",
-                "CUDAExecutionProvider in the available providers", string.Join(", ", OrtEnv.Instance().GetAvailableProviders()),
-                "build with `dotnet build -p:BszoCuda=true` (Microsoft.ML.OnnxRuntime.Gpu) on a machine with CUDA 12 and cuDNN 9, or use --device cpu.");
+            Throw.Bszo($"Device '{device}' needs the CUDA execution provider, which cannot be used here.",
+                "a GPU build whose CUDA provider loads", CudaUnavailableReason,
+                "build with `dotnet build -p:BszoCuda=true` (Microsoft.ML.OnnxRuntime.Gpu 1.32, which needs the CUDA 13 runtime and cuDNN 9) on a machine with an NVIDIA GPU, or use --device cpu.");
         }
         using var cuda = new OrtCUDAProviderOptions();
         cuda.UpdateOptions(new Dictionary<string, string>

@@ -50,7 +50,7 @@ public sealed unsafe class WeightStore : IDisposable
         foreach (var entry in manifest.Tensors)
         {
             tensors.Add(new StoredTensor(entry, masterElements));
-            masterElements += RoundUp(entry.ElementCount, 16);
+            masterElements += RoundUp(entry.ElementCount, PaddingElements);
             if (entry.StorageType == OnnxDataType.Float)
             {
                 _runtimeOffsets[entry.Id] = -1;
@@ -89,7 +89,14 @@ public sealed unsafe class WeightStore : IDisposable
     /// <summary>Total trainable elements.</summary>
     public long ElementCount => Manifest.ElementCount;
 
-    /// <summary>Elements in the master slab (each tensor padded to a multiple of 16).</summary>
+    /// <summary>
+    /// Each tensor's masters are zero-padded to a multiple of this many elements: one Rademacher word,
+    /// two Gaussian groups. Device copies (<see cref="Device.DeviceWeightStore"/>) are padded the same way
+    /// and swept in whole words.
+    /// </summary>
+    public const int PaddingElements = 32;
+
+    /// <summary>Elements in the master slab (each tensor padded to a multiple of <see cref="PaddingElements"/>).</summary>
     public long MasterElements { get; }
 
     /// <summary>Bytes of 16-bit runtime copies (0 for an all-fp32 model).</summary>
@@ -109,6 +116,40 @@ public sealed unsafe class WeightStore : IDisposable
     public static WeightStore Load(WeightManifest manifest, string dataPath)
     {
         ArgumentNullException.ThrowIfNull(manifest);
+        var store = new WeightStore(manifest);
+        try
+        {
+            store.Read(manifest, dataPath);
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Overwrites every weight (masters and 16-bit runtime copies) with the saved weights described by
+    /// <paramref name="manifest"/> (a checkpoint, the best weights), so sessions bound to the store see
+    /// them at once. The file must hold this store's tensors, by name and shape, with finite values.
+    /// </summary>
+    public void LoadFrom(WeightManifest manifest, string dataPath)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (manifest.Tensors.Count != _tensors.Length
+            || manifest.Tensors.Zip(_tensors).Any(p => p.First.Name != p.Second.Entry.Name || !p.First.Shape.SequenceEqual(p.Second.Entry.Shape)))
+        {
+            Throw.Bszo($"Weights '{dataPath}' do not fit this model.",
+                $"{_tensors.Length} tensors named and shaped as in the training model", $"{manifest.Tensors.Count} tensors",
+                "the file belongs to another model or another set of trainable tensors.");
+        }
+        Read(manifest, dataPath);
+    }
+
+    /// <summary>Reads every tensor <paramref name="manifest"/> describes into the masters, refreshes the runtime copies, and checks the values are finite.</summary>
+    private void Read(WeightManifest manifest, string dataPath)
+    {
         var file = new FileInfo(dataPath);
         if (!file.Exists)
         {
@@ -123,40 +164,30 @@ public sealed unsafe class WeightStore : IDisposable
                     "the file is truncated; restore it or prepare the model again.");
             }
         }
-
-        var store = new WeightStore(manifest);
-        try
+        using var stream = new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        var buffer = new byte[1 << 20];
+        for (int i = 0; i < _tensors.Length; i++)
         {
-            using var stream = new FileStream(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-            var buffer = new byte[1 << 20];
-            foreach (var t in store._tensors)
+            var entry = manifest.Tensors[i];
+            int id = _tensors[i].Entry.Id;
+            stream.Position = entry.Offset;
+            var master = Master(id);
+            if (entry.FileType == OnnxDataType.Float)
             {
-                var entry = t.Entry;
-                stream.Position = entry.Offset;
-                var master = store.Master(entry.Id);
-                if (entry.FileType == OnnxDataType.Float)
-                {
-                    stream.ReadExactly(MemoryMarshal.AsBytes(master));
-                }
-                else
-                {
-                    for (long done = 0; done < entry.ElementCount;)
-                    {
-                        int n = (int)Math.Min(buffer.Length / 2, entry.ElementCount - done);
-                        stream.ReadExactly(buffer, 0, n * 2);
-                        HalfBits.ToSingle(MemoryMarshal.Cast<byte, ushort>(buffer.AsSpan(0, n * 2)), entry.FileType, master.Slice((int)done, n));
-                        done += n;
-                    }
-                }
-                if (t.HasRuntimeCopy) store.SyncRuntimeCopy(entry.Id, 0, entry.ElementCount);
-                CheckFinite(master, entry.Name, dataPath);
+                stream.ReadExactly(MemoryMarshal.AsBytes(master));
             }
-            return store;
-        }
-        catch
-        {
-            store.Dispose();
-            throw;
+            else
+            {
+                for (long done = 0; done < entry.ElementCount;)
+                {
+                    int n = (int)Math.Min(buffer.Length / 2, entry.ElementCount - done);
+                    stream.ReadExactly(buffer, 0, n * 2);
+                    HalfBits.ToSingle(MemoryMarshal.Cast<byte, ushort>(buffer.AsSpan(0, n * 2)), entry.FileType, master.Slice((int)done, n));
+                    done += n;
+                }
+            }
+            SyncRuntimeCopy(id, 0, entry.ElementCount);
+            CheckFinite(master, entry.Name, dataPath);
         }
     }
 

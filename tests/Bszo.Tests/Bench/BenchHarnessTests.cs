@@ -98,15 +98,5 @@ public class BenchHarnessTests
         Assert.That(again.Output, Does.Contain("finished earlier, reusing"));
     }
 
-    /// <summary>tests/Bszo.Tests/bin/&lt;Configuration&gt;/&lt;tfm&gt;/ → bench/Bszo.Bench/bin/&lt;Configuration&gt;/&lt;tfm&gt;/Bszo.Bench.dll.</summary>
-    private static string BenchAssembly
-    {
-        get
-        {
-            var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var path = Path.Combine(Repository.Root, "bench", "Bszo.Bench", "bin", here.Parent!.Name, here.Name, "Bszo.Bench.dll");
-            if (!File.Exists(path)) Assert.Fail($"The benchmark harness is not built at {path}.");
-            return path;
-        }
-    }
+    private static string BenchAssembly => Repository.BuiltAssembly(Path.Combine("bench", "Bszo.Bench"), "Bszo.Bench.dll");
 }

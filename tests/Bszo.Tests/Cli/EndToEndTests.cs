@@ -112,7 +112,7 @@ public class EndToEndTests
         {
             var pointer = JsonNode.Parse(File.ReadAllText(temp["run/best.json"]))!;
             var best = new CheckpointInfo(pointer["step"]!.GetValue<long>(), Path.Combine(temp["run"], pointer["directory"]!.GetValue<string>()));
-            WeightFiles.LoadInto(store, best.Manifest, best.WeightsPath);
+            store.LoadFrom(best.Manifest, best.WeightsPath);
             using var session = TrainingGraphSession.Create(prepared, store);
             using var inputs = new TensorBatch(batch).Add("x", x, batch, FeatureModel.Features).Add("labels", new long[batch], batch);
             expected = session.Run(inputs, "logits").Data;

@@ -31,7 +31,7 @@ public class LowPrecisionExportTests
         var prepared = PreparedModel.Open(temp["run/prepared"]);
         var final = Checkpoints.Newest(temp["run/checkpoints"])!;
         using var store = WeightStore.Load(prepared);
-        WeightFiles.LoadInto(store, final.Manifest, final.WeightsPath);
+        store.LoadFrom(final.Manifest, final.WeightsPath);
         var master = store.Master(store.IdOf("w")).ToArray();
         var expected = new ushort[master.Length];
         HalfBits.FromSingle(master, dataType, expected);

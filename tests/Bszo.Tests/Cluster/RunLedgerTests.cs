@@ -1,9 +1,8 @@
 using Bszo.Cluster.Coordinator;
-using Bszo.Cluster.Data;
 using Bszo.Cluster.Protocol;
 using Bszo.Cluster.Training;
+using Bszo.Models.Training;
 using Bszo.Ort.Optimizers;
-using Bszo.Tests.Support;
 
 namespace Bszo.Tests.Cluster;
 
@@ -12,15 +11,18 @@ public class RunLedgerTests
 {
     private static readonly TimeSpan T0 = TimeSpan.FromSeconds(100);
 
-    private static RunLedger Ledger(TempDirectory temp, int start, int min, long steps = 20) => new(new ClusterCoordinatorOptions
+    private static readonly RunFingerprint Run = new("base", 10, "examples");
+
+    private static RunLedger Ledger(int start, int min, long steps = 20, bool lead = false) => new(new ClusterCoordinatorOptions
     {
-        RunDirectory = temp["run"],
         Spec = new ClusterTrainingSpec
         {
-            Optimizer = new MezoOptions { TotalSteps = steps },
-            Minibatch = new MinibatchOptions { BatchSize = 9 },
+            Run = new RunSpec { Optimizer = "mezo", Options = new MezoOptions { TotalSteps = steps }, BatchSize = 9, DataSeed = 0 },
             ChecksumEvery = 5,
         },
+        SetupJson = "{}",
+        Fingerprint = Run,
+        Lead = lead,
         StartWorkers = start,
         MinWorkers = min,
         HeartbeatTimeout = TimeSpan.FromSeconds(1),
@@ -30,15 +32,7 @@ public class RunLedgerTests
 
     private static int Join(RunLedger ledger, string worker, TimeSpan now)
     {
-        var reply = ledger.Join(new JoinRequest
-        {
-            Worker = worker,
-            Optimizer = "mezo",
-            OptionsJson = "{\"seed\":0}",
-            BaseWeightsSha256 = "base",
-            TrainableElements = 10,
-            DataFingerprint = "data",
-        }, now);
+        var reply = ledger.Join(new JoinRequest { Worker = worker, Fingerprint = Run }, now);
         Assert.That(reply.Accepted, Is.True, reply.Error);
         return reply.Incarnation;
     }
@@ -54,8 +48,7 @@ public class RunLedgerTests
     [Test]
     public async Task Members_are_ranked_by_name_and_a_round_returns_the_mean_of_shard_sums_to_all()
     {
-        using var temp = new TempDirectory();
-        using var ledger = Ledger(temp, start: 3, min: 1);
+        var ledger = Ledger(start: 3, min: 1);
         foreach (var w in new[] { "c", "a", "b" }) Join(ledger, w, T0);
         var plans = new[] { "c", "a", "b" }.Select(w => Arrive(ledger, w, 0, T0)).ToList();
         var resolved = await Task.WhenAll(plans.Select(Done));
@@ -72,8 +65,7 @@ public class RunLedgerTests
     [Test]
     public async Task A_member_lost_mid_step_leaves_every_later_difference_over_the_same_shards()
     {
-        using var temp = new TempDirectory();
-        using var ledger = Ledger(temp, start: 3, min: 1);
+        var ledger = Ledger(start: 3, min: 1);
         foreach (var w in new[] { "a", "b", "c" }) Join(ledger, w, T0);
         await Task.WhenAll(new[] { "a", "b", "c" }.Select(w => Done(Arrive(ledger, w, 0, T0))));
         double[] round0 = [3.0, 4.0, 8.0], round1 = [3.3, 4.4];
@@ -106,8 +98,7 @@ public class RunLedgerTests
     [Test]
     public async Task Different_weight_checksums_stop_the_run_with_an_error_naming_the_workers()
     {
-        using var temp = new TempDirectory();
-        using var ledger = Ledger(temp, start: 2, min: 1);
+        var ledger = Ledger(start: 2, min: 1);
         Join(ledger, "a", T0);
         Join(ledger, "b", T0);
         var a = Arrive(ledger, "a", 0, T0, checksum: "1111111111111111aaaa");
@@ -122,8 +113,7 @@ public class RunLedgerTests
     [Test]
     public async Task A_record_that_disagrees_with_the_reported_losses_stops_the_run()
     {
-        using var temp = new TempDirectory();
-        using var ledger = Ledger(temp, start: 1, min: 1);
+        var ledger = Ledger(start: 1, min: 1);
         Join(ledger, "a", T0);
         await Done(Arrive(ledger, "a", 0, T0));
         double l0 = (await Done(Submit(ledger, "a", 0, 0, 2.0, 4, T0))).Loss;
@@ -136,8 +126,7 @@ public class RunLedgerTests
     [Test]
     public async Task Too_few_workers_pause_the_run_at_a_step_boundary_and_fail_it_after_the_pause_timeout()
     {
-        using var temp = new TempDirectory();
-        using var ledger = Ledger(temp, start: 2, min: 2);
+        var ledger = Ledger(start: 2, min: 2);
         Join(ledger, "a", T0);
         var plan = Arrive(ledger, "a", 0, T0);
         ledger.Heartbeat("a", 1, T0 + TimeSpan.FromSeconds(5));
@@ -156,8 +145,7 @@ public class RunLedgerTests
     [Test]
     public async Task A_joiner_follows_the_run_by_replay_and_is_admitted_at_the_next_checksum_step()
     {
-        using var temp = new TempDirectory();
-        using var ledger = Ledger(temp, start: 1, min: 1);
+        var ledger = Ledger(start: 1, min: 1);
         Join(ledger, "a", T0);
         StepRecord? record = null;
         for (long step = 0; step < 3; step++) record = await RunStep(ledger, "a", step, record);
@@ -186,6 +174,50 @@ public class RunLedgerTests
         var b5 = Arrive(ledger, "b", 5, T0, checksum: "same");
         var plans = await Task.WhenAll(Done(a5), Done(b5));
         Assert.That(plans.Select(p => (p.Verdict, p.Shard, p.Shards)), Is.EqualTo(new[] { (Verdict.Go, 0, 2), (Verdict.Go, 1, 2) }));
+    }
+
+    [Test]
+    public async Task Every_step_waits_for_the_lead_which_holds_no_rows_reads_the_workers_mean_and_ends_the_run()
+    {
+        var ledger = Ledger(start: 2, min: 1, lead: true);
+        Assert.That(ledger.JoinLead(T0).Accepted);
+        Join(ledger, "a", T0);
+        Join(ledger, "b", T0);
+        var a = Arrive(ledger, "a", 0, T0);
+        var b = Arrive(ledger, "b", 0, T0);
+        Assert.That(a.IsCompleted, Is.False, "the boundary waits for the lead");
+        var lead = Arrive(ledger, RunLedger.LeadName, 0, T0);
+        var plans = await Task.WhenAll(Done(a), Done(b), Done(lead));
+        Assert.That(plans.Select(p => (p.Verdict, p.Shard, p.Shards)), Is.EqualTo(new[] { (Verdict.Go, 0, 2), (Verdict.Go, 1, 2), (Verdict.Go, 0, 2) }),
+            "the workers split the batch; the lead takes the step without rows");
+
+        var leadLoss = ledger.LeadLoss(0, 0);
+        Assert.That(leadLoss.IsCompleted, Is.False, "a round waits for the workers");
+        var ra = Submit(ledger, "a", 0, 0, 1.0, 4, T0);
+        var rb = Submit(ledger, "b", 0, 0, 2.0, 5, T0);
+        Assert.That(await Done(leadLoss), Is.EqualTo(3.0 / 9));
+        Assert.That((await Done(ra)).Loss, Is.EqualTo(3.0 / 9));
+        Assert.That((await Done(rb)).Loss, Is.EqualTo(3.0 / 9));
+
+        var record = new StepRecord { Step = 0, Seeds = [1], Losses = [3.0 / 9] };
+        var end = ledger.BeginStep(new StepArrival { Worker = RunLedger.LeadName, Incarnation = 1, Step = 1, Completed = record, Checksum = "same", EndsRun = true }, T0);
+        var ends = await Task.WhenAll(Done(end), Done(Arrive(ledger, "a", 1, T0, checksum: null, completed: record)), Done(Arrive(ledger, "b", 1, T0, checksum: null, completed: record)));
+        Assert.That(ends.Select(p => p.Verdict), Is.All.EqualTo(Verdict.Done), "the lead ends the run before its last step (early stopping)");
+        Assert.That(ledger.State, Is.EqualTo(RunState.Completed));
+        Assert.That(ledger.Records(0, 10), Has.Length.EqualTo(1));
+    }
+
+    [Test]
+    public void Workers_with_other_base_weights_or_examples_are_refused_and_the_leads_name_is_reserved()
+    {
+        var ledger = Ledger(start: 1, min: 1, lead: true);
+        var weights = ledger.Join(new JoinRequest { Worker = "a", Fingerprint = Run with { BaseWeightsSha256 = "other" } }, T0);
+        Assert.That(weights.Accepted, Is.False);
+        Assert.That(weights.Error, Does.Contain("other base weights").And.Contain("trainable tensors"));
+        var examples = ledger.Join(new JoinRequest { Worker = "a", Fingerprint = Run with { TrainExamplesSha256 = "other" } }, T0);
+        Assert.That(examples.Error, Does.Contain("other training examples").And.Contain("same data files"));
+        var lead = ledger.Join(new JoinRequest { Worker = RunLedger.LeadName, Fingerprint = Run }, T0);
+        Assert.That(lead.Error, Does.Contain("reserved").And.Contain("--name"));
     }
 
     private static async Task<StepRecord> RunStep(RunLedger ledger, string worker, long step, StepRecord? previous)

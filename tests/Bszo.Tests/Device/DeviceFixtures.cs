@@ -8,13 +8,10 @@ namespace Bszo.Tests.Device;
 /// <summary>Helpers shared by the tests that run the device path on the CPU provider and on CUDA.</summary>
 internal static class DeviceFixtures
 {
-    /// <summary>Why CUDA cases are skipped on machines without the GPU build of ONNX Runtime.</summary>
-    public const string NoCuda = "CUDA execution provider not available in this build";
-
-    /// <summary>Skips the calling test (with the reason above) when <paramref name="device"/> is a GPU this build cannot use.</summary>
+    /// <summary>Skips the calling test, with the reason, when <paramref name="device"/> is a GPU this machine and build cannot use.</summary>
     public static void Require(string device)
     {
-        if (ExecutionDevice.Parse(device).Kind == "cuda" && !ExecutionDevice.IsCudaAvailable) Assert.Ignore(NoCuda);
+        if (ExecutionDevice.Parse(device).Kind == "cuda" && !ExecutionDevice.IsCudaAvailable) Assert.Ignore($"CUDA: {ExecutionDevice.CudaUnavailableReason}");
     }
 
     /// <summary>

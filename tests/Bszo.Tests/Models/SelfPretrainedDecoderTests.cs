@@ -11,7 +11,7 @@ public class SelfPretrainedDecoderTests
 {
     public const string Name = "self-pretrained-decoder-7m";
 
-    private static string Directory => Path.Combine(ExportFixtures.RepositoryRoot(), "models", Name);
+    private static string Directory => Path.Combine(Repository.Root, "models", Name);
 
     [Test]
     public void Its_card_says_self_pretrained_and_it_stays_under_25_mb()

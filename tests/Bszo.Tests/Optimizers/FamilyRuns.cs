@@ -47,7 +47,4 @@ internal static class FamilyRuns
             log?.Write(record);
         }
     }
-
-    /// <summary>Disposes the optimizer if it holds native state.</summary>
-    public static void Release(ZerothOrderOptimizer optimizer) => (optimizer as IDisposable)?.Dispose();
 }

@@ -19,15 +19,8 @@ public class FamilyTests
         f.Session.Bind(eval);
         double initial = f.Session.Loss();
 
-        var optimizer = OptimizerCatalog.Create(method, f.Sweep, FamilyRuns.Options(method, seed: 1));
-        try
-        {
-            FamilyRuns.Train(optimizer, f.Session, 0, 500, examples: 32);
-        }
-        finally
-        {
-            FamilyRuns.Release(optimizer);
-        }
+        using var optimizer = OptimizerCatalog.Create(method, f.Sweep, FamilyRuns.Options(method, seed: 1));
+        FamilyRuns.Train(optimizer, f.Session, 0, 500, examples: 32);
         f.Session.Bind(eval);
         double final = f.Session.Loss();
         TestContext.Out.WriteLine($"{method}: eval loss {initial:F4} -> {final:F4}");
@@ -40,33 +33,21 @@ public class FamilyTests
         using var f = new MlpFixture(seed: 3);
         f.Sweep.SetDecayable(name => name.StartsWith('w'));
         var options = FamilyRuns.Options(method, seed: 42, weightDecay: 0.01);
-        var trained = OptimizerCatalog.Create(method, f.Sweep, options);
+        using var trained = OptimizerCatalog.Create(method, f.Sweep, options);
         var logPath = f.Temp["trajectory.jsonl"];
-        try
+        using (var log = TrajectoryLog.Create(logPath, new TrajectoryHeader { Optimizer = trained.Name, Options = OptimizerOptionsJson.Describe(options) }))
         {
-            using var log = TrajectoryLog.Create(logPath, new TrajectoryHeader { Optimizer = trained.Name, Options = trained.DescribeOptions() });
             FamilyRuns.Train(trained, f.Session, 0, 30, log);
-        }
-        finally
-        {
-            FamilyRuns.Release(trained);
         }
 
         using var replayStore = WeightStore.Load(f.Prepared);
         Assert.That(replayStore.Checksum(), Is.Not.EqualTo(f.Store.Checksum()));
         var replaySweep = new PerturbationSweep(replayStore, new SweepOptions { Threads = 1 });
         replaySweep.SetDecayable(name => name.StartsWith('w'));
-        var replay = OptimizerCatalog.Create(method, replaySweep, options);
-        try
-        {
-            var (header, records) = TrajectoryLog.Read(logPath);
-            Assert.That(header.Optimizer, Is.EqualTo(method));
-            foreach (var r in records) replay.Replay(r);
-        }
-        finally
-        {
-            FamilyRuns.Release(replay);
-        }
+        using var replay = OptimizerCatalog.Create(method, replaySweep, options);
+        var (header, records) = TrajectoryLog.Read(logPath);
+        Assert.That(header.Optimizer, Is.EqualTo(method));
+        foreach (var r in records) replay.Replay(r);
         Assert.That(replayStore.Checksum(), Is.EqualTo(f.Store.Checksum()));
     }
 
@@ -80,48 +61,35 @@ public class FamilyTests
         using (var f = new MlpFixture(seed: 4))
         {
             f.Sweep.SetDecayable(name => name.StartsWith('w'));
-            var optimizer = OptimizerCatalog.Create(method, f.Sweep, options);
+            using var optimizer = OptimizerCatalog.Create(method, f.Sweep, options);
             FamilyRuns.Train(optimizer, f.Session, 0, before + after);
-            FamilyRuns.Release(optimizer);
             uninterrupted = f.Store.Checksum();
         }
 
         using var g = new MlpFixture(seed: 4);
         g.Sweep.SetDecayable(name => name.StartsWith('w'));
-        var first = OptimizerCatalog.Create(method, g.Sweep, options);
         var checkpoint = g.Temp["checkpoint"];
         Directory.CreateDirectory(checkpoint);
         var dataPath = Path.Combine(checkpoint, "weights.bin");
         Bszo.Ort.Graph.WeightManifest manifest;
         string state;
-        try
+        using (var first = OptimizerCatalog.Create(method, g.Sweep, options))
         {
             FamilyRuns.Train(first, g.Session, 0, before);
             manifest = g.Store.Save(dataPath);
             state = first.SaveState().ToJsonString();
             first.SaveTensors(checkpoint);
         }
-        finally
-        {
-            FamilyRuns.Release(first);
-        }
 
         using var store = WeightStore.Load(manifest, dataPath);
         using var session = TrainingGraphSession.Create(g.Prepared.GraphPath, store, new SessionSettings { IntraOpThreads = 1 });
         var sweep = new PerturbationSweep(store);
         sweep.SetDecayable(name => name.StartsWith('w'));
-        var resumed = OptimizerCatalog.Create(method, sweep, options);
-        try
-        {
-            resumed.LoadState(JsonNode.Parse(state)!.AsObject());
-            resumed.LoadTensors(checkpoint);
-            Assert.That(resumed.StepsTaken, Is.EqualTo(before));
-            FamilyRuns.Train(resumed, session, before, after);
-        }
-        finally
-        {
-            FamilyRuns.Release(resumed);
-        }
+        using var resumed = OptimizerCatalog.Create(method, sweep, options);
+        resumed.LoadState(JsonNode.Parse(state)!.AsObject());
+        resumed.LoadTensors(checkpoint);
+        Assert.That(resumed.StepsTaken, Is.EqualTo(before));
+        FamilyRuns.Train(resumed, session, before, after);
         Assert.That(store.Checksum(), Is.EqualTo(uninterrupted));
     }
 
@@ -132,15 +100,8 @@ public class FamilyTests
         {
             using var f = new MlpFixture(seed: 5, sweep: sweepOptions);
             f.Sweep.SetDecayable(name => name.StartsWith('w'));
-            var optimizer = OptimizerCatalog.Create(method, f.Sweep, FamilyRuns.Options(method, seed: 3, weightDecay: 0.01));
-            try
-            {
-                FamilyRuns.Train(optimizer, f.Session, 0, 9);
-            }
-            finally
-            {
-                FamilyRuns.Release(optimizer);
-            }
+            using var optimizer = OptimizerCatalog.Create(method, f.Sweep, FamilyRuns.Options(method, seed: 3, weightDecay: 0.01));
+            FamilyRuns.Train(optimizer, f.Session, 0, 9);
             return f.Store.Checksum();
         }
         var single = Run(new SweepOptions { Threads = 1, BlockElements = 16 });
@@ -155,19 +116,12 @@ public class FamilyTests
         using var batch = MlpFixture.Blobs(8, 0);
         f.Session.Bind(batch);
         var descriptor = OptimizerCatalog.Get(method);
-        var optimizer = descriptor.CreateOptimizer(f.Sweep);
-        try
-        {
-            Assert.That(optimizer.Name, Is.EqualTo(method));
-            Assert.That(optimizer.StateBytes, Is.EqualTo(descriptor.EstimateStateBytes(f.Prepared.Manifest)));
-            long sweeps = f.Sweep.Count;
-            var record = optimizer.Step(new DelegateLossEvaluator(f.Session.Loss));
-            Assert.That(record.Losses, Has.Count.EqualTo(optimizer.ForwardPassesPerStep));
-            TestContext.Out.WriteLine($"{method}: {optimizer.ForwardPassesPerStep} forward passes, {f.Sweep.Count - sweeps} sweeps, {optimizer.StateBytes} state bytes");
-        }
-        finally
-        {
-            FamilyRuns.Release(optimizer);
-        }
+        using var optimizer = descriptor.CreateOptimizer(f.Sweep);
+        Assert.That(optimizer.Name, Is.EqualTo(method));
+        Assert.That(optimizer.StateBytes, Is.EqualTo(descriptor.EstimateStateBytes(f.Prepared.Manifest)));
+        long sweeps = f.Sweep.Count;
+        var record = optimizer.Step(new DelegateLossEvaluator(f.Session.Loss));
+        Assert.That(record.Losses, Has.Count.EqualTo(optimizer.ForwardPassesPerStep));
+        TestContext.Out.WriteLine($"{method}: {optimizer.ForwardPassesPerStep} forward passes, {f.Sweep.Count - sweeps} sweeps, {optimizer.StateBytes} state bytes");
     }
 }

@@ -67,7 +67,7 @@ public class SweepBenchmark
         }
         finally
         {
-            foreach (var o in optimizers) FamilyRuns.Release(o);
+            foreach (var o in optimizers) o.Dispose();
             foreach (var s in stores) s.Dispose();
         }
     }

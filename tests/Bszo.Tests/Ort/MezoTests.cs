@@ -91,7 +91,7 @@ public class MezoTests
         f.Sweep.SetDecayable(name => name.StartsWith('w'));
         var mezo = MezoOptimizer.Create(f.Sweep, options);
         var logPath = f.Temp["trajectory.jsonl"];
-        using (var log = TrajectoryLog.Create(logPath, new TrajectoryHeader { Optimizer = mezo.Name, Options = mezo.DescribeOptions(), BaseWeightsSha256 = f.Prepared.Manifest.BaseWeightsSha256 }))
+        using (var log = TrajectoryLog.Create(logPath, new TrajectoryHeader { Optimizer = mezo.Name, Options = OptimizerOptionsJson.Describe(options), BaseWeightsSha256 = f.Prepared.Manifest.BaseWeightsSha256 }))
         {
             for (int step = 0; step < 40; step++)
             {

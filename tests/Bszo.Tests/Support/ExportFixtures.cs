@@ -34,28 +34,18 @@ internal static class ExportFixtures
         return (texts, ids);
     }
 
-    /// <summary>The repository root (the directory holding Bszo.sln).</summary>
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Bszo.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("Bszo.sln not found above " + AppContext.BaseDirectory);
-    }
-
     private static string Generate()
     {
         var output = Path.Combine(Path.GetTempPath(), "bszo-tests", "export-" + Guid.NewGuid().ToString("N"));
         var start = new ProcessStartInfo("/usr/bin/python3")
         {
-            WorkingDirectory = RepositoryRoot(),
+            WorkingDirectory = Repository.Root,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
         foreach (var a in new[] { "-m", "tools.export", "test-fixtures", "--out", output }) start.ArgumentList.Add(a);
-        start.Environment["PYTHONPATH"] = RepositoryRoot();
+        start.Environment["PYTHONPATH"] = Repository.Root;
         using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

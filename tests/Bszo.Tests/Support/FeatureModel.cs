@@ -19,9 +19,9 @@ internal static class FeatureModel
     public const string Verbalizer = """{"0":" a","1":" b","2":" c"}""";
 
     /// <summary>Writes the model directory (mlp.onnx, mlp.data, bszo-model.json, a tokenizer-like sidecar) and returns it.</summary>
-    public static string Write(string directory, int seed = 1)
+    public static string Write(string directory, int seed = 1, int hidden = 16)
     {
-        TestModels.Mlp(directory, Features, 16, Classes, seed);
+        TestModels.Mlp(directory, Features, hidden, Classes, seed);
         new ModelCard
         {
             Kind = FeatureClassifierAdapter.KindName,

@@ -9,18 +9,7 @@ namespace Bszo.Tests.Support;
 /// </summary>
 internal static class NodeOracle
 {
-    /// <summary>The repository root (the folder holding Bszo.sln).</summary>
-    public static string RepositoryRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Bszo.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (Bszo.sln) above " + TestContext.CurrentContext.TestDirectory);
-        }
-    }
-
-    public static string ToolsDirectory => Path.Combine(RepositoryRoot, "tools", "node");
+    public static string ToolsDirectory => Repository.NodeTools;
 
     /// <summary>
     /// Runs <c>node tools/node/SCRIPT ARGS... OUT</c> unless a cached result for the same inputs exists;
@@ -38,7 +27,7 @@ internal static class NodeOracle
         }
         foreach (var a in arguments) hash.AppendData(System.Text.Encoding.UTF8.GetBytes(a + "\0"));
         var key = Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
-        var cacheDir = Directory.CreateDirectory(Path.Combine(RepositoryRoot, "artifacts", "test-cache")).FullName;
+        var cacheDir = Directory.CreateDirectory(Path.Combine(Repository.Root, "artifacts", "test-cache")).FullName;
         var output = Path.Combine(cacheDir, $"{outputName}-{key}.json");
         if (File.Exists(output)) return output;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Bszo.Models.Adapters;
 using Bszo.Models.Data;
 using Bszo.Models.Export;
@@ -41,14 +42,18 @@ public class TrainerTests
         public TrainerInputs Inputs(string run, long steps, bool resume = false, int? patience = null, double lr = 2e-3, bool cache = true,
             NoiseKind noise = NoiseKind.Gaussian) => new()
         {
-            Adapter = Adapter,
-            Model = Model,
-            Task = Task,
-            Data = Data,
+            Setup = new TrainingSetup
+            {
+                Spec = RunSpec.Create("mezo", steps, [new("learning-rate", lr.ToString("R", CultureInfo.InvariantCulture)), new("epsilon", "1e-3"), new("seed", "11")],
+                    batchSize: 16, cacheFrozenPrefix: cache, noise: noise),
+                Adapter = Adapter,
+                Model = Model,
+                Task = Task,
+                Data = Data,
+                Session = new SessionSettings { IntraOpThreads = 1 },
+            },
             Run = RunDirectory.At(Temp[run]),
-            OptimizerSettings = new OptimizerSettings { LearningRate = lr, Epsilon = 1e-3, Seed = 11, Noise = noise },
-            Training = new TrainingOptions { Steps = steps, BatchSize = 16, EvalEvery = 30, CheckpointEvery = 40, Patience = patience, CacheFrozenPrefix = cache },
-            Session = new SessionSettings { IntraOpThreads = 1 },
+            Training = new TrainingOptions { EvalEvery = 30, CheckpointEvery = 40, Patience = patience },
             Resume = resume,
         };
 
@@ -105,7 +110,7 @@ public class TrainerTests
         TestContext.Out.WriteLine($"test loss {rademacher.ZeroShotTest.Loss:F4} -> rademacher {rademacher.FineTunedTest.Loss:F4}, gaussian {gaussian.FineTunedTest.Loss:F4}");
 
         var (header, _) = TrajectoryLog.Read(s.Temp["rademacher/trajectory.jsonl"]);
-        Assert.That((string?)header.Options["settings"]!["noise"], Is.EqualTo("Rademacher"));
+        Assert.That((string?)header.Options["spec"]!["noise"], Is.EqualTo("rademacher"));
         Assert.That(File.ReadLines(s.Temp["gaussian/trajectory.jsonl"]).First(), Does.Not.Contain("noise"), "Gaussian logs read as before");
         Assert.That(rademacher.FinalWeightsSha256, Is.Not.EqualTo(gaussian.FinalWeightsSha256));
         Assert.That(rademacher.FineTunedTest.Loss, Is.LessThan(rademacher.ZeroShotTest.Loss), "Rademacher directions train too");
@@ -161,7 +166,8 @@ public class TrainerTests
         using var s = new Setup(modelSeed: 1);
         Trainer.Run(s.Inputs("run", steps: 40));
         using var other = new Setup(modelSeed: 2);
-        var inputs = s.Inputs("run", steps: 40, resume: true) with { Model = other.Model, Adapter = other.Adapter };
+        var inputs = s.Inputs("run", steps: 40, resume: true);
+        inputs = inputs with { Setup = inputs.Setup with { Model = other.Model, Adapter = other.Adapter } };
         var e = Assert.Throws<BszoException>(() => Trainer.Run(inputs))!;
         Assert.That(e.Message, Does.Contain("different base model"));
     }
