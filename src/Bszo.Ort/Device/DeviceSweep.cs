@@ -82,9 +82,10 @@ public sealed class DeviceSweep : IWeightMutator, IDisposable
     {
         ArgumentNullException.ThrowIfNull(store);
         options ??= new DeviceSweepOptions();
-        if (options.ChunkElements <= 0 || options.ChunkElements % SweepGraph.Alignment != 0)
+        int alignment = SweepGraph.Alignment(options.Noise);
+        if (options.ChunkElements <= 0 || options.ChunkElements % alignment != 0)
         {
-            throw new ArgumentException($"ChunkElements must be a positive multiple of {SweepGraph.Alignment}.", nameof(options));
+            throw new ArgumentException($"ChunkElements must be a positive multiple of {alignment} for {NoiseKinds.Name(options.Noise)} directions.", nameof(options));
         }
         return new DeviceSweep(store, options);
     }

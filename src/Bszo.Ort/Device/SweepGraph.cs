@@ -14,8 +14,8 @@ namespace Bszo.Ort.Device;
 /// </summary>
 /// <remarks>
 /// <para><b>Inputs.</b> <c>w</c> float[n] (a chunk of one tensor's fp32 masters; n a multiple of
-/// <see cref="Alignment"/>), <c>first</c> and <c>limit</c> int64 scalars (the element indices of w[0]
-/// and of one past w[n−1] in the tensor; <c>first</c> a multiple of <see cref="Alignment"/>), <c>keys</c> uint64[K,1,1,1] (stream keys from
+/// <see cref="Alignment"/>: 16 or 32), <c>first</c> and <c>limit</c> int64 scalars (the element indices
+/// of w[0] and of one past w[n−1] in the tensor; <c>first</c> a multiple of <see cref="Alignment"/>), <c>keys</c> uint64[K,1,1,1] (stream keys from
 /// <see cref="SquaresRng.Key"/>), <c>coefficients</c> float[K,1,1,1], <c>decay</c> float scalar.
 /// One session therefore serves every sweep, tensor and chunk. <b>Outputs.</b> <c>w_out</c>
 /// float[n]; in the variants for 16-bit storage also <c>w_runtime</c>, the rounded copy the model
@@ -58,8 +58,8 @@ internal static class SweepGraph
     public const string UpdatedWeights = "w_out";
     public const string RuntimeCopy = "w_runtime";
 
-    /// <summary>Chunks start and end on multiples of this many elements: two Gaussian groups, one Rademacher word.</summary>
-    public const int Alignment = 2 * GaussianNoise.GroupSize;
+    /// <summary>Chunks of directions of <paramref name="noise"/> start and end on multiples of this many elements: a Gaussian group, a Rademacher word.</summary>
+    public static int Alignment(NoiseKind noise) => noise == NoiseKind.Rademacher ? RademacherNoise.WordSize : GaussianNoise.GroupSize;
 
     /// <summary>Inputs and output of the generator probe built by <see cref="CreateSquaresProbe"/>.</summary>
     public const string ProbeCounters = "counters", ProbeKeys = "keys", ProbeBits = "bits";

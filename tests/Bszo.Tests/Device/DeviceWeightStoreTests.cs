@@ -22,7 +22,7 @@ public class DeviceWeightStoreTests
         var original = host.Snapshot();
         using var store = DeviceWeightStore.Create(host, new DeviceWeightStoreOptions { Device = device, IntraOpThreads = 1, TransferChunkElements = 64 });
 
-        long expectedBytes = host.Tensors.Sum(t => (t.Count + 15) / 16 * 16 * (t.HasRuntimeCopy ? 6 : 4));
+        long expectedBytes = host.Tensors.Sum(t => (t.Count + 31) / 32 * 32 * (t.HasRuntimeCopy ? 6 : 4));
         Assert.That(store.DeviceBytes, Is.EqualTo(expectedBytes));
         foreach (var t in host.Tensors.Where(t => t.HasRuntimeCopy))
         {
@@ -34,6 +34,40 @@ public class DeviceWeightStoreTests
         host.Restore(new float[original.Length]);
         store.Download();
         Assert.That(host.Snapshot().Select(BitConverter.SingleToInt32Bits), Is.EqualTo(original.Select(BitConverter.SingleToInt32Bits)));
+    }
+
+    [TestCase("cpu")]
+    [TestCase("cuda")]
+    public void Rademacher_device_sweeps_match_host_sweeps_bit_for_bit(string device)
+    {
+        DeviceFixtures.Require(device);
+        using var temp = new TempDirectory();
+        using var deviceHost = DeviceFixtures.MixedStore(temp, seed: 3);
+        using var reference = DeviceFixtures.MixedStore(temp, seed: 3);
+        using var store = DeviceWeightStore.Create(deviceHost, new DeviceWeightStoreOptions { Device = device, IntraOpThreads = 1 });
+        using var deviceSweep = DeviceSweep.Create(store, new DeviceSweepOptions { ChunkElements = 96, Noise = NoiseKind.Rademacher });
+        var hostSweep = new PerturbationSweep(reference, new SweepOptions { Threads = 1, Noise = NoiseKind.Rademacher });
+        IWeightMutator[] both = [deviceSweep, hostSweep];
+        foreach (var sweep in both)
+        {
+            sweep.SetDecayable(name => name == "dense");
+            sweep.Apply([new SweepTerm(1, 1e-2), new SweepTerm(2, -3e-3)], decay: 0.99);
+            sweep.Apply(3, 0.5);
+            sweep.Apply([new SweepTerm(4, 1e-3), new SweepTerm(5, 2e-3), new SweepTerm(6, -1e-3)]);
+        }
+        store.Download();
+        Assert.That(reference.Checksum(), Is.Not.EqualTo(DeviceFixtures.MixedStore(temp, seed: 3).Checksum()), "the sweeps changed the weights");
+        foreach (var t in reference.Tensors)
+        {
+            Assert.That(deviceHost.Master(t.Entry.Id).ToArray().Select(BitConverter.SingleToInt32Bits),
+                Is.EqualTo(reference.Master(t.Entry.Id).ToArray().Select(BitConverter.SingleToInt32Bits)), t.Entry.Name);
+            if (t.HasRuntimeCopy)
+            {
+                var rounded = new ushort[t.Count];
+                HalfBits.FromSingle(reference.Master(t.Entry.Id), t.Entry.StorageType, rounded);
+                Assert.That(store.ReadRuntimeCopy(t.Entry.Id), Is.EqualTo(rounded), $"{t.Entry.Name}: the runtime copy is the rounded masters");
+            }
+        }
     }
 
     [TestCase("cpu")]
