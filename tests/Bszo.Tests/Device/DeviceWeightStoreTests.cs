@@ -110,6 +110,7 @@ public class DeviceWeightStoreTests
             }
         }
         TestContext.Out.WriteLine($"{device}: max |device − host| = {maxDifference:E2} (tolerance {tolerance:E2})");
+        Assert.That(float.IsNaN(maxDifference), Is.False, "no weight is NaN on either side");
         Assert.That(maxDifference, Is.LessThanOrEqualTo(tolerance));
     }
 
