@@ -29,6 +29,14 @@ public static class SpeedProbe
 
         using var inferenceOptions = new SessionOptions { IntraOpNumThreads = request.Threads };
         using var inference = new InferenceSession(card.Resolve(card.Model), inferenceOptions);
+        // The same model under one difference each, to split the training graph's extra time: without
+        // pre-packed MatMul weights (what ONNX Runtime does for weights that are graph inputs), and under
+        // Bszo's session settings (no spinning threads, no memory pattern) with pre-packing as usual.
+        using var noPrepackOptions = new SessionOptions { IntraOpNumThreads = request.Threads };
+        noPrepackOptions.AddSessionConfigEntry("session.disable_prepacking", "1");
+        using var inferenceNoPrepack = new InferenceSession(card.Resolve(card.Model), noPrepackOptions);
+        using var bszoOptions = new SessionSettings { IntraOpThreads = request.Threads }.CreateOptions();
+        using var inferenceBszoSettings = new InferenceSession(card.Resolve(card.Model), bszoOptions);
         using var modelInputs = files.ModelInputs();
         var names = modelInputs.Values.Select(v => v.Name).ToArray();
         var values = modelInputs.Values.Select(v => v.Value).ToArray();
@@ -62,31 +70,38 @@ public static class SpeedProbe
         try
         {
             var inferenceSeconds = new List<double>();
+            var noPrepackSeconds = new List<double>();
+            var bszoSettingsSeconds = new List<double>();
             var bszoSeconds = new List<double>();
             var fullHeadSeconds = new List<double>();
 
-            // Items of a round: 0 inference, 1 training-graph forward, 2 full-head forward (prompt workloads), then one step of each method.
-            int passes = fullHead is null ? 2 : 3;
-            int items = passes + methods.Count;
+            // Items of a round: two forward passes of each kind below, then one step of each method.
+            var passes = new List<(List<double> Seconds, Action Pass)>
+            {
+                (inferenceSeconds, () => inference.Run(runOptions, names, values, outputs).Dispose()),
+                (noPrepackSeconds, () => inferenceNoPrepack.Run(runOptions, names, values, outputs).Dispose()),
+                (bszoSettingsSeconds, () => inferenceBszoSettings.Run(runOptions, names, values, outputs).Dispose()),
+                (bszoSeconds, () => session.Loss()),
+            };
+            if (fullHead is not null) passes.Add((fullHeadSeconds, () => fullHead.Session.Loss()));
+            int items = passes.Count + methods.Count;
             for (int round = 0; round < request.Warmup + request.Steps; round++)
             {
                 bool measured = round >= request.Warmup;
                 for (int k = 0; k < items; k++)
                 {
                     int item = (k + round) % items;
-                    if (item < passes)
+                    if (item < passes.Count)
                     {
                         for (int pass = 0; pass < 2; pass++)
                         {
                             long t0 = Stopwatch.GetTimestamp();
-                            if (item == 0) inference.Run(runOptions, names, values, outputs).Dispose();
-                            else if (item == 1) session.Loss();
-                            else fullHead!.Session.Loss();
-                            if (measured) (item == 0 ? inferenceSeconds : item == 1 ? bszoSeconds : fullHeadSeconds).Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+                            passes[item].Pass();
+                            if (measured) passes[item].Seconds.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
                         }
                         continue;
                     }
-                    var m = methods[item - passes];
+                    var m = methods[item - passes.Count];
                     double forwardBefore = m.Forward.Seconds;
                     var sweepBefore = m.Sweep.Elapsed;
                     long countBefore = m.Sweep.Count, streamsBefore = m.Sweep.StreamCount;
@@ -111,6 +126,8 @@ public static class SpeedProbe
                 Rounds = request.Steps,
                 Warmup = request.Warmup,
                 InferenceForwardSeconds = inferenceSeconds,
+                InferenceNoPrepackSeconds = noPrepackSeconds,
+                InferenceBszoSettingsSeconds = bszoSettingsSeconds,
                 BszoForwardSeconds = bszoSeconds,
                 FullHeadForwardSeconds = fullHeadSeconds,
                 Methods = methods.Select(m => new MethodTiming

@@ -20,6 +20,12 @@ public sealed record SpeedResult
     /// <summary>Plain ONNX Runtime inference of the original model (ORT-owned, prepacked weights), logits fetched.</summary>
     public List<double> InferenceForwardSeconds { get; init; } = [];
 
+    /// <summary>The same inference with ONNX Runtime's pre-packing of MatMul weights turned off (as for weights that are graph inputs).</summary>
+    public List<double> InferenceNoPrepackSeconds { get; init; } = [];
+
+    /// <summary>The same inference under Bszo's session settings (no spinning threads, no memory pattern), pre-packing on.</summary>
+    public List<double> InferenceBszoSettingsSeconds { get; init; } = [];
+
     /// <summary>Bszo's training graph (weights bound from the store, loss head, per-example loss fetched).</summary>
     public List<double> BszoForwardSeconds { get; init; } = [];
 

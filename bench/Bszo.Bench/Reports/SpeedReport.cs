@@ -52,6 +52,12 @@ public sealed class SpeedReport(Workload workload, MachineInfo machine, BenchSet
 
     public double InferenceForward => Stats.Median(bszo.InferenceForwardSeconds);
 
+    /// <summary>Plain inference without pre-packed MatMul weights (NaN in results written before it was measured).</summary>
+    public double InferenceNoPrepack => Stats.Median(bszo.InferenceNoPrepackSeconds);
+
+    /// <summary>Plain inference under Bszo's session settings, pre-packing on (NaN in results written before it was measured).</summary>
+    public double InferenceBszoSettings => Stats.Median(bszo.InferenceBszoSettingsSeconds);
+
     public double BszoForward => Stats.Median(bszo.BszoForwardSeconds);
 
     /// <summary>Prompt workloads: one pass of the training graph with the LM head over every position (NaN otherwise).</summary>
@@ -75,7 +81,11 @@ public sealed class SpeedReport(Workload workload, MachineInfo machine, BenchSet
     public IEnumerable<string> Verdicts()
     {
         var rows = Rows();
-        yield return Format.Invariant($"Losing ONNX Runtime's prepacked weights (and adding the loss head): Bszo's training graph takes {BszoForward / InferenceForward:F2}× plain inference's forward time ({Format.Seconds(BszoForward)} vs {Format.Seconds(InferenceForward)} s).");
+        yield return Format.Invariant($"Bszo's training graph takes {BszoForward / InferenceForward:F2}× plain inference's forward time ({Format.Seconds(BszoForward)} vs {Format.Seconds(InferenceForward)} s).");
+        if (double.IsFinite(InferenceNoPrepack) && double.IsFinite(InferenceBszoSettings))
+        {
+            yield return Format.Invariant($"Where that goes: plain inference without pre-packed MatMul weights takes {InferenceNoPrepack / InferenceForward:F2}× its usual time, under Bszo's session settings (no spinning threads, no memory pattern) {InferenceBszoSettings / InferenceForward:F2}×; the training graph against inference without pre-packing (the loss head, weights bound as inputs, Bszo's settings): {BszoForward / InferenceNoPrepack:F2}×.");
+        }
         if (double.IsFinite(FullHeadForward))
         {
             yield return Format.Invariant($"The LM head only at the scored positions: a training-graph pass takes {Format.Seconds(BszoForward)} s against {Format.Seconds(FullHeadForward)} s with the head over every position ({Format.Percent(1 - BszoForward / FullHeadForward)} less).");
@@ -129,10 +139,20 @@ public sealed class SpeedReport(Workload workload, MachineInfo machine, BenchSet
         text.AppendLine();
         text.AppendLine(machine.Provenance(settings.CommandLine, Format.Invariant($"before: {bszo.LoadBefore}, after the Bszo rounds: {bszo.LoadAfter}, after PyTorch: {loadAfter}")));
         text.AppendLine();
-        text.AppendLine(Format.Invariant($"Bszo's configurations ran in one process, interleaved: {bszo.Warmup} warm-up and {bszo.Rounds} measured rounds, each round two plain-inference forward passes, two passes of Bszo's training graph and one step of every optimizer, starting at a different item each round. PyTorch MeZO ran right after, in its own process ({settings.Warmup} warm-up + {settings.SpeedRounds} steps), with OpenBLAS choosing its kernels for this CPU (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment) and, where this environment sets them, once more with them. All use {bszo.Threads} threads. Times are medians; {Format.Count(bszo.Parameters)} trainable parameters."));
+        text.AppendLine(Format.Invariant($"Bszo's configurations ran in one process, interleaved: {bszo.Warmup} warm-up and {bszo.Rounds} measured rounds, each round two forward passes of each kind (plain inference as ONNX Runtime runs it by default, without pre-packing, and under Bszo's session settings; Bszo's training graph) and one step of every optimizer, starting at a different item each round. PyTorch MeZO ran right after, in its own process ({settings.Warmup} warm-up + {settings.SpeedRounds} steps), with OpenBLAS choosing its kernels for this CPU (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment) and, where this environment sets them, once more with them. All use {bszo.Threads} threads. Times are medians; {Format.Count(bszo.Parameters)} trainable parameters."));
         text.AppendLine();
         var table = new MarkdownTable("configuration", "fwd/step", "step s", "forwards/s", "× inference", "forward s/step", "sweep s/step", "sweep share", "sweeps/step", "noise M values/s", "sweep GB/s", "roofline GB/s");
         table.Row("plain inference (per pass)", "1", Format.Seconds(InferenceForward), Format.Fixed(1 / InferenceForward, 2), "1.00×", Format.Seconds(InferenceForward));
+        if (double.IsFinite(InferenceNoPrepack))
+        {
+            table.Row("plain inference, no pre-packing (per pass)", "1", Format.Seconds(InferenceNoPrepack), Format.Fixed(1 / InferenceNoPrepack, 2),
+                Format.Ratio(InferenceNoPrepack / InferenceForward), Format.Seconds(InferenceNoPrepack));
+        }
+        if (double.IsFinite(InferenceBszoSettings))
+        {
+            table.Row("plain inference, Bszo's session settings (per pass)", "1", Format.Seconds(InferenceBszoSettings), Format.Fixed(1 / InferenceBszoSettings, 2),
+                Format.Ratio(InferenceBszoSettings / InferenceForward), Format.Seconds(InferenceBszoSettings));
+        }
         table.Row("Bszo training graph (per pass)", "1", Format.Seconds(BszoForward), Format.Fixed(1 / BszoForward, 2), Format.Ratio(BszoForward / InferenceForward), Format.Seconds(BszoForward));
         if (double.IsFinite(FullHeadForward))
         {
@@ -164,6 +184,8 @@ public sealed class SpeedReport(Workload workload, MachineInfo machine, BenchSet
         ["machine"] = ReportFiles.ToNode(machine),
         ["load_after"] = ReportFiles.ToNode(loadAfter),
         ["inference_forward_median"] = InferenceForward,
+        ["inference_no_prepack_forward_median"] = double.IsFinite(InferenceNoPrepack) ? InferenceNoPrepack : null,
+        ["inference_bszo_settings_forward_median"] = double.IsFinite(InferenceBszoSettings) ? InferenceBszoSettings : null,
         ["bszo_forward_median"] = BszoForward,
         ["full_head_forward_median"] = double.IsFinite(FullHeadForward) ? FullHeadForward : null,
         ["copy_roofline_gbps"] = Roofline,
