@@ -93,31 +93,9 @@ public static class ExportVerifier
         }
     }
 
-    /// <summary>Per row, the mean over the batch's target positions of log softmax(logits)[target], in double (as the candidate head defines it).</summary>
-    private static float[] CandidateScores(float[] logits, long[] shape, TensorBatch batch)
-    {
-        var targets = Input<long>(batch, CandidateLossHead.TargetIds);
-        var mask = Input<float>(batch, CandidateLossHead.TargetMask);
-        int rows = (int)shape[0], seq = (int)shape[1], vocab = (int)shape[2];
-        var scores = new float[rows];
-        for (int r = 0; r < rows; r++)
-        {
-            double sum = 0;
-            int count = 0;
-            for (int t = 0; t < seq; t++)
-            {
-                if (mask[r * seq + t] == 0) continue;
-                var row = logits.AsSpan((r * seq + t) * vocab, vocab);
-                double max = double.NegativeInfinity, total = 0;
-                foreach (var v in row) max = Math.Max(max, v);
-                foreach (var v in row) total += Math.Exp(v - max);
-                sum += row[(int)targets[r * seq + t]] - max - Math.Log(total);
-                count++;
-            }
-            scores[r] = (float)(sum / Math.Max(1, count));
-        }
-        return scores;
-    }
+    /// <summary>The candidate head's per-row scores from the exported logits (<see cref="CandidateScoreReference"/>).</summary>
+    private static float[] CandidateScores(float[] logits, long[] shape, TensorBatch batch) =>
+        [.. CandidateScoreReference.FromLogits(logits, shape, Input<long>(batch, CandidateLossHead.TargetIds), Input<float>(batch, CandidateLossHead.TargetMask)).Select(x => (float)x)];
 
     private static ReadOnlySpan<T> Input<T>(TensorBatch batch, string name)
         where T : unmanaged =>

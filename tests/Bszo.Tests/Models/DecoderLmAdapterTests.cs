@@ -175,27 +175,7 @@ public class DecoderLmAdapterTests
     private static double[] ScoresFromLogits(TrainingGraphSession session, TensorBatch batch)
     {
         var (logits, shape) = session.Run(batch, "logits");
-        var targets = Values<long>(batch, CandidateLossHead.TargetIds, out _);
-        var targetMask = Values<float>(batch, CandidateLossHead.TargetMask, out _);
-        int rows = (int)shape[0], seq = (int)shape[1], vocab = (int)shape[2];
-        var scores = new double[rows];
-        for (int r = 0; r < rows; r++)
-        {
-            double sum = 0;
-            int count = 0;
-            for (int t = 0; t < seq; t++)
-            {
-                if (targetMask[r * seq + t] == 0) continue;
-                var row = logits.AsSpan((r * seq + t) * vocab, vocab);
-                double max = double.NegativeInfinity, total = 0;
-                foreach (var v in row) max = Math.Max(max, v);
-                foreach (var v in row) total += Math.Exp(v - max);
-                sum += row[(int)targets[r * seq + t]] - max - Math.Log(total);
-                count++;
-            }
-            scores[r] = count == 0 ? 0 : sum / count;
-        }
-        return scores;
+        return CandidateScoreReference.FromLogits(logits, shape, Values<long>(batch, CandidateLossHead.TargetIds, out _), Values<float>(batch, CandidateLossHead.TargetMask, out _));
     }
 
     private static T[] Values<T>(TensorBatch batch, string name, out long[] shape) where T : unmanaged
