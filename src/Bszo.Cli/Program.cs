@@ -37,6 +37,7 @@ public static class Program
         {
             return console.Fail(e);
         }
+        if (parsed.Errors.Count > 0 && parsed.Action is not ExamplesHelp) return ParseErrors.Print(console, parsed);
         return parsed.Invoke(new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false });
     }
 
@@ -62,6 +63,7 @@ public static class Program
         root.Subcommands.Add(ExportCommand.Create(console));
         root.Subcommands.Add(OptimizersCommand.Create(console));
         root.Subcommands.Add(WorkerCommand.Create(console, cancel));
+        OptionRules.RequireFiniteNumbers(root);
         ExamplesHelp.Install(root, new Dictionary<string, string>
         {
             ["prepare"] = PrepareCommand.Details,

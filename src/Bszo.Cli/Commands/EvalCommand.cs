@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Bszo.Cli.Display;
 using Bszo.Cli.Setup;
 using Bszo.Models.Evaluation;
+using Bszo.Models.Tasks;
 using Bszo.Models.Training;
 using Bszo.Ort;
 using Bszo.Ort.Runtime;
@@ -28,9 +29,9 @@ internal static class EvalCommand
 
     private static readonly Option<string?> Run = new("--run") { Description = "Run directory: evaluates its weights on its own task and data.", HelpName = "dir" };
     private static readonly Option<string?> Model = new("--model") { Description = "Model directory with bszo-model.json (e.g. the output of `bszo export`).", HelpName = "dir" };
-    private static readonly Option<string> Weights = new("--weights") { Description = "With --run: best (default), final or base.", DefaultValueFactory = _ => "best", HelpName = "which" };
-    private static readonly Option<string> Split = new("--split") { Description = "test (default) or dev.", DefaultValueFactory = _ => "test", HelpName = "split" };
-    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per forward pass.", DefaultValueFactory = _ => 32, HelpName = "n" };
+    private static readonly Option<string> Weights = new Option<string>("--weights") { Description = "With --run: best (default), final or base.", DefaultValueFactory = _ => "best", HelpName = "which" }.OneOf("best", "final", "base");
+    private static readonly Option<string> Split = new Option<string>("--split") { Description = "test (default) or dev.", DefaultValueFactory = _ => "test", HelpName = "split" }.OneOf("test", "dev");
+    private static readonly Option<int> BatchSize = new Option<int>("--batch-size") { Description = "Examples per forward pass.", DefaultValueFactory = _ => 32, HelpName = "n" }.AtLeast(1);
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print the result as one JSON object." };
     private static readonly TaskOptions TaskOptions = new();
 
@@ -56,45 +57,40 @@ internal static class EvalCommand
         TaskSettings taskSettings;
         ModelSetup model;
         string? temp = null;
-        string weightsLabel;
-        CheckpointInfo? snapshot = null;
+        RunWeights? weights = null;
         try
         {
             if (runPath is not null)
             {
                 var run = RunDirectory.At(runPath);
-                taskSettings = RunConfig.LoadSettings(run).Task;
+                // The run's own task and data, with the data options given here in place of the run's.
+                taskSettings = TaskOptions.OverRun(p, RunConfig.LoadSettings(run).Task);
                 model = ModelSetup.Resolve(null, RunConfig.PreparedDirectory(run), [], run.Prepared, log);
-                weightsLabel = p.GetValue(Weights)!.Trim().ToLowerInvariant();
-                snapshot = weightsLabel switch
-                {
-                    "base" => null,
-                    "final" => Checkpoints.Newest(run.Checkpoints) ?? throw new BszoException(BszoException.Format($"'{run.Root}' has no checkpoint.")),
-                    "best" => BestSnapshot(run),
-                    _ => throw new BszoException(BszoException.Format($"Unknown --weights '{weightsLabel}'.", "best, final or base", weightsLabel)),
-                };
+                weights = RunWeights.Find(run, p.GetValue(Weights)!);
             }
             else
             {
+                if (p.GetResult(Weights) is { Implicit: false })
+                {
+                    throw new BszoException(BszoException.Format("--weights applies to --run.", "--run DIR --weights best|final|base", $"--model {modelPath} --weights {p.GetValue(Weights)}",
+                        "a model directory has one set of weights; leave out --weights."));
+                }
                 taskSettings = TaskOptions.Read(p);
                 temp = Directory.CreateTempSubdirectory("bszo-eval-").FullName;
                 model = ModelSetup.Resolve(modelPath, prepared: null, [], temp, log);
-                weightsLabel = "model";
             }
 
-            var (task, data) = taskSettings.Load(log);
             var split = p.GetValue(Split)!.Trim().ToLowerInvariant();
-            var examples = split switch
-            {
-                "test" => data.Test,
-                "dev" => data.Dev,
-                _ => throw new BszoException(BszoException.Format($"Unknown --split '{split}'.", "test or dev", split)),
-            };
+            var (task, data) = taskSettings.Load(log);
+            Suspicions.Review(InputConcerns.Of(task, data), taskSettings.AllowSuspicious, console);
+            var examples = split == "test" ? data.Test : data.Dev;
             using var store = WeightStore.Load(model.Prepared);
-            if (snapshot is not null) store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
+            weights?.LoadInto(store, model.Prepared);
             using var session = TrainingGraphSession.Create(model.Prepared, store);
             var result = new TaskEvaluator(model.Adapter, session, task, p.GetValue(BatchSize)).Evaluate(examples);
-            Print(console, p.GetValue(JsonOutput), result, task.Name, split, weightsLabel, store.Checksum());
+            var label = weights?.Describe() ?? "model";
+            log($"scored the {label} (SHA-256 {store.Checksum()[..16]}…) on the {split} split of {taskSettings.ResolveSource().ForTask(task.Name).Describe()}");
+            Print(console, p.GetValue(JsonOutput), result, task.Name, split, weights, store.Checksum());
             return ExitCodes.Ok;
         }
         finally
@@ -103,14 +99,7 @@ internal static class EvalCommand
         }
     }
 
-    private static CheckpointInfo? BestSnapshot(RunDirectory run)
-    {
-        var pointer = File.Exists(run.BestPointer) ? JsonNode.Parse(File.ReadAllText(run.BestPointer)) : null;
-        var dir = pointer?["directory"]?.GetValue<string>();
-        return dir is null ? null : new CheckpointInfo(pointer!["step"]!.GetValue<long>(), Path.Combine(run.Root, dir));
-    }
-
-    private static void Print(CliConsole console, bool json, EvalResult result, string task, string split, string weights, string checksum)
+    private static void Print(CliConsole console, bool json, EvalResult result, string task, string split, RunWeights? weights, string checksum)
     {
         if (json)
         {
@@ -118,7 +107,8 @@ internal static class EvalCommand
             {
                 ["task"] = task,
                 ["split"] = split,
-                ["weights"] = weights,
+                ["weights"] = weights?.Which ?? "model",
+                ["weights_step"] = weights?.Step,
                 [$"{split}_loss"] = result.Loss,
                 [$"{split}_{result.MetricName}"] = result.Metric,
                 [$"{split}_examples"] = result.Examples,
@@ -128,8 +118,8 @@ internal static class EvalCommand
             return;
         }
         var table = new Table().AddColumns("task", "split", "weights", result.MetricName, "loss", "examples");
-        table.AddRow(Markup.Escape(task), Markup.Escape(split), Markup.Escape(weights), result.Metric.ToString("P2", CultureInfo.InvariantCulture), result.Loss.ToString("F4", CultureInfo.InvariantCulture),
-            result.Examples.ToString(CultureInfo.InvariantCulture));
+        table.AddRow(Markup.Escape(task), Markup.Escape(split), Markup.Escape(weights?.Describe() ?? "model"), result.Metric.ToString("P2", CultureInfo.InvariantCulture),
+            result.Loss.ToString("F4", CultureInfo.InvariantCulture), result.Examples.ToString(CultureInfo.InvariantCulture));
         console.Ansi.Write(table);
     }
 }

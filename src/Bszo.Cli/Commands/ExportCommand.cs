@@ -30,7 +30,7 @@ internal static class ExportCommand
 
     private static readonly Option<string> Run = new("--run") { Description = "Run directory of `bszo finetune`.", Required = true, HelpName = "dir" };
     private static readonly Option<string> Out = new("--out", "-o") { Description = "New directory for the exported model.", Required = true, HelpName = "dir" };
-    private static readonly Option<string> Weights = new("--weights") { Description = "best (best dev score, default) or final (after the last step).", DefaultValueFactory = _ => "best", HelpName = "which" };
+    private static readonly Option<string> Weights = new Option<string>("--weights") { Description = "best (best dev score, default) or final (after the last step).", DefaultValueFactory = _ => "best", HelpName = "which" }.OneOf("best", "final");
     private static readonly Option<bool> FromLog = new("--from-log") { Description = "Rebuild the weights from the base model and trajectory.jsonl alone, and check them against the run's checksum." };
     private static readonly Option<string?> Triton = new("--triton") { Description = "Write a Triton model repository entry: <out>/<name>/config.pbtxt and <out>/<name>/1/model.", HelpName = "name" };
     private static readonly Option<string?> Source = new("--source") { Description = "The original ONNX model, if it moved since the run.", HelpName = "file" };
@@ -50,28 +50,25 @@ internal static class ExportCommand
         var settings = RunConfig.LoadSettings(run);
         var log = (string line) => console.Error.WriteLine($"bszo: {line}");
         var model = ModelSetup.Resolve(null, RunConfig.PreparedDirectory(run), [], run.Prepared, log);
-        var which = p.GetValue(Weights)!.Trim().ToLowerInvariant();
-        var (step, expectedSha, snapshot) = Target(run, which);
+        var weights = RunWeights.Find(run, p.GetValue(Weights)!);
+        var which = weights.Which;
+        long step = weights.Step;
 
         using var store = WeightStore.Load(model.Prepared);
         if (p.GetValue(FromLog))
         {
             long replayed = TrajectoryReplay.Replay(model.Prepared, store, run.Trajectory, step);
             var actual = store.Checksum();
-            if (actual != expectedSha)
+            if (actual != weights.Sha256)
             {
                 throw new BszoException(BszoException.Format($"Replaying {replayed} steps of '{run.Trajectory}' does not reproduce the run's {which} weights.",
-                    expectedSha, actual, "the log, the base model or this version of Bszo differs from the run's; export without --from-log."));
+                    weights.Sha256, actual, "the log, the base model or this version of Bszo differs from the run's; export without --from-log."));
             }
             console.Out.WriteLine(FormattableString.Invariant($"replayed {replayed} steps from the base weights; checksum {actual[..16]}… matches the run's {which} weights"));
         }
-        else if (snapshot is not null)
+        else
         {
-            store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
-            if (store.Checksum() != expectedSha)
-            {
-                throw new BszoException(BszoException.Format($"The weights in '{snapshot.Directory}' are damaged.", expectedSha, store.Checksum(), "try --from-log."));
-            }
+            weights.LoadInto(store, model.Prepared);
         }
 
         var provenance = new JsonObject
@@ -118,24 +115,5 @@ internal static class ExportCommand
             console.Out.WriteLine(FormattableString.Invariant($"  verified: output '{c.Output}' matches the training graph (max difference {c.MaxAbsDifference:G3} over {c.Elements} values) in a fresh ONNX Runtime session"));
         }
         return ExitCodes.Ok;
-    }
-
-    private static (long Step, string Sha, CheckpointInfo? Snapshot) Target(RunDirectory run, string which)
-    {
-        switch (which)
-        {
-            case "best":
-                var pointer = File.Exists(run.BestPointer) ? JsonNode.Parse(File.ReadAllText(run.BestPointer)) : null;
-                if (pointer is null) throw new BszoException(BszoException.Format($"'{run.Root}' has no best weights yet.", "best.json", "none", "run `bszo finetune` first, or use --weights final."));
-                var step = pointer["step"]!.GetValue<long>();
-                var dir = pointer["directory"]?.GetValue<string>();
-                return (step, pointer["weights_sha256"]!.GetValue<string>(), dir is null ? null : new CheckpointInfo(step, Path.Combine(run.Root, dir)));
-            case "final":
-                var newest = Checkpoints.Newest(run.Checkpoints)
-                    ?? throw new BszoException(BszoException.Format($"'{run.Root}' has no checkpoint.", "checkpoints/step_*", "none", "the run has not reached its first checkpoint."));
-                return (newest.Step, newest.Checksum, newest);
-            default:
-                throw new BszoException(BszoException.Format($"Unknown --weights '{which}'.", "best or final", which));
-        }
     }
 }

@@ -44,47 +44,47 @@ internal static class FinetuneCommand
     private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
     private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerCatalog.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => OptimizerCatalog.Default, HelpName = "name" };
-    private static readonly Option<double?> LearningRate = new("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" };
-    private static readonly Option<double?> Epsilon = new("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" };
-    private static readonly Option<double> WeightDecay = new("--weight-decay") { Description = "Weight decay (not applied to biases and norms).", DefaultValueFactory = _ => 0.0, HelpName = "wd" };
+    private static readonly Option<double?> LearningRate = new Option<double?>("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" }.Above(0.0);
+    private static readonly Option<double?> Epsilon = new Option<double?>("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" }.Above(0.0);
+    private static readonly Option<double> WeightDecay = new Option<double>("--weight-decay") { Description = "Weight decay (not applied to biases and norms).", DefaultValueFactory = _ => 0.0, HelpName = "wd" }.AtLeast(0.0);
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of the perturbation directions.", DefaultValueFactory = _ => 0UL, HelpName = "n" };
-    private static readonly Option<string> Schedule = new("--schedule") { Description = "Learning-rate schedule: constant (MeZO), linear or cosine.", DefaultValueFactory = _ => "constant", HelpName = "kind" };
-    private static readonly Option<long> Warmup = new("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" };
-    private static readonly Option<double?> Clip = new("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" };
-    private static readonly Option<string> Noise = new("--noise")
+    private static readonly Option<string> Schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant (MeZO), linear or cosine.", DefaultValueFactory = _ => "constant", HelpName = "kind" }.OneOf("constant", "linear", "cosine");
+    private static readonly Option<long> Warmup = new Option<long>("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" }.AtLeast(0L);
+    private static readonly Option<double?> Clip = new Option<double?>("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" }.Above(0.0);
+    private static readonly Option<string> Noise = new Option<string>("--noise")
     {
         Description = "Distribution of the perturbation directions: gaussian (as the methods are published) or rademacher (±1 per element, the same E[zzᵀ] = I, sweeps at memory speed; see README).",
         DefaultValueFactory = _ => "gaussian",
         HelpName = "kind",
-    };
+    }.OneOf("gaussian", "rademacher");
     private static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option (repeatable), e.g. subspace-dimension=4 or prior-std=1 for BSZO, directions=2 for MeZO, rank=16 for SubZero.", HelpName = "key=value" };
-    private static readonly Option<long?> Steps = new("--steps") { Description = $"Optimizer steps (default: the model card's recipe, else {DefaultSteps}).", HelpName = "n" };
-    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Examples per step (MeZO: 16).", DefaultValueFactory = _ => 16, HelpName = "n" };
-    private static readonly Option<long?> EvalEvery = new("--eval-every") { Description = "Evaluate on dev every n steps (default: 5 times per run).", HelpName = "n" };
-    private static readonly Option<int> EvalBatchSize = new("--eval-batch-size") { Description = "Examples per forward pass when evaluating.", DefaultValueFactory = _ => 32, HelpName = "n" };
-    private static readonly Option<int?> Patience = new("--patience") { Description = "Stop after n evaluations without a better dev score (default: never).", HelpName = "n" };
-    private static readonly Option<long?> CheckpointEvery = new("--checkpoint-every") { Description = "Save a resumable checkpoint every n steps (default: at every evaluation).", HelpName = "n" };
-    private static readonly Option<int> KeepCheckpoints = new("--keep-checkpoints") { Description = "Complete checkpoints kept.", DefaultValueFactory = _ => 2, HelpName = "n" };
+    private static readonly Option<long?> Steps = new Option<long?>("--steps") { Description = $"Optimizer steps (default: the model card's recipe, else {DefaultSteps}).", HelpName = "n" }.AtLeast(1L);
+    private static readonly Option<int> BatchSize = new Option<int>("--batch-size") { Description = "Examples per step (MeZO: 16).", DefaultValueFactory = _ => 16, HelpName = "n" }.AtLeast(1);
+    private static readonly Option<long?> EvalEvery = new Option<long?>("--eval-every") { Description = "Evaluate on dev every n steps (default: 5 times per run).", HelpName = "n" }.AtLeast(1L);
+    private static readonly Option<int> EvalBatchSize = new Option<int>("--eval-batch-size") { Description = "Examples per forward pass when evaluating.", DefaultValueFactory = _ => 32, HelpName = "n" }.AtLeast(1);
+    private static readonly Option<int?> Patience = new Option<int?>("--patience") { Description = "Stop after n evaluations without a better dev score (default: never).", HelpName = "n" }.AtLeast(1);
+    private static readonly Option<long?> CheckpointEvery = new Option<long?>("--checkpoint-every") { Description = "Save a resumable checkpoint every n steps (default: at every evaluation).", HelpName = "n" }.AtLeast(1L);
+    private static readonly Option<int> KeepCheckpoints = new Option<int>("--keep-checkpoints") { Description = "Complete checkpoints kept.", DefaultValueFactory = _ => 2, HelpName = "n" }.AtLeast(1);
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Run directory (default: runs/<task>-<time>; with --resume: the newest run under runs/).", HelpName = "dir" };
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run in --out from its newest complete checkpoint and trajectory log." };
-    private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads for forward passes and sweeps.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "n" };
+    private static readonly Option<int> Threads = new Option<int>("--threads") { Description = "CPU threads for forward passes and sweeps.", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "n" }.AtLeast(1);
     private static readonly Option<string> Device = new("--device") { Description = "cpu, or cuda / cuda:N in a GPU build.", DefaultValueFactory = _ => "cpu", HelpName = "device" };
-    private static readonly Option<string?> Sweep = new("--sweep")
+    private static readonly Option<string?> Sweep = new Option<string?>("--sweep")
     {
         Description = "Where weights are perturbed and updated: host (Bszo's SIMD kernels over host memory; the default on cpu) or graph " +
                       "(the weights live on the execution device and ONNX Runtime sweeps them with the updater graph; always with cuda; " +
                       "on cpu the same path runs on the CPU provider). Graph sweeps: bszo, bszo-b, mezo, mezo-1s, zo-sgd-cons.",
         HelpName = "host|graph",
-    };
+    }.OneOf("host", "graph");
     private static readonly Option<string?> Config = new(ConfigFile.OptionName) { Description = "Read options from a JSON or YAML file (keys are option names, e.g. learning-rate: 1e-6).", HelpName = "file" };
     private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only errors and the final result line." };
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print progress and the result as JSON lines (for scripts)." };
     private static readonly Option<bool> NoPlots = new("--no-plots") { Description = "Do not write loss.png and accuracy.png." };
-    private static readonly Option<int> Workers = new("--workers") { Description = "Train data-parallel: a coordinator in this process and n worker processes on this machine, each a shard of every batch (0: train in this process).", DefaultValueFactory = _ => 0, HelpName = "n" };
-    private static readonly Option<int> RemoteWorkers = new("--remote-workers") { Description = "Workers on other machines (bszo-cluster) to wait for as well; needs --listen, --advertise and --port.", DefaultValueFactory = _ => 0, HelpName = "n" };
+    private static readonly Option<int> Workers = new Option<int>("--workers") { Description = "Train data-parallel: a coordinator in this process and n worker processes on this machine, each a shard of every batch (0: train in this process).", DefaultValueFactory = _ => 0, HelpName = "n" }.AtLeast(0);
+    private static readonly Option<int> RemoteWorkers = new Option<int>("--remote-workers") { Description = "Workers on other machines (bszo-cluster) to wait for as well; needs --listen, --advertise and --port.", DefaultValueFactory = _ => 0, HelpName = "n" }.AtLeast(0);
     private static readonly Option<string> Listen = new("--listen") { Description = "Address the coordinator listens on (0.0.0.0: every interface).", DefaultValueFactory = _ => "127.0.0.1", HelpName = "address" };
     private static readonly Option<string?> Advertise = new("--advertise") { Description = "Address other machines reach the coordinator at.", HelpName = "address" };
-    private static readonly Option<int> Port = new("--port") { Description = "Coordinator port for workers (the next one is also used; 0: free ports, this machine only).", DefaultValueFactory = _ => 0, HelpName = "port" };
+    private static readonly Option<int> Port = new Option<int>("--port") { Description = "Coordinator port for workers (the next one is also used; 0: free ports, this machine only).", DefaultValueFactory = _ => 0, HelpName = "port" }.AtLeast(0);
     private static readonly Option<bool> CacheFrozenPrefix = new("--cache-frozen-prefix")
     {
         Description = "When only the graph's last layers train (a head), compute the frozen rest once per example and run only the trainable tail per pass.",
@@ -126,8 +126,7 @@ internal static class FinetuneCommand
         ArgumentNullException.ThrowIfNull(parsed);
         if (parsed.Errors.Count > 0 || parsed.CommandResult.Command.Name != "finetune" || !parsed.GetValue(Resume)) return parsed;
         var run = RunDirectoryFor(parsed.GetValue(Out), resume: true, task: "");
-        if (!File.Exists(run.Config)) return parsed;
-        var saved = JsonNode.Parse(File.ReadAllText(run.Config))?["arguments"] as JsonObject;
+        var saved = RunConfig.SavedArguments(run);
         if (saved is null) return parsed;
         var entries = saved.Select(p => (p.Key, p.Value)).ToList();
         var merged = ConfigFile.MergeDefaults(root, parsed, entries, $"The saved arguments of '{run.Root}'");
@@ -164,67 +163,79 @@ internal static class FinetuneCommand
             Device = p.GetValue(Device)!,
             Sweep = TrainingWeights.ResolveSweep(p.GetValue(Sweep), p.GetValue(Device)!, optimizer),
         };
-        Validate(settings);
 
-        // Nothing is written before we know it will not clobber an earlier run.
-        bool hasRun = File.Exists(run.Trajectory) || Checkpoints.List(run.Checkpoints).Count > 0;
-        if (hasRun && !resume)
-        {
-            throw new BszoException(BszoException.Format($"'{run.Root}' already holds a run.", "a new --out directory", "trajectory.jsonl and checkpoints",
-                "continue it with --resume, or choose another --out directory; nothing was changed."));
-        }
-        var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
-        taskSettings.ResolveTask();
-        taskSettings.ResolveSource();
-        if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
-        EnsureWritable(run.Root);
-
-        var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !hasRun);
-        var recipe = model.Card.RecipeFor(optimizer, settings.Trainable);
-        if (recipe is not null)
-        {
-            // What the command line left open comes from the model's measured recipe; the config shows the result.
-            settings = settings with { Spec = Spec(p, optimizer, steps ?? recipe.Steps ?? DefaultSteps, recipe.ApplyTo(overrides), taskSettings.DataSeed) };
-        }
-        var (task, data) = taskSettings.Load(log);
-        var resolved = new JsonObject
-        {
-            ["run"] = run.Root,
-            ["model"] = model.Card.Directory,
-            ["model_kind"] = model.Card.Kind,
-            ["prepared"] = model.Prepared.Directory,
-            ["base_weights_sha256"] = model.Prepared.Manifest.BaseWeightsSha256,
-            ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
-            ["recipe"] = recipe is null ? "command line and the method's defaults" : $"the model card's {optimizer} recipe for what the command line left open",
-            ["task"] = task.Describe(),
-            ["data"] = new JsonObject { ["source"] = taskSettings.ResolveSource().ForTask(task.Name).Describe(), ["train"] = data.Train.Count, ["dev"] = data.Dev.Count, ["test"] = data.Test.Count },
-        };
-        var config = RunConfig.Build(settings, resolved);
-        config["arguments"] = Arguments(p);
-        if (!quiet && !json) ConfigPrinter.Print(console, config);
-        if (!File.Exists(run.Config) || !resume) RunConfig.Save(run.Config, config);
-
-        var inputs = new TrainerInputs
-        {
-            Setup = new TrainingSetup
-            {
-                Spec = settings.Spec!,
-                Adapter = model.Adapter,
-                Model = model.Prepared,
-                Task = task,
-                Data = data,
-                Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
-                Sweep = settings.Sweep,
-            },
-            Run = run,
-            Training = settings.Training,
-            Resume = resume,
-        };
         var cluster = new ClusterSettings(p.GetValue(Workers), p.GetValue(RemoteWorkers), p.GetValue(Listen)!, p.GetValue(Advertise), p.GetValue(Port));
-        var result = cluster.Enabled ? TrainDataParallel(console, quiet, json, inputs, cluster, settings, cancel) : Observe(console, quiet, json, inputs, display => display, cancel);
-        if (!p.GetValue(NoPlots)) RunPlots.TryWrite(run, task.Metric, console.Error);
-        Summary.Print(console, result, run, quiet, json);
-        return ExitCodes.Ok;
+
+        // Everything that can be checked is checked before anything is written.
+        if (cluster.RemoteWorkers > 0 && cluster.Port == 0)
+        {
+            throw new BszoException(BszoException.Format("--remote-workers needs a fixed --port that the other machines connect to.", "--port 30000 (say)", "--port 0",
+                "also give --listen 0.0.0.0 and --advertise <this machine's address>."));
+        }
+        if (resume) run.RequireRunToResume();
+        else run.RequireNoRun();
+        var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
+        ExecutionDevice.RequireAvailable(settings.Device);
+        var (task, data) = taskSettings.Load(log);
+        Suspicions.Review(Suspicions.Of(task, data, settings.Trainable), taskSettings.AllowSuspicious, console);
+        BatchSchedule.Validate(data.Train.Count, settings.Spec!.BatchSize);
+        if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
+
+        // A new run that fails before its first step takes back what it wrote: there is nothing to resume.
+        var added = resume ? null : new RunDirectoryAdditions(run);
+        try
+        {
+            EnsureWritable(run.Root);
+            var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !resume);
+            var recipe = model.Card.RecipeFor(optimizer, settings.Trainable);
+            if (recipe is not null)
+            {
+                // What the command line left open comes from the model's measured recipe; the config shows the result.
+                settings = settings with { Spec = Spec(p, optimizer, steps ?? recipe.Steps ?? DefaultSteps, recipe.ApplyTo(overrides), taskSettings.DataSeed) };
+            }
+            var resolved = new JsonObject
+            {
+                ["run"] = run.Root,
+                ["model"] = model.Card.Directory,
+                ["model_kind"] = model.Card.Kind,
+                ["prepared"] = model.Prepared.Directory,
+                ["base_weights_sha256"] = model.Prepared.Manifest.BaseWeightsSha256,
+                ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
+                ["recipe"] = recipe is null ? "command line and the method's defaults" : $"the model card's {optimizer} recipe for what the command line left open",
+                ["task"] = task.Describe(),
+                ["data"] = new JsonObject { ["source"] = taskSettings.ResolveSource().ForTask(task.Name).Describe(), ["train"] = data.Train.Count, ["dev"] = data.Dev.Count, ["test"] = data.Test.Count },
+            };
+            var config = RunConfig.Build(settings, resolved);
+            config["arguments"] = Arguments(p);
+            if (!quiet && !json) ConfigPrinter.Print(console, config);
+            if (!File.Exists(run.Config) || !resume) RunConfig.Save(run.Config, config);
+
+            var inputs = new TrainerInputs
+            {
+                Setup = new TrainingSetup
+                {
+                    Spec = settings.Spec!,
+                    Adapter = model.Adapter,
+                    Model = model.Prepared,
+                    Task = task,
+                    Data = data,
+                    Session = new SessionSettings { IntraOpThreads = settings.Threads, Device = settings.Device },
+                    Sweep = settings.Sweep,
+                },
+                Run = run,
+                Training = settings.Training,
+                Resume = resume,
+            };
+            var result = cluster.Enabled ? TrainDataParallel(console, quiet, json, inputs, cluster, settings, cancel) : Observe(console, quiet, json, inputs, display => display, cancel);
+            if (!p.GetValue(NoPlots)) RunPlots.TryWrite(run, task.Metric, console.Error);
+            Summary.Print(console, result, run, quiet, json);
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            added?.RemoveUnlessStarted();
+            throw;
+        }
     }
 
     /// <summary>Trains with the display the output calls for; <paramref name="decorate"/> may add to what it shows.</summary>
@@ -244,15 +255,6 @@ internal static class FinetuneCommand
     private static TrainingResult TrainDataParallel(CliConsole console, bool quiet, bool json, TrainerInputs inputs, ClusterSettings cluster, FinetuneSettings settings,
         CancellationToken cancel)
     {
-        if (cluster.Workers < 0 || cluster.RemoteWorkers < 0)
-        {
-            throw new BszoException(BszoException.Format("Invalid value for --workers or --remote-workers.", "≥ 0", $"{cluster.Workers} and {cluster.RemoteWorkers}"));
-        }
-        if (cluster.RemoteWorkers > 0 && cluster.Port == 0)
-        {
-            throw new BszoException(BszoException.Format("--remote-workers needs a fixed --port that the other machines connect to.", "--port 30000 (say)", "--port 0",
-                "also give --listen 0.0.0.0 and --advertise <this machine's address>."));
-        }
         // Workers joining a resumed run replay the steps it has taken from the coordinator.
         var records = inputs.Resume && File.Exists(inputs.Run.Trajectory) ? TrajectoryLog.Read(inputs.Run.Trajectory).Records : [];
         // Workers on this machine open the prepared model this run uses; elsewhere they prepare the same one.
@@ -298,20 +300,6 @@ internal static class FinetuneCommand
                 : throw new BszoException(BszoException.Format("--resume without --out, and no run under ./runs.", "--out DIR of the run to continue", "none"));
         }
         return RunDirectory.At(Path.Combine("runs", $"{task}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
-    }
-
-    private static void Validate(FinetuneSettings s)
-    {
-        static void Require(bool ok, string option, string expected, object found)
-        {
-            if (!ok) throw new BszoException(BszoException.Format($"Invalid value for {option}.", expected, Convert.ToString(found, CultureInfo.InvariantCulture)));
-        }
-        Require(s.Training.EvalBatchSize >= 1, "--eval-batch-size", "≥ 1", s.Training.EvalBatchSize);
-        Require(s.Training.EvalEvery is null or >= 1, "--eval-every", "≥ 1", s.Training.EvalEvery ?? 0);
-        Require(s.Training.CheckpointEvery is null or >= 1, "--checkpoint-every", "≥ 1", s.Training.CheckpointEvery ?? 0);
-        Require(s.Training.Patience is null or >= 1, "--patience", "≥ 1", s.Training.Patience ?? 0);
-        Require(s.Training.KeepCheckpoints >= 1, "--keep-checkpoints", "≥ 1", s.Training.KeepCheckpoints);
-        Require(s.Threads >= 1, "--threads", "≥ 1", s.Threads);
     }
 
     // Saved settings must work from any directory (eval, export, resume).
@@ -360,6 +348,11 @@ internal static class FinetuneCommand
     /// <summary>Fails early, with a clear message, when the run directory cannot be written.</summary>
     private static void EnsureWritable(string directory)
     {
+        if (File.Exists(directory))
+        {
+            throw new BszoException(BszoException.Format($"The run directory '{directory}' is a file.", "a directory (new, or one to --resume)", "an existing file",
+                "choose another --out directory; the file was not changed."));
+        }
         try
         {
             Directory.CreateDirectory(directory);

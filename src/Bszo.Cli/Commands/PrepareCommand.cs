@@ -26,10 +26,11 @@ internal static class PrepareCommand
     private static readonly Option<string?> Out = new("--out", "-o") { Description = "Directory to write the training model into.", HelpName = "dir" };
     private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<bool> List = new("--list") { Description = "List the model's initializers and exit." };
+    private static readonly Option<bool> AllowSuspicious = Suspicions.CreateOption();
 
     public static Command Create(CliConsole console)
     {
-        var command = new Command("prepare", "Prepare a model for training (weights as inputs, a loss head) once, to share between runs.") { Model, Out, Trainable, List };
+        var command = new Command("prepare", "Prepare a model for training (weights as inputs, a loss head) once, to share between runs.") { Model, Out, Trainable, List, AllowSuspicious };
         command.SetAction(p => Guard.Run(console, () => Execute(p, console)));
         return command;
     }
@@ -51,7 +52,9 @@ internal static class PrepareCommand
             return ExitCodes.Ok;
         }
         var output = p.GetValue(Out) ?? throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format("bszo prepare needs --out.", "--out DIR", "none"));
-        var setup = ModelSetup.Resolve(p.GetValue(Model), prepared: null, p.GetValue(Trainable) ?? [], Path.GetFullPath(output), log);
+        var trainable = p.GetValue(Trainable) ?? [];
+        Suspicions.Review([.. Suspicions.OfTrainable(trainable)], p.GetValue(AllowSuspicious), console);
+        var setup = ModelSetup.Resolve(p.GetValue(Model), prepared: null, trainable, Path.GetFullPath(output), log);
         var m = setup.Prepared.Manifest;
         console.Out.WriteLine(FormattableString.Invariant($"prepared {m.SourceModel}"));
         console.Out.WriteLine(FormattableString.Invariant($"  into {setup.Prepared.Directory}: {m.Tensors.Count} trainable tensors, {m.ElementCount:N0} weights, loss head {setup.Prepared.Loss.Kind}"));

@@ -25,7 +25,7 @@ internal sealed class TaskOptions
 
     public Option<string[]> Rename { get; } = new("--rename") { Description = "Rename a data column before the task reads it (repeatable), e.g. --rename text=sentence.", HelpName = "from=to" };
 
-    public Option<string> DataFormat { get; } = new("--data-format") { Description = "auto (from the extension), jsonl, json, csv, tsv or parquet.", DefaultValueFactory = _ => "auto", HelpName = "format" };
+    public Option<string> DataFormat { get; } = new Option<string>("--data-format") { Description = "auto (from the extension), jsonl, json, csv, tsv or parquet.", DefaultValueFactory = _ => "auto", HelpName = "format" }.OneOf("auto", "jsonl", "json", "csv", "tsv", "parquet");
 
     public Option<bool> NoHeader { get; } = new("--no-header") { Description = "CSV/TSV files have no header row (name the columns with --columns)." };
 
@@ -33,21 +33,23 @@ internal sealed class TaskOptions
 
     public Option<bool> NoQuoting { get; } = new("--no-quoting") { Description = "CSV/TSV: treat quote characters as text (GLUE-style TSV)." };
 
-    public Option<int?> NumTrain { get; } = new("--num-train") { Description = "Training examples sampled (MeZO: 1000).", HelpName = "n" };
+    public Option<int?> NumTrain { get; } = new Option<int?>("--num-train") { Description = "Training examples sampled (MeZO: 1000).", HelpName = "n" }.AtLeast(1);
 
-    public Option<int?> NumDev { get; } = new("--num-dev") { Description = "Dev examples sampled (MeZO: 500; CB and COPA: 100).", HelpName = "n" };
+    public Option<int?> NumDev { get; } = new Option<int?>("--num-dev") { Description = "Dev examples sampled (MeZO: 500; CB and COPA: 100).", HelpName = "n" }.AtLeast(1);
 
-    public Option<int?> NumTest { get; } = new("--num-test") { Description = "Test examples sampled (MeZO: 1000).", HelpName = "n" };
+    public Option<int?> NumTest { get; } = new Option<int?>("--num-test") { Description = "Test examples sampled (MeZO: 1000).", HelpName = "n" }.AtLeast(1);
 
-    public Option<int?> KShot { get; } = new("--k-shot") { Description = "Sample k train and k dev examples per class instead (RoBERTa protocol: 16 or 512).", HelpName = "k" };
+    public Option<int?> KShot { get; } = new Option<int?>("--k-shot") { Description = "Sample k train and k dev examples per class instead (RoBERTa protocol: 16 or 512).", HelpName = "k" }.AtLeast(1);
 
     public Option<ulong> DataSeed { get; } = new("--data-seed") { Description = "Seed of data sampling and batch order.", DefaultValueFactory = _ => 0UL, HelpName = "n" };
+
+    public Option<bool> AllowSuspicious { get; } = Suspicions.CreateOption();
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
         foreach (var o in new Option[] { Task, Dataset, Data, Train, Dev, Test, Template, Verbalizer, LabelField, Rename, DataFormat, NoHeader, Columns, NoQuoting,
-                     NumTrain, NumDev, NumTest, KShot, DataSeed })
+                     NumTrain, NumDev, NumTest, KShot, DataSeed, AllowSuspicious })
         {
             command.Options.Add(o);
         }
@@ -75,5 +77,52 @@ internal sealed class TaskOptions
         NumTest = p.GetValue(NumTest),
         KShot = p.GetValue(KShot),
         DataSeed = p.GetValue(DataSeed),
+        AllowSuspicious = p.GetValue(AllowSuspicious),
     };
+
+    /// <summary>
+    /// A run's task and data with the data options given on this command line in their place (to score a
+    /// run's weights on other data). Options that define the task the weights were trained for cannot
+    /// change: given with another value, they are an error rather than silently ignored.
+    /// </summary>
+    public TaskSettings OverRun(ParseResult p, TaskSettings run)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        ArgumentNullException.ThrowIfNull(run);
+        var given = Read(p);
+        bool Given(Option option) => p.GetResult(option) is { Implicit: false };
+        foreach (var (option, now, before) in new (Option, string?, string?)[]
+                 {
+                     (Task, given.Task, run.Task), (Template, given.Template, run.Template), (Verbalizer, given.Verbalizer, run.Verbalizer), (LabelField, given.LabelField, run.LabelField),
+                 })
+        {
+            if (Given(option) && now != before)
+            {
+                throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format($"{option.Name} cannot change with --run: the run's weights were trained for its own task.",
+                    $"{option.Name} {before ?? "(not given)"}, as the run was started", $"{option.Name} {now}",
+                    "leave it out to score the run's task; to score the weights on another task, export them (`bszo export`) and use `bszo eval --model`."));
+            }
+        }
+        // A new source replaces the run's whole source; --dev or --test alone replace just that split.
+        bool newSource = Given(Dataset) || Given(Data) || Given(Train);
+        return run with
+        {
+            Dataset = newSource ? given.Dataset : run.Dataset,
+            Data = newSource ? given.Data : run.Data,
+            Train = newSource ? given.Train : run.Train,
+            Dev = newSource || Given(Dev) ? given.Dev : run.Dev,
+            Test = newSource || Given(Test) ? given.Test : run.Test,
+            Rename = Given(Rename) ? given.Rename : run.Rename,
+            DataFormat = Given(DataFormat) ? given.DataFormat : run.DataFormat,
+            NoHeader = Given(NoHeader) ? given.NoHeader : run.NoHeader,
+            Columns = Given(Columns) ? given.Columns : run.Columns,
+            NoQuoting = Given(NoQuoting) ? given.NoQuoting : run.NoQuoting,
+            NumTrain = Given(NumTrain) ? given.NumTrain : run.NumTrain,
+            NumDev = Given(NumDev) ? given.NumDev : run.NumDev,
+            NumTest = Given(NumTest) ? given.NumTest : run.NumTest,
+            KShot = Given(KShot) ? given.KShot : run.KShot,
+            DataSeed = Given(DataSeed) ? given.DataSeed : run.DataSeed,
+            AllowSuspicious = given.AllowSuspicious || run.AllowSuspicious,
+        };
+    }
 }

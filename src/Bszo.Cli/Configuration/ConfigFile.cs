@@ -56,7 +56,7 @@ internal static class ConfigFile
         if (merged.Errors.Count > 0)
         {
             throw new BszoException(BszoException.Format($"{path} has values the options do not accept.",
-                "values of the options' types", string.Join("; ", merged.Errors.Select(e => e.Message))));
+                "values the options accept", string.Join("; ", merged.Errors.Select(e => ParseErrors.Plain(e.Message))), "`bszo " + command.Name + " --help` lists the options and their values."));
         }
         return merged;
     }

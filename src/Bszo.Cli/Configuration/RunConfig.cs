@@ -41,14 +41,15 @@ internal static class RunConfig
     /// <summary>The options a run was started with.</summary>
     public static FinetuneSettings LoadSettings(RunDirectory run)
     {
-        ArgumentNullException.ThrowIfNull(run);
-        if (!File.Exists(run.Config))
+        var options = Load(run)["options"];
+        try
         {
-            throw new Bszo.Ort.BszoException(Bszo.Ort.BszoException.Format($"'{run.Root}' is not a run directory.", "a directory written by `bszo finetune` (with config.json)",
-                "no config.json", "pass the --out directory of a finetune run."));
+            return options?.Deserialize<FinetuneSettings>(Json) ?? throw new BszoException(BszoException.Format($"'{run.Config}' has no \"options\".", hint: DamagedHint));
         }
-        var options = JsonNode.Parse(File.ReadAllText(run.Config))?["options"];
-        return options?.Deserialize<FinetuneSettings>(Json) ?? new FinetuneSettings();
+        catch (JsonException e)
+        {
+            throw new BszoException(BszoException.Format($"'{run.Config}' has malformed options.", "the options `bszo finetune` wrote", e.Message, DamagedHint), e);
+        }
     }
 
     /// <summary>
@@ -72,12 +73,28 @@ internal static class RunConfig
     }
 
     /// <summary>The prepared model directory a run used.</summary>
-    public static string PreparedDirectory(RunDirectory run)
+    public static string PreparedDirectory(RunDirectory run) =>
+        JsonFile.String(Load(run)["resolved"] as JsonObject ?? [], "prepared", run.Config, DamagedHint) ?? run.Prepared;
+
+    /// <summary>The arguments a run was started with (option name → value), for --resume; null when config.json is missing.</summary>
+    public static JsonObject? SavedArguments(RunDirectory run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        LoadSettings(run);
-        var prepared = JsonNode.Parse(File.ReadAllText(run.Config))?["resolved"]?["prepared"]?.GetValue<string>();
-        return prepared ?? run.Prepared;
+        return File.Exists(run.Config) ? Load(run)["arguments"] as JsonObject : null;
+    }
+
+    private const string DamagedHint = "the run's config.json was edited or damaged; restore it from a backup, or start a new run.";
+
+    /// <summary>config.json as a JSON object.</summary>
+    private static JsonObject Load(RunDirectory run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (!File.Exists(run.Config))
+        {
+            throw new BszoException(BszoException.Format($"'{run.Root}' is not a run directory.", "a directory written by `bszo finetune` (with config.json)",
+                Directory.Exists(run.Root) ? "no config.json" : "no such directory", "pass the --out directory of a finetune run."));
+        }
+        return JsonFile.ReadObject(run.Config, DamagedHint);
     }
 
     /// <summary>Versions of Bszo, the runtime and the packages that shape results.</summary>

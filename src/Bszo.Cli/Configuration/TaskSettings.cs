@@ -45,10 +45,14 @@ internal sealed record TaskSettings
 
     public ulong DataSeed { get; init; }
 
+    /// <summary>Go ahead with settings that are legal but almost surely a mistake (see <see cref="Bszo.Models.Tasks.InputConcerns"/>).</summary>
+    public bool AllowSuspicious { get; init; }
+
     /// <summary>The task: a built-in one by name, or a custom one from --template and --verbalizer.</summary>
     public PromptTask ResolveTask()
     {
         bool custom = Task.Equals("custom", StringComparison.OrdinalIgnoreCase);
+        var builtIn = custom ? null : TaskRegistry.Get(Task); // an unknown name first: it is the bigger mistake
         if (custom)
         {
             if (Template is null || Verbalizer is null)
@@ -64,7 +68,7 @@ internal sealed record TaskSettings
             throw new BszoException(BszoException.Format($"--template and --verbalizer apply to --task custom, not to '{Task}'.",
                 "--task custom", $"--task {Task}", $"built-in tasks bring their own prompts; use --task custom to give yours."));
         }
-        return TaskRegistry.Get(Task);
+        return builtIn!;
     }
 
     /// <summary>Where the examples come from.</summary>

@@ -59,6 +59,11 @@ public sealed class CliConsole
             case BszoException:
                 Error.WriteLine($"bszo: error: {e.Message}");
                 return ExitCodes.Error;
+            case Microsoft.ML.OnnxRuntime.OnnxRuntimeException:
+                // ONNX Runtime's messages name the input, node or shape it rejected; its stack trace says nothing more to a user.
+                Error.WriteLine($"bszo: error: ONNX Runtime rejected the model or its inputs: {e.Message}{Environment.NewLine}"
+                                + "  hint:     check that the model runs in plain ONNX Runtime and that the data fits its inputs (`bszo prepare --list` shows its tensors).");
+                return ExitCodes.Error;
             case IOException or UnauthorizedAccessException:
                 Error.WriteLine($"bszo: error: {e.Message}{Environment.NewLine}  hint:     check the paths, free disk space and permissions; files written before are unchanged.");
                 return ExitCodes.Error;

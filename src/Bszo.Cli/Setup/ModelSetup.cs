@@ -1,5 +1,6 @@
 using Bszo.Models.Adapters;
 using Bszo.Models.Training;
+using Bszo.Ort;
 using Bszo.Ort.Graph;
 
 namespace Bszo.Cli.Setup;
@@ -25,6 +26,11 @@ internal sealed record ModelSetup(ModelCard Card, ModelAdapter Adapter, Prepared
         if (prepared is not null)
         {
             var p = PreparedModel.Open(prepared);
+            if (!File.Exists(p.Manifest.SourceModel))
+            {
+                throw new BszoException(BszoException.Format($"The model that '{p.Directory}' was prepared from is gone.", $"'{p.Manifest.SourceModel}' (its card and tokenizer are read from there)",
+                    "no such file", "put the model back where it was, or prepare it again from its new place (`bszo prepare --model DIR --out DIR`)."));
+            }
             var card = ModelCard.Load(Path.GetDirectoryName(p.Manifest.SourceModel)!);
             var adapter = ModelAdapters.Create(card);
             TrainingModels.RequireLossHead(p, adapter);

@@ -15,6 +15,7 @@ internal static class CsvRowReader
 {
     public static IReadOnlyList<DataRow> Read(string path, char separator, DataFileOptions options)
     {
+        long previousEnd = 0, recordStart = 1;
         var config = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
             Delimiter = separator.ToString(),
@@ -22,7 +23,8 @@ internal static class CsvRowReader
             Mode = options.Quoting ? CsvMode.RFC4180 : CsvMode.NoEscape,
             IgnoreBlankLines = true,
             DetectColumnCountChanges = false,
-            BadDataFound = args => throw Malformed(path, args.Context.Parser?.RawRow ?? 0,
+            // An unclosed quote swallows the lines after it: the record's first line is where to look.
+            BadDataFound = args => throw Malformed(path, recordStart,
                 "a field that is either unquoted or wholly quoted, with inner quotes doubled", Shorten(args.RawRecord)),
         };
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
@@ -34,10 +36,9 @@ internal static class CsvRowReader
             throw new BszoException(BszoException.Format($"'{path}' is read without a header, but no column names were given.",
                 "column names (--columns sentence,label)", "none"));
         }
-        long previousEnd = 0;
         while (parser.Read())
         {
-            long start = previousEnd + 1;
+            long start = recordStart = previousEnd + 1;
             previousEnd = parser.RawRow;
             var record = parser.Record ?? [];
             if (columns is null)

@@ -21,6 +21,7 @@ public static class DataFile
                 "a .jsonl, .json, .csv, .tsv or .parquet file", "no such file", "check the path given to --data / --train / --dev / --test."));
         }
         var format = options.Format == DataFormat.Auto ? FormatOf(full) : options.Format;
+        if (format != DataFormat.Parquet) Utf8Check.Require(full);
         return format switch
         {
             DataFormat.JsonLines or DataFormat.Json => JsonRowReader.Read(full, format),

@@ -29,4 +29,8 @@ public sealed record SamplingOptions
 public sealed record DataSplits(
     IReadOnlyList<Adapters.PromptedExample> Train,
     IReadOnlyList<Adapters.PromptedExample> Dev,
-    IReadOnlyList<Adapters.PromptedExample> Test);
+    IReadOnlyList<Adapters.PromptedExample> Test)
+{
+    /// <summary>What looked wrong in the rows although they could be read (e.g. empty text fields), one sentence each.</summary>
+    public IReadOnlyList<string> Concerns { get; init; } = [];
+}

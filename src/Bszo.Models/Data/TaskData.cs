@@ -61,22 +61,41 @@ public static class TaskData
         IReadOnlyList<DataRow> trainRows = dataset is not null
             ? BuiltInDatasets.Load(dataset, log)
             : DataFile.Read(source.Data ?? source.Train!, source.FileOptions);
-        var train = Prompt(task, trainRows, source.Renames);
-        var dev = source.Dev is null ? null : Prompt(task, DataFile.Read(source.Dev, source.FileOptions), source.Renames);
-        var test = source.Test is null ? null : Prompt(task, DataFile.Read(source.Test, source.FileOptions), source.Renames);
-        return SplitSampler.Sample(train, dev, test, sampling, (source with { Dataset = dataset }).Describe());
+        var concerns = new List<string>();
+        var train = Prompt(task, trainRows, source.Renames, concerns);
+        var dev = source.Dev is null ? null : Prompt(task, DataFile.Read(source.Dev, source.FileOptions), source.Renames, concerns);
+        var test = source.Test is null ? null : Prompt(task, DataFile.Read(source.Test, source.FileOptions), source.Renames, concerns);
+        return SplitSampler.Sample(train, dev, test, sampling, (source with { Dataset = dataset }).Describe()) with { Concerns = concerns };
     }
 
     /// <summary>Applies the task to every row; renames columns first.</summary>
-    public static List<PromptedExample> Prompt(PromptTask task, IReadOnlyList<DataRow> rows, IReadOnlyDictionary<string, string>? renames = null)
+    public static List<PromptedExample> Prompt(PromptTask task, IReadOnlyList<DataRow> rows, IReadOnlyDictionary<string, string>? renames = null) =>
+        Prompt(task, rows, renames, concerns: null);
+
+    /// <summary>Applies the task to every row, noting in <paramref name="concerns"/> the rows whose text fields are empty.</summary>
+    private static List<PromptedExample> Prompt(PromptTask task, IReadOnlyList<DataRow> rows, IReadOnlyDictionary<string, string>? renames, List<string>? concerns)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(rows);
         var examples = new List<PromptedExample>(rows.Count);
+        var empty = new Dictionary<string, (int Rows, string First)>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
             var renamed = renames is null || renames.Count == 0 ? row : Rename(row, renames);
-            if (task.Apply(renamed) is { } example) examples.Add(example);
+            if (task.Apply(renamed) is not { } example) continue;
+            examples.Add(example);
+            foreach (var field in task.Fields)
+            {
+                if (renamed.Find(field) is not { } value || !string.IsNullOrWhiteSpace(DataRow.AsText(value))) continue;
+                var seen = empty.GetValueOrDefault(field, (Rows: 0, First: renamed.Where));
+                empty[field] = (seen.Rows + 1, seen.First);
+            }
+        }
+        foreach (var (field, (count, first)) in empty)
+        {
+            concerns?.Add(count == 1
+                ? $"{first} has an empty '{field}': its prompt carries no text of its own"
+                : $"{count} rows have an empty '{field}' (the first at {first}): their prompts carry no text of their own");
         }
         return examples;
     }

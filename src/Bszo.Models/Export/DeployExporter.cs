@@ -67,10 +67,16 @@ public static class DeployExporter
                 "export needs the original graph; pass its new location with --source."));
         }
         var sourceDir = Path.GetDirectoryName(sourcePath)!;
+        FileChecksums.Verify(sourceDir, Training.TrainingModels.DamagedModelHint);
         var source = OnnxModelFile.Load(sourcePath);
         RequireSameBase(source, sourceDir, model.Manifest, sourcePath);
 
         var output = Path.GetFullPath(outputDirectory);
+        if (File.Exists(output))
+        {
+            throw new BszoException(BszoException.Format($"Export directory '{output}' is a file.", "a new directory", "an existing file",
+                "choose another --out; the file was not changed."));
+        }
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Overwrite)
         {
             throw new BszoException(BszoException.Format($"Export directory '{output}' already exists.", "a new directory", "a directory with files",
@@ -95,6 +101,8 @@ public static class DeployExporter
             provenance["weights_sha256"] = weights.Checksum();
             provenance["data_file"] = dataFile;
             AtomicFile.WriteAllText(Path.Combine(modelDir, "bszo-export.json"), provenance.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+            FileChecksums.Write(modelDir, [modelFile, dataFile, .. copied]);
 
             var exportedModel = Path.Combine(modelDir, modelFile);
             verify?.Invoke(exportedModel);
@@ -251,7 +259,7 @@ public static class DeployExporter
         {
             var name = Path.GetFileName(file);
             if (name == modelFile || dataFiles.Contains(name) || name.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
-                || name.StartsWith('.') || name == "bszo-export.json") continue;
+                || name.StartsWith('.') || name == "bszo-export.json" || name == FileChecksums.FileName) continue;
             File.Copy(file, Path.Combine(destination, name));
             copied.Add(name);
         }

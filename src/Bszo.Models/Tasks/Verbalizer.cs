@@ -58,21 +58,35 @@ public sealed class Verbalizer
     public static Verbalizer Parse(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        JsonNode? node;
+        const string Example = "a JSON object of strings such as {\"0\":\" terrible\",\"1\":\" great\"}";
+        var entries = new List<VerbalizerEntry>();
         try
         {
-            node = JsonNode.Parse(json);
+            // Read property by property: a JSON object may repeat a key, which a dictionary would reject without naming it.
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new BszoException(BszoException.Format("The verbalizer must map each label value to a word.", Example, json));
+            }
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.Value.ValueKind != JsonValueKind.String)
+                {
+                    throw new BszoException(BszoException.Format($"The verbalizer maps label '{property.Name}' to something other than a word.", Example, property.Value.GetRawText()));
+                }
+                if (string.IsNullOrWhiteSpace(property.Value.GetString()))
+                {
+                    throw new BszoException(BszoException.Format($"The verbalizer maps label '{property.Name}' to an empty answer.", "a word for every label, e.g. \" great\"",
+                        $"'{property.Value.GetString()}'", "the model scores each answer's tokens; an empty answer has none."));
+                }
+                entries.Add(new VerbalizerEntry([property.Name], property.Value.GetString()!));
+            }
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format("The verbalizer is not valid JSON.", "a JSON object such as {\"0\":\" terrible\",\"1\":\" great\"}", e.Message), e);
+            throw new BszoException(BszoException.Format("The verbalizer is not valid JSON.", Example, e.Message), e);
         }
-        if (node is not JsonObject obj || obj.Any(p => p.Value is not JsonValue v || !v.TryGetValue(out string? _)))
-        {
-            throw new BszoException(BszoException.Format("The verbalizer must map each label value to a word.",
-                "a JSON object of strings such as {\"0\":\" terrible\",\"1\":\" great\"}", json));
-        }
-        return Create(obj.Select(p => new VerbalizerEntry([p.Key], (string)p.Value!)).ToList());
+        return Create(entries);
     }
 
     /// <summary>The class index of a label value, or -1.</summary>

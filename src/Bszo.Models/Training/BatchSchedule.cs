@@ -1,4 +1,5 @@
 using Bszo.Models.Data;
+using Bszo.Ort;
 
 namespace Bszo.Models.Training;
 
@@ -19,14 +20,29 @@ public sealed class BatchSchedule
     /// <summary>Batches of <paramref name="batchSize"/> from <paramref name="exampleCount"/> examples.</summary>
     public BatchSchedule(int exampleCount, int batchSize, ulong seed)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(exampleCount);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        Validate(exampleCount, batchSize);
         _count = exampleCount;
-        _batchSize = Math.Min(batchSize, exampleCount);
+        _batchSize = batchSize;
         _seed = seed;
     }
 
-    /// <summary>Examples per batch (the requested size, or all examples if there are fewer).</summary>
+    /// <summary>
+    /// Refuses a batch larger than the training split: cutting it down silently would train with another
+    /// batch size than the one the run records.
+    /// </summary>
+    public static void Validate(int exampleCount, int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(exampleCount);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (batchSize > exampleCount)
+        {
+            throw new BszoException(BszoException.Format($"--batch-size {batchSize} is larger than the training split.",
+                $"at most {exampleCount} examples per step", $"{batchSize}",
+                $"use --batch-size {exampleCount} or less, or train on more examples (--num-train, or more data)."));
+        }
+    }
+
+    /// <summary>Examples per batch.</summary>
     public int BatchSize => _batchSize;
 
     /// <summary>Passes over the training set completed after <paramref name="steps"/> steps.</summary>

@@ -20,19 +20,42 @@ public sealed record CheckpointInfo(long Step, string Directory)
     public string WeightsPath => Path.Combine(Directory, "weights.bin");
 
     /// <summary>The trainer state.</summary>
-    public TrainerState Trainer =>
-        JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(Directory, "trainer.json")), TrainerState.Json)
-        ?? throw new BszoException(BszoException.Format($"'{Directory}/trainer.json' is empty.", hint: "delete this checkpoint; an older one will be used."));
+    public TrainerState Trainer
+    {
+        get
+        {
+            var path = Path.Combine(Directory, "trainer.json");
+            try
+            {
+                return JsonFile.ReadObject(path, DamagedHint).Deserialize<TrainerState>(TrainerState.Json)
+                    ?? throw new BszoException(BszoException.Format($"'{path}' is empty.", hint: DamagedHint));
+            }
+            catch (JsonException e)
+            {
+                throw new BszoException(BszoException.Format($"'{path}' is damaged.", "the trainer state Bszo wrote", e.Message, DamagedHint), e);
+            }
+        }
+    }
 
     /// <summary>The optimizer state (null for best-weight snapshots, which carry none).</summary>
     public JsonObject? Optimizer =>
-        File.Exists(Path.Combine(Directory, "optimizer.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, "optimizer.json")))?.AsObject() : null;
+        File.Exists(Path.Combine(Directory, "optimizer.json")) ? JsonFile.ReadObject(Path.Combine(Directory, "optimizer.json"), DamagedHint) : null;
 
     /// <summary>Directory holding the optimizer's per-element state.</summary>
     public string OptimizerTensors => Path.Combine(Directory, "optimizer");
 
     /// <summary>SHA-256 of the weights, as recorded in DONE.</summary>
-    public string Checksum => JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, Checkpoints.DoneMarker)))?["weights_sha256"]?.GetValue<string>() ?? "";
+    public string Checksum
+    {
+        get
+        {
+            var path = Path.Combine(Directory, Checkpoints.DoneMarker);
+            return JsonFile.String(JsonFile.ReadObject(path, DamagedHint), "weights_sha256", path, DamagedHint)
+                ?? throw new BszoException(BszoException.Format($"'{path}' records no weights checksum.", "\"weights_sha256\"", "none", DamagedHint));
+        }
+    }
+
+    private const string DamagedHint = "delete this checkpoint directory; --resume then uses the one before it.";
 }
 
 /// <summary>
@@ -101,13 +124,8 @@ public static class Checkpoints
         {
             if (old.Step != protect) AtomicDirectory.TryDelete(old.Directory);
         }
-        if (!Directory.Exists(parent)) return;
-        foreach (var partial in Directory.GetDirectories(parent, ".step_*.partial"))
-        {
-            // Only directories of processes that are gone: a concurrent writer's are left alone.
-            var parts = Path.GetFileName(partial).Split('.');
-            if (parts.Length >= 3 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !Processes.IsRunning(pid)) AtomicDirectory.TryDelete(partial);
-        }
+        // Only directories of processes that are gone: a concurrent writer's are left alone.
+        Leftovers.Remove(parent, "step_*");
     }
 
     /// <summary>Checks that a checkpoint's weights come from the same base model as <paramref name="model"/>.</summary>

@@ -1,3 +1,5 @@
+using Bszo.Ort;
+
 namespace Bszo.Models.Training;
 
 /// <summary>
@@ -35,6 +37,35 @@ public sealed class RunDirectory
     public string Results => Path.Combine(Root, "results.json");
 
     public string Prepared => Path.Combine(Root, "prepared");
+
+    /// <summary>
+    /// True when the directory holds a run worth keeping: at least one logged step or a checkpoint. A
+    /// trajectory with only its header (a run that failed before its first step) is not one.
+    /// </summary>
+    public bool HoldsRun =>
+        global::Bszo.Models.Training.Checkpoints.List(Checkpoints).Count > 0
+        || (File.Exists(Trajectory) && File.ReadLines(Trajectory).Skip(1).Any(line => line.Length > 0));
+
+    /// <summary>Refuses to start a new run where one is already logged (it would be overwritten).</summary>
+    public void RequireNoRun()
+    {
+        if (HoldsRun)
+        {
+            throw new BszoException(BszoException.Format($"'{Root}' already holds a run.", "a new --out directory, or --resume", "trajectory.jsonl with logged steps, or checkpoints",
+                "continue it with --resume, or choose another --out directory; nothing was changed."));
+        }
+    }
+
+    /// <summary>Refuses to resume where there is no run to continue.</summary>
+    public void RequireRunToResume()
+    {
+        if (!File.Exists(Trajectory))
+        {
+            throw new BszoException(BszoException.Format($"--resume: '{Root}' holds no run to continue.", "the --out directory of an earlier `bszo finetune` (with trajectory.jsonl)",
+                Directory.Exists(Root) ? "no trajectory.jsonl" : "no such directory",
+                "check the path (runs go under runs/ unless --out says otherwise), or leave out --resume to start a new run there."));
+        }
+    }
 
     /// <summary>The run at <paramref name="path"/> (not created).</summary>
     public static RunDirectory At(string path) => new(Path.GetFullPath(path));

@@ -82,7 +82,8 @@ public sealed class Trainer : IDisposable
     public static TrainingResult Run(TrainerInputs run, ITrainingObserver? observer = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(run);
-        RefuseToOverwrite(run);
+        if (run.Resume) run.Run.RequireRunToResume();
+        else run.Run.RequireNoRun();
         using var trainer = new Trainer(run, observer ?? new SilentObserver());
         using var stopForwardPass = cancel.Register(trainer._core.Session.Cancel);
         return trainer.Train(cancel);
@@ -95,7 +96,7 @@ public sealed class Trainer : IDisposable
         long replayed = 0;
         double replaySeconds = 0;
         string? resumedFrom = null;
-        if (_run.Resume && File.Exists(_dir.Trajectory))
+        if (_run.Resume)
         {
             var replayClock = Stopwatch.StartNew();
             (replayed, resumedFrom) = Resume(header);
@@ -276,9 +277,8 @@ public sealed class Trainer : IDisposable
     private TrainingResult Finish(LoopTimings timings)
     {
         string finalSha = _core.HostWeights().Checksum();
-        var snapshot = _best.Snapshot;
-        if (snapshot is null) _store.LoadFrom(_setup.Model.Manifest, _setup.Model.DataPath);
-        else _store.LoadFrom(snapshot.Manifest, snapshot.WeightsPath);
+        var best = RunWeights.Find(_dir, "best");
+        best.LoadInto(_store, _setup.Model);
         _core.Weights.CopyFromHost();
         string bestSha = _store.Checksum();
         var test = _evaluator.Evaluate(_setup.Data.Test);
@@ -296,7 +296,7 @@ public sealed class Trainer : IDisposable
             ForwardPasses = _state.ForwardPasses,
             BestWeightsSha256 = bestSha,
             FinalWeightsSha256 = finalSha,
-            BestWeightsDirectory = snapshot?.Directory,
+            BestWeightsDirectory = best.Snapshot?.Directory,
             Timings = timings,
             PeakRssBytes = MemoryProbe.Sample().Peak,
         };
@@ -373,16 +373,6 @@ public sealed class Trainer : IDisposable
             _peakRssSampledAt = _clock.ElapsedMilliseconds;
         }
         return _peakRss;
-    }
-
-    private static void RefuseToOverwrite(TrainerInputs run)
-    {
-        if (run.Resume) return;
-        if (File.Exists(run.Run.Trajectory) || Checkpoints.List(run.Run.Checkpoints).Count > 0)
-        {
-            throw new BszoException(BszoException.Format($"'{run.Run.Root}' already holds a run.", "an empty or new output directory", "trajectory.jsonl and checkpoints",
-                "continue it with --resume, or choose another --out directory; nothing was changed."));
-        }
     }
 
     public void Dispose()

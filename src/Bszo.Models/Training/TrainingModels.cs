@@ -44,9 +44,15 @@ public static class TrainingModels
                     "resume with the --model and --trainable the run started with, or start a new run with another --out directory."));
             }
         }
-        log?.Invoke($"preparing {source} for training");
+        bool verified = FileChecksums.Verify(card.Directory, DamagedModelHint);
+        log?.Invoke($"preparing {source} for training{(verified ? " (its files match the checksums Bszo wrote with them)" : "")}");
         return TrainingModelBuilder.Prepare(source, directory, new PrepareOptions { Loss = loss, Trainable = patterns });
     }
+
+    /// <summary>The hint for a model directory whose files differ from the checksums Bszo wrote with them.</summary>
+    public const string DamagedModelHint =
+        "the files changed after Bszo wrote them (a converted or exported model): export it again, or copy it again from where it came from; "
+        + "a converted default model is converted anew on next use once its directory under the Bszo cache is deleted.";
 
     /// <summary>Checks that <paramref name="prepared"/> computes the loss the way <paramref name="adapter"/> collates for.</summary>
     public static void RequireLossHead(PreparedModel prepared, ModelAdapter adapter)

@@ -29,7 +29,7 @@ namespace Bszo.Models.UseLite;
 internal static class UseLiteConverter
 {
     /// <summary>Bumped whenever the converted model would change; part of the cache key.</summary>
-    public const string Version = "use-lite-onnx/4";
+    public const string Version = "use-lite-onnx/5";
 
     public const string ModelFile = "model.onnx";
     public const string DataFile = "model.onnx.data";
@@ -149,6 +149,7 @@ internal static class UseLiteConverter
             Recipes = DefaultRecipes(),
         };
         card.Save(outputDirectory);
+        FileChecksums.Write(outputDirectory, [ModelFile, DataFile, VocabFile]);
         return card with { Directory = Path.GetFullPath(outputDirectory) };
     }
 

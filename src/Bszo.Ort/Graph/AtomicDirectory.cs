@@ -3,7 +3,8 @@ namespace Bszo.Ort.Graph;
 /// <summary>
 /// Creates directories so that a reader (or a crash) never sees half of one: the content is built in
 /// a temporary sibling directory (same file system, so the final rename is atomic) and then renamed
-/// into place. Used for checkpoints, exports, converted models and fetched packages.
+/// into place. Used for checkpoints, exports, converted models and fetched packages. Temporary
+/// directories of killed processes are removed by the next write to the same place (see <see cref="Leftovers"/>).
 /// </summary>
 public static class AtomicDirectory
 {
@@ -31,6 +32,7 @@ public static class AtomicDirectory
         ArgumentNullException.ThrowIfNull(build);
         var full = Path.GetFullPath(target);
         var temp = TemporarySibling(full);
+        Leftovers.Remove(Path.GetDirectoryName(full)!, Path.GetFileName(full));
         try
         {
             Directory.CreateDirectory(temp);
@@ -56,7 +58,7 @@ public static class AtomicDirectory
         var full = Path.GetFullPath(target);
         var parent = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(parent);
-        return Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.partial");
+        return Path.Combine(parent, Leftovers.TemporaryName(Path.GetFileName(full), "partial"));
     }
 
     /// <summary>Deletes a directory tree, ignoring failures (clean-up of temporary or superseded directories).</summary>
@@ -93,7 +95,7 @@ public static class AtomicDirectory
             TryDelete(temp);
             return;
         }
-        var aside = target + $".old-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        var aside = Path.Combine(Path.GetDirectoryName(target)!, Leftovers.TemporaryName(Path.GetFileName(target), "old"));
         Directory.Move(target, aside);
         Directory.Move(temp, target);
         TryDelete(aside);

@@ -22,7 +22,8 @@ public static class AtomicFile
                 hint: "choose an output directory you can write to."), e);
         }
 
-        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        Leftovers.Remove(directory, Path.GetFileName(full));
+        var temp = Path.Combine(directory, Leftovers.TemporaryName(Path.GetFileName(full), "tmp"));
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))

@@ -25,16 +25,15 @@ public sealed class PreparedModel
     /// <summary>Path of the base weight file.</summary>
     public string DataPath => Path.Combine(Directory, Manifest.Data);
 
-    /// <summary>Opens a prepared directory, checking that its files exist and match the manifest.</summary>
+    /// <summary>Opens a prepared directory, checking that its files exist and match the checksums written with them.</summary>
     public static PreparedModel Open(string directory)
     {
         var full = Path.GetFullPath(directory);
         var manifest = WeightManifest.Load(Path.Combine(full, WeightManifest.FileName));
         var prepared = new PreparedModel(full, manifest);
-        if (!File.Exists(prepared.GraphPath))
-        {
-            Throw.Bszo($"Training graph '{prepared.GraphPath}' is missing.", hint: "prepare the model again.");
-        }
+        var hint = $"prepare it again from '{manifest.SourceModel}': delete '{full}' and rerun the command (`bszo finetune` prepares its run's model itself), or run `bszo prepare`.";
+        if (!File.Exists(prepared.GraphPath)) Throw.Bszo($"Training graph '{prepared.GraphPath}' is missing.", hint: hint);
+        FileChecksums.Verify(full, hint);
         return prepared;
     }
 }

@@ -143,6 +143,7 @@ public static class TrainingModelBuilder
         options.Loss.Attach(new GraphBuilder(graph));
 
         OnnxModelFile.Save(model, Path.Combine(outDir, "training.onnx"));
+        FileChecksums.Write(outDir, ["training.onnx", "weights.bin", "frozen.bin"]);
         var manifest = new WeightManifest
         {
             SourceModel = sourcePath,

@@ -78,7 +78,7 @@ public sealed record WeightManifest
     {
         if (!File.Exists(path))
         {
-            Throw.Bszo($"No weight manifest at '{path}'.", hint: "run `bszo prepare` first; a directory without manifest.json is incomplete.");
+            Throw.Bszo($"No weight manifest at '{path}'.", hint: "the directory is incomplete (manifest.json is written last); prepare the model again: `bszo prepare`, or `bszo finetune`, which prepares it itself.");
         }
         WeightManifest? manifest;
         try

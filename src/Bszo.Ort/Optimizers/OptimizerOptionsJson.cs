@@ -35,6 +35,7 @@ public static class OptimizerOptionsJson
         ArgumentNullException.ThrowIfNull(overrides);
         var node = Describe(options);
         var byKey = node.Select(p => p.Key).ToDictionary(Normalize, k => k, StringComparer.Ordinal);
+        var given = new Dictionary<string, string>(StringComparer.Ordinal); // property → "key=value" as the user wrote it
         foreach (var (key, value) in overrides)
         {
             if (!byKey.TryGetValue(Normalize(key), out var property))
@@ -43,8 +44,19 @@ public static class OptimizerOptionsJson
                     "option names are those of the method's options record, e.g. learningRate or learning-rate.");
             }
             node[property] = ParseValue(value);
+            given[property] = $"{key}={value}";
         }
-        return Read(node, options.GetType());
+        try
+        {
+            return Read(node, options.GetType());
+        }
+        catch (BszoException e) when (e.InnerException is JsonException json && given.TryGetValue(json.Path?.TrimStart('$', '.') ?? "", out var written))
+        {
+            // Name the override as the user wrote it, and what its option takes.
+            throw new BszoException(BszoException.Format($"Optimizer option '{written}' does not have a value of the option's type.",
+                Expected(options.GetType(), json.Path!.TrimStart('$', '.')), written[(written.IndexOf('=', StringComparison.Ordinal) + 1)..],
+                "`bszo optimizers` lists each method's options and defaults."), json);
+        }
     }
 
     /// <summary>Reads options of type <paramref name="type"/> written by <see cref="Describe"/>, and validates them.</summary>
@@ -65,6 +77,18 @@ public static class OptimizerOptionsJson
         if (result is null) Throw.Bszo("Optimizer options could not be read.");
         result.Validate();
         return result;
+    }
+
+    /// <summary>What a property of <paramref name="type"/> takes, in words, for messages.</summary>
+    private static string Expected(Type type, string property)
+    {
+        var declared = type.GetProperties().FirstOrDefault(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name) == property)?.PropertyType;
+        var value = declared is null ? null : Nullable.GetUnderlyingType(declared) ?? declared;
+        if (value == typeof(double) || value == typeof(float)) return "a finite number";
+        if (value == typeof(int) || value == typeof(long)) return "a whole number";
+        if (value == typeof(bool)) return "true or false";
+        if (value is { IsEnum: true }) return "one of " + string.Join(", ", Enum.GetNames(value).Select(JsonNamingPolicy.CamelCase.ConvertName));
+        return "a value of the option's type";
     }
 
     /// <summary>Whether two option names mean the same option (case, dashes and underscores aside).</summary>

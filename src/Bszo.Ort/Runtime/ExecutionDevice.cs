@@ -50,14 +50,9 @@ public static class ExecutionDevice
     public static void Configure(SessionOptions options, string device, bool allowCpuFallback)
     {
         ArgumentNullException.ThrowIfNull(options);
+        RequireAvailable(device);
         var (kind, index) = Parse(device);
         if (kind == "cpu") return;
-        if (!IsCudaAvailable)
-        {
-            Throw.Bszo($"Device '{device}' needs the CUDA execution provider, which cannot be used here.",
-                "a GPU build whose CUDA provider loads", CudaUnavailableReason,
-                "build with `dotnet build -p:BszoCuda=true` (Microsoft.ML.OnnxRuntime.Gpu 1.32, which needs the CUDA 13 runtime and cuDNN 9) on a machine with an NVIDIA GPU, or use --device cpu.");
-        }
         using var cuda = new OrtCUDAProviderOptions();
         cuda.UpdateOptions(new Dictionary<string, string>
         {
@@ -70,6 +65,18 @@ public static class ExecutionDevice
         options.AppendExecutionProvider_CUDA(cuda);
         // A node that silently falls back to the CPU would copy weights every run: fail at creation instead.
         if (!allowCpuFallback) options.AddSessionConfigEntry("session.disable_cpu_ep_fallback", "1");
+    }
+
+    /// <summary>Checks that <paramref name="device"/> is spelled right and that this build can run on it (before any work is done).</summary>
+    public static void RequireAvailable(string device)
+    {
+        var (kind, _) = Parse(device);
+        if (kind != "cpu" && !IsCudaAvailable)
+        {
+            Throw.Bszo($"Device '{device}' needs the CUDA execution provider, which cannot be used here.",
+                "a GPU build whose CUDA provider loads", CudaUnavailableReason,
+                "build with `dotnet build -p:BszoCuda=true` (Microsoft.ML.OnnxRuntime.Gpu 1.32, which needs the CUDA 13 runtime and cuDNN 9) on a machine with an NVIDIA GPU, or use --device cpu.");
+        }
     }
 
     /// <summary>

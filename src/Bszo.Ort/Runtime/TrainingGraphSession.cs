@@ -165,6 +165,7 @@ public sealed class TrainingGraphSession : IDisposable
             {
                 Throw.Bszo($"The batch has an input '{name}' the graph does not take.", string.Join(", ", _dataInputs), name);
             }
+            RequireShape(name, value);
             _trainBinding.BindInput(name, value);
         }
         if (_losses.Length < batch.Examples) _losses = new float[batch.Examples];
@@ -172,6 +173,22 @@ public sealed class TrainingGraphSession : IDisposable
         _lossValue?.Dispose();
         _lossValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _losses.AsMemory(0, _examples), [_examples]);
         _trainBinding.BindOutput(LossHead.LossOutput, _lossValue);
+    }
+
+    /// <summary>Checks a batch tensor against the fixed dimensions of its graph input, so that data that does not fit the model fails with a message rather than deep in ONNX Runtime.</summary>
+    private void RequireShape(string name, OrtValue value)
+    {
+        var expected = _session.InputMetadata[name];
+        if (!expected.IsTensor) return;
+        var shape = value.GetTensorTypeAndShape().Shape;
+        var dims = expected.Dimensions;
+        bool fits = shape.Length == dims.Length;
+        for (int i = 0; fits && i < dims.Length; i++) fits = dims[i] <= 0 || dims[i] == shape[i];
+        if (fits) return;
+        var symbolic = expected.SymbolicDimensions;
+        var wanted = dims.Select((d, i) => d > 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.IsNullOrEmpty(symbolic[i]) ? "?" : symbolic[i]);
+        Throw.Bszo($"The examples do not fit graph input '{name}'.", $"shape [{string.Join(", ", wanted)}]", $"shape [{string.Join(", ", shape)}]",
+            "the prompts or data do not match what the model takes (for a feature classifier: one number per input feature); check the task's template and the model card.");
     }
 
     /// <summary>

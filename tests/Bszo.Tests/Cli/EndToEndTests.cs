@@ -55,7 +55,7 @@ public class EndToEndTests
         Assert.That(export.ExitCode, Is.Zero, export.ToString());
         Assert.That(export.Output, Does.Contain("verified: output 'logits' matches the training graph"));
         Assert.That(Directory.GetFiles(temp["deploy"]).Select(Path.GetFileName),
-            Is.EquivalentTo(new[] { "mlp.onnx", "mlp.data", "bszo-model.json", "feature_names.txt", "bszo-export.json" }));
+            Is.EquivalentTo(new[] { "mlp.onnx", "mlp.data", "bszo-model.json", "feature_names.txt", "bszo-export.json", "bszo-checksums.json" }));
         AssertSameGraph(Path.Combine(model, "mlp.onnx"), temp["deploy/mlp.onnx"]);
 
         // 5. reload through the CLI: the exported model scores what the run reported
