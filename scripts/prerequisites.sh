@@ -23,14 +23,11 @@ for pkg in "${want[@]}"; do
     fi
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
-# Built-in datasets are fetched with `apt-get download`, which needs the package lists.
-lists_missing=0
-compgen -G "/var/lib/apt/lists/*Packages*" >/dev/null || lists_missing=1
-if (( ${#need_apt[@]} > 0 || lists_missing )); then
-    as_root apt-get update -qq
-fi
+# Built-in datasets need no step here: Bszo fetches Debian's package lists into its own cache when
+# the system's lack a package it downloads.
 if (( ${#need_apt[@]} > 0 )); then
     echo "prerequisites: installing Debian packages: ${need_apt[*]}"
+    as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bszo.Bench.Accuracy;
+using Bszo.Bench.Cluster;
 using Bszo.Bench.Probes;
 using Bszo.Bench.Reports;
 using Bszo.Bench.Setup;
@@ -49,11 +50,26 @@ internal static class BenchCommands
         HelpName = "device",
     };
     private static readonly Option<string> Python = new("--python") { Description = "Python with torch and onnx (Debian's).", DefaultValueFactory = _ => "/usr/bin/python3", HelpName = "path" };
-    private static readonly Option<bool> Tiny = new("--tiny") { Description = "accuracy: the tiny plan (2 seeds, a budget of 48 forward passes, small splits): minutes, to check the path." };
-    private static readonly Option<string?> Work = new("--work") { Description = "accuracy: where the runs live (default: artifacts/bench-accuracy[-tiny]); finished runs are reused, interrupted ones resumed.", HelpName = "dir" };
-    private static readonly Option<string?> Model = new("--model") { Description = "accuracy: the model directory (default: Bszo's default model).", HelpName = "dir" };
-    private static readonly Option<long?> Budget = new("--budget") { Description = $"accuracy: forward passes per run, equal for every method (default: {AccuracyRecipes.Budget}).", HelpName = "passes" };
-    private static readonly Option<string?> Name = new("--name") { Description = "accuracy: base name of the result files (default: accuracy, or accuracy-tiny).", HelpName = "name" };
+    private static readonly Option<bool> Tiny = new("--tiny") { Description = "accuracy, accuracy-real: the tiny plan (2 seeds, 48 forward passes per run, small splits, the first rate of each grid): minutes, to check the path." };
+    private static readonly Option<string?> Work = new("--work") { Description = "accuracy, accuracy-real, cluster: where the runs live (default: artifacts/bench-NAME); accuracy reuses finished runs and resumes interrupted ones.", HelpName = "dir" };
+    private static readonly Option<string?> Model = new("--model") { Description = "accuracy, accuracy-real: the model for arms that name none (default: Bszo's default model).", HelpName = "dir" };
+    private static readonly Option<long?> Budget = new("--budget") { Description = "accuracy, accuracy-real: forward passes per run for every arm (default: each arm's, in AccuracyPlans.cs).", HelpName = "passes" };
+    private static readonly Option<double?> Hours = new("--hours") { Description = "accuracy, accuracy-real: start no run after this many hours (accuracy-real default: 2); later arms are reported as not run.", HelpName = "h" };
+    private static readonly Option<string?> Name = new("--name") { Description = "accuracy, accuracy-real: base name of the result files (default: the command's name, with -tiny for --tiny).", HelpName = "name" };
+    private static readonly Option<string[]> ClusterWorkloads = new("--workload", "-w")
+    {
+        Description = $"cluster: workloads, repeatable (default: {string.Join(" ", ClusterWorkload.Defaults)}).",
+        HelpName = "name",
+    };
+
+    private static readonly Option<int[]> WorkerCounts = new("--workers")
+    {
+        Description = $"cluster: worker counts, repeatable; 0 is one process (default: {string.Join(" ", ClusterSuite.DefaultWorkers)}).",
+        HelpName = "n",
+    };
+
+    private static readonly Option<long?> ClusterSteps = new("--steps") { Description = "cluster: steps of every run (default: each workload's own).", HelpName = "n" };
+
     private static readonly Argument<string[]> FinetuneArguments = new("finetune-arguments")
     {
         Description = "accuracy: more `bszo finetune` arguments after --, e.g. -- --task custom --data reviews.csv --template ... --verbalizer ...",
@@ -74,7 +90,13 @@ internal static class BenchCommands
         root.Subcommands.Add(Suite("all", "memory, speed and kernels for every workload, then summary.md: the committed results.",
             output, error, commandLine, All));
         root.Subcommands.Add(Smoke(output, error, commandLine));
-        root.Subcommands.Add(AccuracyCommand(output, error, commandLine));
+        root.Subcommands.Add(AccuracyCommand(output, error, commandLine, "accuracy",
+            "The default recipe: zero-shot, MeZO, SubZero, BSZO and BSZO-B at equal forward-pass budgets and one ε, each method's rate chosen on dev from one grid, 3 seeds, through `bszo finetune`.",
+            AccuracyPlans.Default));
+        root.Subcommands.Add(AccuracyCommand(output, error, commandLine, "accuracy-real",
+            "A real model beyond its head: head-only training against the first-order linear probe and the encoder's weights, every method on the head, a 16-bit head; at most --hours (default 2).",
+            AccuracyPlans.Real));
+        root.Subcommands.Add(ClusterCommand(output, error, commandLine));
 
         var summary = new Command("summary", "Rebuild summary.md from the result files in --out.");
         summary.Options.Add(Out);
@@ -160,17 +182,18 @@ internal static class BenchCommands
         return command;
     }
 
-    private static Command AccuracyCommand(TextWriter output, TextWriter error, string commandLine)
+    private static Command AccuracyCommand(TextWriter output, TextWriter error, string commandLine, string name, string description, AccuracyPlan full)
     {
-        var command = new Command("accuracy", "Zero-shot, MeZO, SubZero, BSZO and BSZO-B at equal forward-pass budgets, 3 seeds, through `bszo finetune` (about 15 minutes with the default model on 2 cores).");
-        foreach (var o in new Option[] { Tiny, Budget, Name, Work, Model, Threads, Out }) command.Options.Add(o);
+        var command = new Command(name, description);
+        foreach (var o in new Option[] { Tiny, Budget, Hours, Name, Work, Model, Threads, Out }) command.Options.Add(o);
         command.Arguments.Add(FinetuneArguments);
         command.SetAction(p => Guard(error, () =>
         {
             bool tiny = p.GetValue(Tiny);
-            var name = p.GetValue(Name) ?? (tiny ? "accuracy-tiny" : "accuracy");
-            var plan = tiny ? AccuracyRecipes.Tiny : AccuracyRecipes.Full;
-            if (p.GetValue(Budget) is long budget) plan = plan with { Methods = AccuracyRecipes.Methods(budget) };
+            var resultName = p.GetValue(Name) ?? (tiny ? $"{name}-tiny" : name);
+            var plan = tiny ? AccuracyPlans.Tiny(full) : full;
+            if (p.GetValue(Budget) is long budget) plan = plan with { Arms = [.. plan.Arms.Select(a => a with { Budget = a.ProbeOf is null ? budget : 0 })] };
+            if (p.GetValue(Hours) is double hours) plan = plan with { TimeLimit = TimeSpan.FromHours(hours) };
             var settings = new BenchSettings
             {
                 Threads = p.GetValue(Threads),
@@ -179,9 +202,32 @@ internal static class BenchCommands
                 Log = Log(output),
             };
             var options = new AccuracyOptions(plan,
-                Path.GetFullPath(p.GetValue(Work) ?? Path.Combine(Repository.Root, "artifacts", $"bench-{name}")), name,
+                Path.GetFullPath(p.GetValue(Work) ?? Path.Combine(Repository.Root, "artifacts", $"bench-{resultName}")), resultName,
                 p.GetValue(Model) is string m ? Path.GetFullPath(m) : null, p.GetValue(FinetuneArguments) ?? []);
             AccuracySuite.Run(settings, options);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ClusterCommand(TextWriter output, TextWriter error, string commandLine)
+    {
+        var command = new Command("cluster", "Step time and traffic of `bszo finetune --workers N` against one process, and their projection to many machines; writes cluster.md.");
+        foreach (var o in new Option[] { ClusterWorkloads, WorkerCounts, ClusterSteps, Threads, Work, Out, Python }) command.Options.Add(o);
+        command.SetAction(p => Guard(error, () =>
+        {
+            var settings = new BenchSettings
+            {
+                Threads = p.GetValue(Threads),
+                Python = p.GetValue(Python)!,
+                Out = p.GetValue(Out) ?? Repository.Results,
+                CommandLine = commandLine,
+                Log = Log(output),
+            };
+            var workloads = p.GetValue(ClusterWorkloads) is { Length: > 0 } w ? w : ClusterWorkload.Defaults;
+            var workers = p.GetValue(WorkerCounts) is { Length: > 0 } n ? n : ClusterSuite.DefaultWorkers;
+            var work = Path.GetFullPath(p.GetValue(Work) ?? Path.Combine(Repository.Root, "artifacts", "bench-cluster"));
+            ClusterSuite.Run(settings, [.. workloads], [.. workers], p.GetValue(ClusterSteps), work);
             return 0;
         }));
         return command;

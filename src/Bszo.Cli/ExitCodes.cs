@@ -12,6 +12,9 @@ public static class ExitCodes
     /// <summary>The command line or config file could not be parsed.</summary>
     public const int Usage = 2;
 
+    /// <summary>Training diverged (a non-finite loss); the checkpoints before it are intact. Scripts sweeping learning rates tell it from other errors.</summary>
+    public const int Diverged = 3;
+
     /// <summary>Interrupted (Ctrl-C); the run can be continued with --resume.</summary>
     public const int Interrupted = 130;
 }

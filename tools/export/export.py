@@ -35,6 +35,8 @@ def sample_inputs(model, vocab, batch=2, seq=7, seed=0):
     inputs = {"input_ids": ids, "attention_mask": mask}
     if "position_ids" in model.input_names:
         inputs["position_ids"] = position_ids(mask)
+    if "token_type_ids" in model.input_names:
+        inputs["token_type_ids"] = torch.zeros_like(ids)
     return inputs
 
 
@@ -43,23 +45,27 @@ def position_ids(mask):
     return (torch.cumsum(mask, dim=1) - 1).clamp(min=0) * mask
 
 
-def export_onnx(model, path, vocab, storage="fp32"):
-    """Writes `path` (the graph) and `path + '.data'` (all parameters). Returns the ONNX model proto."""
+def export_onnx(model, path, vocab, storage="fp32", outputs=None):
+    """Writes `path` (the graph) and `path + '.data'` (all parameters). Returns the ONNX model proto.
+
+    `outputs` maps each output name to its dynamic axes; by default one output, `logits`, with the
+    batch axis (and the sequence axis for decoders)."""
     if storage not in ("fp32", "fp16"):
         raise ExportError(f"Unsupported storage type '{storage}'.", "fp32 or fp16", storage)
     params = unique_parameters(model)
     inputs = sample_inputs(model, vocab)
     names = list(model.input_names)
-    output_axes = {0: "batch", 1: "sequence"} if model.kind == "decoder-lm" else {0: "batch"}
+    if outputs is None:
+        outputs = {"logits": {0: "batch", 1: "sequence"} if model.kind == "decoder-lm" else {0: "batch"}}
     axes = {n: {0: "batch", 1: "sequence"} for n in names}
-    axes["logits"] = output_axes
+    axes.update(outputs)
     trace_path = path + ".trace"
     model.train()  # torch merges *equal-valued* parameters in eval mode; in train mode only identical ones
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(model, tuple(inputs[n] for n in names), trace_path, input_names=names,
-                              output_names=["logits"], dynamic_axes=axes, opset_version=OPSET,
+                              output_names=list(outputs), dynamic_axes=axes, opset_version=OPSET,
                               do_constant_folding=False, export_params=False,
                               training=torch.onnx.TrainingMode.PRESERVE)
     finally:

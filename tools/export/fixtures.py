@@ -4,6 +4,7 @@
   <out>/checkpoints/<family>   tiny random Hugging Face checkpoints (tiny.py)
   <out>/models/<family>        their exports (bszo layout: card, reference, tokenizer files)
   <out>/optimum/<family>       Optimum-style exports of bert and gpt2 (no card; gpt2 with tokenizer.json only)
+  <out>/encoders/{bare,st}     the tiny BERT's body as a sentence encoder (encoder.py), with reference.json
   <out>/errors.json            the exporter's message for each broken checkpoint
 """
 import json
@@ -13,6 +14,7 @@ import shutil
 import torch
 
 from . import safetensors
+from .encoder import write_encoders
 from .errors import ExportError
 from .hf import export_checkpoint
 from .tiny import BUILDERS, write_tiny
@@ -29,6 +31,9 @@ def write_fixtures(out, log=print):
     for name in ("vocab.json", "merges.txt"):
         os.remove(os.path.join(gpt2, name))
     shutil.copyfile(os.path.join(out, "checkpoints", "qwen2", "tokenizer.json"), os.path.join(gpt2, "tokenizer.json"))
+    with open(os.path.join(out, "checkpoints", "bert", "expected_tokens.json"), encoding="utf-8") as f:
+        expected = json.load(f)
+    write_encoders(os.path.join(out, "checkpoints", "bert"), os.path.join(out, "encoders"), expected["texts"], expected["ids"])
     with open(os.path.join(out, "errors.json"), "w", encoding="utf-8") as f:
         json.dump(broken_checkpoints(out), f, indent=1)
     log(out)

@@ -78,13 +78,8 @@ public sealed class KernelReport(MachineInfo machine, LoadAverage loadBefore, Lo
         }
     }
 
-    public JsonNode Json() => new JsonObject
+    public JsonNode Json() => new JsonObject(ReportFiles.Header("kernels", settings, machine, loadBefore, loadAfter))
     {
-        ["suite"] = "kernels",
-        ["command"] = settings.CommandLine,
-        ["machine"] = ReportFiles.ToNode(machine),
-        ["load_before"] = ReportFiles.ToNode(loadBefore),
-        ["load_after"] = ReportFiles.ToNode(loadAfter),
         ["job"] = job,
         ["vectorized"] = SweepKernels.IsVectorized,
         ["kernel_path"] = KernelPaths.Fastest.ToString(),

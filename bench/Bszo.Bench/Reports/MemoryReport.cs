@@ -108,14 +108,9 @@ public sealed class MemoryReport(Workload workload, MachineInfo machine, LoadAve
         }
     }
 
-    public JsonNode Json() => new JsonObject
+    public JsonNode Json() => new JsonObject(ReportFiles.Header("memory", settings, machine, loadBefore, loadAfter))
     {
-        ["suite"] = "memory",
         ["workload"] = new JsonObject { ["model"] = workload.Model.Name, ["batch"] = workload.Batch, ["sequence"] = workload.Sequence, ["prompt"] = workload.Prompt, ["model_directory"] = workload.Model.Card.Directory },
-        ["command"] = settings.CommandLine,
-        ["machine"] = ReportFiles.ToNode(machine),
-        ["load_before"] = ReportFiles.ToNode(loadBefore),
-        ["load_after"] = ReportFiles.ToNode(loadAfter),
         ["settings"] = new JsonObject { ["steps"] = settings.MemorySteps, ["warmup"] = settings.Warmup, ["threads"] = settings.Threads, ["sample_ms"] = settings.SampleMilliseconds },
         ["verdicts"] = new JsonArray(Verdicts().Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
         ["results"] = new JsonArray(results.Select(r => (JsonNode?)ReportFiles.ToNode(r)).ToArray()),

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bszo.Bench.Measure;
+using Bszo.Bench.Setup;
 using Bszo.Ort.Graph;
 using ScottPlot;
 
@@ -44,6 +46,23 @@ public static class ReportFiles
         }
         foreach (var path in written) log($"wrote {Path.GetRelativePath(Environment.CurrentDirectory, path)}");
         return written;
+    }
+
+    /// <summary>
+    /// The fields every suite's JSON starts with: the suite, the command that produced it, the machine
+    /// and its load before and after. Suites add their own after them: <c>new JsonObject(Header(...)) { ... }</c>.
+    /// </summary>
+    public static IEnumerable<KeyValuePair<string, JsonNode?>> Header(string suite, BenchSettings settings, MachineInfo machine, LoadAverage loadBefore, LoadAverage loadAfter)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return
+        [
+            new("suite", suite),
+            new("command", settings.CommandLine),
+            new("machine", ToNode(machine)),
+            new("load_before", ToNode(loadBefore)),
+            new("load_after", ToNode(loadAfter)),
+        ];
     }
 
     /// <summary>Serializes any result record with the probes' snake_case naming.</summary>

@@ -28,16 +28,18 @@ internal static class EvalCommand
         """;
 
     private static readonly Option<string?> Run = new("--run") { Description = "Run directory: evaluates its weights on its own task and data.", HelpName = "dir" };
-    private static readonly Option<string?> Model = new("--model") { Description = "Model directory with bszo-model.json (e.g. the output of `bszo export`).", HelpName = "dir" };
     private static readonly Option<string> Weights = new Option<string>("--weights") { Description = "With --run: best (default), final or base.", DefaultValueFactory = _ => "best", HelpName = "which" }.OneOf("best", "final", "base");
     private static readonly Option<string> Split = new Option<string>("--split") { Description = "test (default) or dev.", DefaultValueFactory = _ => "test", HelpName = "split" }.OneOf("test", "dev");
     private static readonly Option<int> BatchSize = new Option<int>("--batch-size") { Description = "Examples per forward pass.", DefaultValueFactory = _ => 32, HelpName = "n" }.AtLeast(1);
     private static readonly Option<bool> JsonOutput = new("--json") { Description = "Print the result as one JSON object." };
     private static readonly TaskOptions TaskOptions = new();
+    private static readonly ModelOptions ModelOptions = new();
 
     public static Command Create(CliConsole console)
     {
-        var command = new Command("eval", "Score a run's weights, or any model directory (e.g. an export), on a task.") { Run, Model, Weights, Split, BatchSize, JsonOutput };
+        var command = new Command("eval", "Score a run's weights, or any model (e.g. an export), on a task.") { Run };
+        ModelOptions.AddTo(command);
+        foreach (var o in new Option[] { Weights, Split, BatchSize, JsonOutput }) command.Options.Add(o);
         TaskOptions.AddTo(command);
         command.SetAction(p => Guard.Run(console, () => Execute(p, console)));
         return command;
@@ -47,10 +49,10 @@ internal static class EvalCommand
     {
         var log = p.GetValue(JsonOutput) ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
         var runPath = p.GetValue(Run);
-        var modelPath = p.GetValue(Model);
+        var modelPath = p.GetValue(ModelOptions.Model);
         if ((runPath is null) == (modelPath is null))
         {
-            throw new BszoException(BszoException.Format("bszo eval needs exactly one of --run and --model.", "--run DIR or --model DIR",
+            throw new BszoException(BszoException.Format("bszo eval needs exactly one of --run and --model.", "--run DIR or --model NAME|DIR|FILE",
                 runPath is null ? "neither" : "both"));
         }
 
@@ -65,7 +67,7 @@ internal static class EvalCommand
                 var run = RunDirectory.At(runPath);
                 // The run's own task and data, with the data options given here in place of the run's.
                 taskSettings = TaskOptions.OverRun(p, RunConfig.LoadSettings(run).Task);
-                model = ModelSetup.Resolve(null, RunConfig.PreparedDirectory(run), [], run.Prepared, log);
+                model = ModelSetup.FromPrepared(RunConfig.PreparedDirectory(run));
                 weights = RunWeights.Find(run, p.GetValue(Weights)!);
             }
             else
@@ -77,7 +79,7 @@ internal static class EvalCommand
                 }
                 taskSettings = TaskOptions.Read(p);
                 temp = Directory.CreateTempSubdirectory("bszo-eval-").FullName;
-                model = ModelSetup.Resolve(modelPath, prepared: null, [], temp, log);
+                model = ModelSetup.Resolve(ModelOptions.Read(p, taskSettings.ResolveTask()), prepared: null, new TrainableSelection(), temp, log);
             }
 
             var split = p.GetValue(Split)!.Trim().ToLowerInvariant();

@@ -49,7 +49,7 @@ internal static class ExportCommand
         var run = RunDirectory.At(p.GetValue(Run)!);
         var settings = RunConfig.LoadSettings(run);
         var log = (string line) => console.Error.WriteLine($"bszo: {line}");
-        var model = ModelSetup.Resolve(null, RunConfig.PreparedDirectory(run), [], run.Prepared, log);
+        var model = ModelSetup.FromPrepared(RunConfig.PreparedDirectory(run));
         var weights = RunWeights.Find(run, p.GetValue(Weights)!);
         var which = weights.Which;
         long step = weights.Step;

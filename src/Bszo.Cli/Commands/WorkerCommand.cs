@@ -70,7 +70,8 @@ internal static class WorkerCommand
         var settings = RunConfig.ReadSettings(setupJson, "the coordinator");
         // On the coordinator's machine its prepared model is there to share; elsewhere the model is prepared here (the base weights are checked).
         string? prepared = settings.Prepared is { } directory && File.Exists(Path.Combine(directory, Ort.Graph.WeightManifest.FileName)) ? directory : null;
-        var model = ModelSetup.Resolve(settings.Model, prepared, settings.Trainable, Path.Combine(workDirectory, "prepared"), log);
+        // The coordinator's preparation already holds the run's selection of trainable tensors.
+        var model = ModelSetup.Resolve(settings.ToModelRequest(), prepared, prepared is null ? settings.Selection : new TrainableSelection(), Path.Combine(workDirectory, "prepared"), log);
         var (task, data) = settings.Task.Load(log);
         return new TrainingSetup
         {

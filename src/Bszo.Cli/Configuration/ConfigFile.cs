@@ -44,10 +44,10 @@ internal static class ConfigFile
         var tokens = new List<string>();
         foreach (var (key, value) in entries)
         {
-            var option = Find(command, key) ?? throw new BszoException(BszoException.Format($"{path} has an unknown key '{key}'.",
+            var option = Find(command, key) ?? Throw.Bszo<Option>($"{path} has an unknown key '{key}'.",
                 "option names of `bszo " + command.Name + "` without dashes", key,
                 "valid keys: " + string.Join(", ", command.Options.Where(o => o.Name != OptionName && !o.Name.StartsWith("--help", StringComparison.Ordinal))
-                    .Select(o => o.Name.TrimStart('-')))));
+                    .Select(o => o.Name.TrimStart('-'))));
             if (option.Name == OptionName) continue;
             if (parsed.GetResult(option) is { Implicit: false }) continue; // the command line wins
             tokens.AddRange(Tokens(option, value));
@@ -66,7 +66,7 @@ internal static class ConfigFile
     {
         if (!File.Exists(path))
         {
-            throw new BszoException(BszoException.Format($"Config file '{path}' does not exist.", "a .json, .yaml or .yml file", "no such file"));
+            Throw.Bszo($"Config file '{path}' does not exist.", "a .json, .yaml or .yml file", "no such file");
         }
         var text = File.ReadAllText(path);
         var extension = Path.GetExtension(path).ToLowerInvariant();
@@ -77,12 +77,12 @@ internal static class ConfigFile
         }
         catch (Exception e) when (e is JsonException or YamlException)
         {
-            throw new BszoException(BszoException.Format($"Config file '{path}' cannot be parsed.", extension is ".yaml" or ".yml" ? "YAML" : "JSON", e.Message), e);
+            root = Throw.Bszo<JsonNode?>(e, $"Config file '{path}' cannot be parsed.", extension is ".yaml" or ".yml" ? "YAML" : "JSON", e.Message);
         }
         if (root is not JsonObject obj)
         {
-            throw new BszoException(BszoException.Format($"Config file '{path}' must hold a mapping of option names to values.",
-                "key: value pairs, e.g. task: sst2", root?.GetValueKind().ToString() ?? "nothing"));
+            return Throw.Bszo<List<(string Key, JsonNode? Value)>>($"Config file '{path}' must hold a mapping of option names to values.",
+                "key: value pairs, e.g. task: sst2", root?.GetValueKind().ToString() ?? "nothing");
         }
         return obj.Select(p => (p.Key, p.Value)).ToList();
     }

@@ -67,8 +67,8 @@ internal static class RunConfig
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"The run settings from {source} cannot be read.", "the settings `bszo finetune` writes", e.Message,
-                "run the same version of Bszo on every machine of the run."), e);
+            return Throw.Bszo<FinetuneSettings>(e, $"The run settings from {source} cannot be read.", "the settings `bszo finetune` writes", e.Message,
+                "run the same version of Bszo on every machine of the run.");
         }
     }
 

@@ -57,16 +57,16 @@ internal sealed record TaskSettings
         {
             if (Template is null || Verbalizer is null)
             {
-                throw new BszoException(BszoException.Format("Task 'custom' needs a prompt template and a verbalizer.",
+                Throw.Bszo("Task 'custom' needs a prompt template and a verbalizer.",
                     "--template \"{sentence} It was\" --verbalizer '{\"0\":\" terrible\",\"1\":\" great\"}'",
-                    Template is null ? "no --template" : "no --verbalizer"));
+                    Template is null ? "no --template" : "no --verbalizer");
             }
             return VerbalizedTask.Custom(Unescape(Template), Verbalizer, LabelField);
         }
         if (Template is not null || Verbalizer is not null)
         {
-            throw new BszoException(BszoException.Format($"--template and --verbalizer apply to --task custom, not to '{Task}'.",
-                "--task custom", $"--task {Task}", $"built-in tasks bring their own prompts; use --task custom to give yours."));
+            Throw.Bszo($"--template and --verbalizer apply to --task custom, not to '{Task}'.",
+                "--task custom", $"--task {Task}", $"built-in tasks bring their own prompts; use --task custom to give yours.");
         }
         return builtIn!;
     }
@@ -82,7 +82,7 @@ internal sealed record TaskSettings
             "csv" => Bszo.Models.Data.DataFormat.Csv,
             "tsv" => Bszo.Models.Data.DataFormat.Tsv,
             "parquet" => Bszo.Models.Data.DataFormat.Parquet,
-            _ => throw new BszoException(BszoException.Format($"Unknown data format '{DataFormat}'.", "auto, jsonl, json, csv, tsv or parquet", DataFormat)),
+            _ => Throw.Bszo<Bszo.Models.Data.DataFormat>($"Unknown data format '{DataFormat}'.", "auto, jsonl, json, csv, tsv or parquet", DataFormat),
         };
         var renames = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var r in Rename)
@@ -90,7 +90,7 @@ internal sealed record TaskSettings
             var parts = r.Split('=', 2);
             if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
             {
-                throw new BszoException(BszoException.Format($"--rename '{r}' is not of the form from=to.", "e.g. --rename text=sentence", r));
+                Throw.Bszo($"--rename '{r}' is not of the form from=to.", "e.g. --rename text=sentence", r);
             }
             renames[parts[0]] = parts[1];
         }

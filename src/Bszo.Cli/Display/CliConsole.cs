@@ -56,6 +56,9 @@ public sealed class CliConsole
             case OperationCanceledException:
                 Error.WriteLine("bszo: interrupted. Everything up to the last logged step is kept; continue with --resume.");
                 return ExitCodes.Interrupted;
+            case TrainingDivergedException:
+                Error.WriteLine($"bszo: error: {e.Message}");
+                return ExitCodes.Diverged;
             case BszoException:
                 Error.WriteLine($"bszo: error: {e.Message}");
                 return ExitCodes.Error;

@@ -74,8 +74,8 @@ public sealed class ClusterCoordinator : IAsyncDisposable
         {
             host?.Dispose();
             meter.Dispose();
-            throw new BszoException(BszoException.Format($"The coordinator could not listen on {options.Endpoint.ListenAddress} ports {options.Endpoint.GatewayPort} and {options.Endpoint.SiloPort}.",
-                found: e.Message, hint: "choose free ports with --port and --silo-port."), e);
+            return Throw.Bszo<ClusterCoordinator>(e, $"The coordinator could not listen on {options.Endpoint.ListenAddress} ports {options.Endpoint.GatewayPort} and {options.Endpoint.SiloPort}.",
+                found: e.Message, hint: "choose a free --port (the next port is used too).");
         }
         catch
         {

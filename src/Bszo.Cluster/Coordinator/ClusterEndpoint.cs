@@ -31,8 +31,8 @@ public sealed record ClusterEndpoint
 
     internal IPAddress Listen => IPAddress.Parse(ListenAddress);
 
-    internal IPAddress Advertised => IPAddress.Parse(AdvertisedAddress ?? (Listen.Equals(IPAddress.Any) ? throw new BszoException(BszoException.Format(
-        "The coordinator listens on all interfaces but has no advertised address.", "an address workers can reach", "none", "pass --advertise <this machine's address>.")) : ListenAddress));
+    internal IPAddress Advertised => IPAddress.Parse(AdvertisedAddress ?? (Listen.Equals(IPAddress.Any) ? Throw.Bszo<string>(
+        "The coordinator listens on all interfaces but has no advertised address.", "an address workers can reach", "none", "pass --advertise <this machine's address>.") : ListenAddress));
 
     /// <summary>Checks the values.</summary>
     public void Validate()
@@ -44,5 +44,5 @@ public sealed record ClusterEndpoint
     }
 
     private static void Fail(string option, string expected, string found) =>
-        throw new BszoException(BszoException.Format($"Invalid cluster option: {option}.", expected, found));
+        Throw.Bszo($"Invalid cluster option: {option}.", expected, found);
 }

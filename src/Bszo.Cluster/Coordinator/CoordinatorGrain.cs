@@ -51,7 +51,7 @@ internal sealed class CoordinatorGrain(RunLedger ledger, ClusterCoordinatorOptio
         var key = this.GetPrimaryKeyString();
         if (key != options.RunName)
         {
-            throw new BszoException(BszoException.Format($"This coordinator runs '{options.RunName}', not '{key}'.", options.RunName, key, "pass the coordinator's --run name to the worker."));
+            Throw.Bszo($"This coordinator runs '{options.RunName}', not '{key}'.", options.RunName, key, "pass the coordinator's --run name to the worker.");
         }
     }
 }

@@ -35,8 +35,6 @@ internal sealed class RunningStep
     /// <summary>When the step began or its last round completed.</summary>
     public TimeSpan LastProgress { get; set; }
 
-    public int CompletedRounds => _rounds.Count(r => r.Value is not null);
-
     public IReadOnlyList<LossRound> Rounds => _rounds;
 
     /// <summary>The round of evaluation <paramref name="evaluation"/>: an existing one, or the next one, opened now.</summary>

@@ -2,27 +2,6 @@ using System.Diagnostics.Metrics;
 
 namespace Bszo.Cluster.Coordinator;
 
-/// <summary>Calls and bytes of one coordinator method.</summary>
-/// <param name="Method">The grain method.</param>
-/// <param name="Calls">Calls received.</param>
-/// <param name="RequestBytes">Serialized request bodies (Orleans' own serializer), summed.</param>
-/// <param name="ResponseBytes">Serialized response bodies, summed (0 for one-way calls).</param>
-public sealed record MethodTraffic(string Method, long Calls, long RequestBytes, long ResponseBytes)
-{
-    /// <summary>Messages on the wire: a request, and a response unless the call is one-way.</summary>
-    public long Messages(bool oneWay) => oneWay ? Calls : 2 * Calls;
-}
-
-/// <summary>What crossed the coordinator's boundary.</summary>
-/// <param name="Methods">Per grain method: calls and serialized payload bytes, counted by a grain call filter.</param>
-/// <param name="WireMessages">Messages the coordinator's process sent and received (headers included), from Orleans' messaging metrics.</param>
-/// <param name="WireBytes">Bytes of those messages.</param>
-public sealed record TrafficReport(IReadOnlyList<MethodTraffic> Methods, long WireMessages, long WireBytes)
-{
-    /// <summary>The traffic of one method (zeros if it was never called).</summary>
-    public MethodTraffic this[string method] => Methods.FirstOrDefault(m => m.Method == method) ?? new MethodTraffic(method, 0, 0, 0);
-}
-
 /// <summary>
 /// Counts the coordinator's traffic at the engine boundary: a grain call filter adds the serialized
 /// size of every request and response of the coordinator grain, and a listener on Orleans' messaging

@@ -31,6 +31,12 @@ public sealed record ClusterTrainingSpec
     {
         ArgumentNullException.ThrowIfNull(Run);
         Run.Validate();
+        if (Run.Objective != TrainingObjectives.Loss)
+        {
+            // Workers add up per-shard losses; a batch score is a single-process objective.
+            Throw.Bszo($"A cluster run cannot train on the '{Run.Objective}' objective.", TrainingObjectives.Loss, Run.Objective,
+                "train on a batch score with `bszo finetune --objective`, in one process.");
+        }
         if (ChecksumEvery <= 0) Fail("checksum interval", ChecksumEvery);
         if (SnapshotEvery <= 0) Fail("snapshot interval", SnapshotEvery);
     }
@@ -49,8 +55,8 @@ public sealed record ClusterTrainingSpec
         var node = JsonNode.Parse(json) as JsonObject;
         if (node?["run"] is not JsonObject run)
         {
-            throw new BszoException(BszoException.Format("The run specification from the coordinator cannot be read.", "a run, checksumEvery and snapshotEvery",
-                json, "run the same Bszo version on the coordinator and every worker."));
+            return Throw.Bszo<ClusterTrainingSpec>("The run specification from the coordinator cannot be read.", "a run, checksumEvery and snapshotEvery",
+                json, "run the same Bszo version on the coordinator and every worker.");
         }
         var spec = new ClusterTrainingSpec
         {
@@ -63,5 +69,5 @@ public sealed record ClusterTrainingSpec
     }
 
     private static void Fail(string option, int found) =>
-        throw new BszoException(BszoException.Format($"Invalid cluster option: {option}.", "> 0", found.ToString(CultureInfo.InvariantCulture)));
+        Throw.Bszo($"Invalid cluster option: {option}.", "> 0", found.ToString(CultureInfo.InvariantCulture));
 }

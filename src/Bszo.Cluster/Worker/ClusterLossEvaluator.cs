@@ -37,7 +37,7 @@ internal sealed class ClusterLossEvaluator(CoordinatorLink link, TrainingGraphSe
         return reply.Verdict switch
         {
             Verdict.Go => reply.Loss,
-            Verdict.Failed => throw new BszoException(reply.Error ?? "The run failed."),
+            Verdict.Failed => Throw.Bszo<double>(reply.Error ?? "The run failed."),
             _ => throw new MembershipLostException($"Dropped from step {step}: {reply.Error ?? reply.Verdict.ToString()}"),
         };
     }

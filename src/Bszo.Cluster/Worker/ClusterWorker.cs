@@ -65,7 +65,7 @@ internal sealed class ClusterWorker
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
-            throw new BszoException(BszoException.Format($"The coordinator at {options.Coordinator} did not describe run '{options.RunName}'.", found: e.Message), e);
+            run = Throw.Bszo<RunDescription>(e, $"The coordinator at {options.Coordinator} did not describe run '{options.RunName}'.", found: e.Message);
         }
         var spec = ClusterTrainingSpec.FromJson(run.SpecJson);
         link.StartHeartbeats(run.HeartbeatInterval);
@@ -87,8 +87,8 @@ internal sealed class ClusterWorker
         {
             if (_rejoins > _options.MaxRejoins)
             {
-                throw new BszoException(BszoException.Format($"Worker '{_options.WorkerName}' was dropped from the run {_rejoins} times.",
-                    $"at most {_options.MaxRejoins} rejoins", hint: "the worker is too slow for the coordinator's timeouts, or its connection is unreliable."));
+                Throw.Bszo($"Worker '{_options.WorkerName}' was dropped from the run {_rejoins} times.",
+                    $"at most {_options.MaxRejoins} rejoins", hint: "the worker is too slow for the coordinator's timeouts, or its connection is unreliable.");
             }
             try
             {
@@ -100,8 +100,8 @@ internal sealed class ClusterWorker
                 unreachable ??= Stopwatch.StartNew();
                 if (unreachable.Elapsed > _options.ConnectTimeout)
                 {
-                    throw new BszoException(BszoException.Format($"Worker '{_options.WorkerName}' lost the coordinator for {unreachable.Elapsed.TotalSeconds:F0} s.",
-                        found: e.Message, hint: "continue the run with `bszo finetune --out <run> --resume`; workers rejoin from their snapshots."), e);
+                    Throw.Bszo(e, $"Worker '{_options.WorkerName}' lost the coordinator for {unreachable.Elapsed.TotalSeconds:F0} s.",
+                        found: e.Message, hint: "continue the run with `bszo finetune --out <run> --resume`; workers rejoin from their snapshots.");
                 }
                 _options.Log?.Invoke($"{_options.WorkerName}: {e.Message}; retrying.");
                 _rejoins--; // an unreachable coordinator is not this worker's fault

@@ -72,8 +72,8 @@ internal sealed class CoordinatorLink : IAsyncDisposable
         catch (Exception e) when (e is OrleansException or System.Net.Sockets.SocketException or TimeoutException)
         {
             host.Dispose();
-            throw new BszoException(BszoException.Format($"No coordinator answered at {coordinator} within {timeout.TotalSeconds:F0} s.", found: e.Message,
-                hint: "start the coordinator first, and check --coordinator and the run name."), e);
+            Throw.Bszo(e, $"No coordinator answered at {coordinator} within {timeout.TotalSeconds:F0} s.", found: e.Message,
+                hint: "start the coordinator first, and check --coordinator and the run name.");
         }
         var grain = host.Services.GetRequiredService<IClusterClient>().GetGrain<ICoordinatorGrain>(runName);
         return new CoordinatorLink(host, grain, worker);
@@ -124,8 +124,8 @@ internal sealed class CoordinatorLink : IAsyncDisposable
             if (!isRetry(reply)) return reply;
             if (waited.Elapsed > limit)
             {
-                throw new BszoException(BszoException.Format($"The coordinator kept worker '{Worker}' waiting {waited.Elapsed.TotalSeconds:F0} s for {what}.",
-                    $"a decision within {limit.TotalSeconds:F0} s", hint: "the coordinator is overloaded or hung; check its log."));
+                Throw.Bszo($"The coordinator kept worker '{Worker}' waiting {waited.Elapsed.TotalSeconds:F0} s for {what}.",
+                    $"a decision within {limit.TotalSeconds:F0} s", hint: "the coordinator is overloaded or hung; check its log.");
             }
         }
     }
@@ -162,13 +162,13 @@ internal sealed class CoordinatorLink : IAsyncDisposable
         int colon = coordinator.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(coordinator.AsSpan(colon + 1), out int port) || port is <= 0 or > 65535)
         {
-            throw new BszoException(BszoException.Format($"Cannot read coordinator address '{coordinator}'.", "host:port, e.g. 127.0.0.1:30000", coordinator));
+            return Throw.Bszo<IPEndPoint>($"Cannot read coordinator address '{coordinator}'.", "host:port, e.g. 127.0.0.1:30000", coordinator);
         }
         var host = coordinator[..colon].Trim('[', ']');
         if (IPAddress.TryParse(host, out var address)) return new IPEndPoint(address, port);
         var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
         var chosen = addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
-            ?? throw new BszoException(BszoException.Format($"Coordinator host '{host}' has no address.", "a resolvable name or an IP address", host));
+            ?? Throw.Bszo<System.Net.IPAddress>($"Coordinator host '{host}' has no address.", "a resolvable name or an IP address", host);
         return new IPEndPoint(chosen, port);
     }
 }

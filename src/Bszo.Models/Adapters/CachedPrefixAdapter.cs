@@ -9,18 +9,23 @@ namespace Bszo.Models.Adapters;
 /// <summary>
 /// Wraps an adapter so that its batches feed a <see cref="FrozenPrefix"/>'s trainable tail: each
 /// example's prefix activations are computed once, stored, and copied into every later batch that
-/// holds the example, together with the inner adapter's pass-through inputs (labels).
+/// holds the example, together with the inner adapter's pass-through inputs (labels, masks).
 /// </summary>
 /// <remarks>
-/// <para>Rows are computed by <see cref="Fill"/> a fixed number of examples per prefix run, examples
-/// of similar prompt length together (stable order), so a run that fills the same lists in the same
-/// order (a resumed run) gets bit-identical rows: padding, and therefore the last bits of an
-/// activation, can depend on which examples share a batch.</para>
-/// <para>The pass-through inputs are stored per example too, when the inner adapter gives them one
-/// row per example (labels [batch]): a step then assembles its batch from stored rows alone, with no
-/// tokenizing. Batches whose stored rows disagree in shape are collated by the inner adapter.</para>
+/// <para><b>What is stored.</b> Every tensor the tail reads from a batch (the boundary activations
+/// and the pass-through inputs) is kept per example: the example's rows of it (one for an encoder; a
+/// decoder's candidates are one row each). A tensor with a sequence axis, [rows, sequence, ...], is
+/// cut to the example's own length, the last position that the inner adapter's
+/// <see cref="ModelAdapter.SequenceMask"/> marks in any of its rows, so an example costs what its tokens
+/// cost, not what the longest example of its prefix run cost. A batch pads each such tensor back to
+/// its longest example with zeros, which is what the mask says: nothing there.</para>
+/// <para><b>Determinism.</b> Rows are computed by <see cref="TryFill"/> a fixed number of examples per
+/// prefix run, examples of similar prompt length together (stable order), so a run that fills the
+/// same lists in the same order (a resumed run) gets bit-identical rows: padding, and therefore the
+/// last bits of an activation, can depend on which examples share a batch.</para>
 /// <para><b>Ownership.</b> The adapter borrows the prefix until <see cref="ReleasePrefix"/>; after that
-/// it can only collate examples whose rows it already holds. It owns no native memory.</para>
+/// it can only collate examples whose rows it already holds. It owns no native memory: each batch it
+/// collates owns its values.</para>
 /// </remarks>
 public sealed class CachedPrefixAdapter : ModelAdapter
 {
@@ -28,6 +33,7 @@ public sealed class CachedPrefixAdapter : ModelAdapter
     private readonly string _logits;
     private readonly Dictionary<PromptedExample, StoredExample> _stored = new(ReferenceEqualityComparer.Instance);
     private FrozenPrefix? _prefix;
+    private List<StoredTensor>? _layout;
 
     private CachedPrefixAdapter(ModelAdapter inner, FrozenPrefix prefix, string logits)
         : base(inner.Card)
@@ -45,6 +51,9 @@ public sealed class CachedPrefixAdapter : ModelAdapter
     /// <inheritdoc/>
     public override string? ClassLogitsOutput => _logits;
 
+    /// <inheritdoc/>
+    public override string? SequenceMask => _inner.SequenceMask;
+
     /// <summary>The activations each batch carries.</summary>
     public IReadOnlyList<BoundaryActivation> Boundary { get; }
 
@@ -54,13 +63,16 @@ public sealed class CachedPrefixAdapter : ModelAdapter
     /// <summary>Examples whose rows are stored.</summary>
     public int CachedExamples => _stored.Count;
 
-    /// <summary>Bytes of stored activation rows.</summary>
-    public long CachedBytes => _stored.Values.Sum(r => (long)r.Activations.Length * sizeof(float));
+    /// <summary>Bytes of stored rows (activations and pass-through inputs).</summary>
+    public long CachedBytes { get; private set; }
+
+    /// <summary>Bytes of stored boundary activations (what <see cref="TryMeasure"/> foretells).</summary>
+    public long ActivationBytes { get; private set; }
 
     /// <summary>
     /// Wraps <paramref name="inner"/> for <paramref name="prefix"/>'s tail; null, with the
-    /// <paramref name="reason"/>, when the inner adapter predicts through batches of its own
-    /// (candidate scoring), which the tail cannot take.
+    /// <paramref name="reason"/>, when the inner adapter predicts through batches of its own, which
+    /// the tail cannot take.
     /// </summary>
     public static CachedPrefixAdapter? Create(ModelAdapter inner, FrozenPrefix prefix, out string reason)
     {
@@ -71,6 +83,11 @@ public sealed class CachedPrefixAdapter : ModelAdapter
             reason = $"the {inner.Kind} adapter scores each answer in a batch of its own";
             return null;
         }
+        if (prefix.Boundary.Any(b => b.Sequence) && inner.SequenceMask is null)
+        {
+            reason = $"the tail reads activations with a sequence axis, and the {inner.Kind} adapter names no attention mask to trim them by";
+            return null;
+        }
         reason = "";
         return new CachedPrefixAdapter(inner, prefix, logits);
     }
@@ -78,10 +95,51 @@ public sealed class CachedPrefixAdapter : ModelAdapter
     public override LossHead CreateLossHead() => _inner.CreateLossHead();
 
     /// <summary>
+    /// The bytes the boundary activations of <paramref name="examples"/> will take once stored, known
+    /// without running the prefix: each example keeps (rows × its length) positions of a sequence
+    /// activation, and the lengths come from the inner adapter's attention mask. False, with the
+    /// <paramref name="reason"/>, when the examples' rows could not all be stored alike (e.g. examples
+    /// with different numbers of candidates), which <see cref="TryFill"/> would find only part way.
+    /// </summary>
+    public bool TryMeasure(IReadOnlyList<PromptedExample> examples, int chunkSize, out long bytes, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
+        long perPosition = Boundary.Where(b => b.Sequence).Sum(b => (long)b.RowLength) * sizeof(float);
+        long perRow = Boundary.Where(b => !b.Sequence).Sum(b => (long)b.RowLength) * sizeof(float);
+        bytes = 0;
+        if (perPosition == 0)
+        {
+            bytes = examples.Count * perRow;
+            reason = "";
+            return true;
+        }
+        int? rowsPerExample = null;
+        var lengths = new int[chunkSize];
+        for (int start = 0; start < examples.Count; start += chunkSize)
+        {
+            int count = Math.Min(chunkSize, examples.Count - start);
+            using var batch = _inner.Collate([.. examples.Skip(start).Take(count)]);
+            if (!TryLengths(batch, count, lengths, out _, out int rows, out reason)) return false;
+            if (rowsPerExample is int before && before != rows)
+            {
+                reason = $"the {_inner.Kind} adapter gives some examples {before} rows and others {rows} (e.g. different numbers of candidates)";
+                return false;
+            }
+            rowsPerExample = rows;
+            for (int i = 0; i < count; i++) bytes += rows * (lengths[i] * perPosition + perRow);
+        }
+        reason = "";
+        return true;
+    }
+
+    /// <summary>
     /// Computes and stores the rows of the examples in <paramref name="examples"/> that have none yet,
     /// <paramref name="chunkSize"/> per prefix run; <paramref name="progress"/> receives (done, total).
+    /// False, with the <paramref name="reason"/>, when the rows cannot be stored per example; rows
+    /// stored until then stay.
     /// </summary>
-    public void Fill(IReadOnlyList<PromptedExample> examples, int chunkSize, Action<int, int>? progress = null)
+    public bool TryFill(IReadOnlyList<PromptedExample> examples, int chunkSize, out string reason, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(examples);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
@@ -92,38 +150,46 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         for (int start = 0; start < missing.Count; start += chunkSize)
         {
             var chunk = missing.GetRange(start, Math.Min(chunkSize, missing.Count - start));
-            float[][] activations;
-            InputRow[][]? inputs;
             using (var batch = _inner.Collate(chunk))
             {
-                activations = prefix.Run(batch);
-                inputs = PassThroughRows(batch, chunk.Count);
-            }
-            for (int i = 0; i < chunk.Count; i++)
-            {
-                var row = new float[prefix.RowLength];
-                int at = 0;
+                var activations = prefix.Run(batch);
+                var tensors = new List<(StoredTensor Layout, ReadOnlyMemory<byte> Bytes, long[] Shape)>();
                 for (int b = 0; b < Boundary.Count; b++)
                 {
-                    int length = Boundary[b].RowLength;
-                    activations[b].AsSpan(i * length, length).CopyTo(row.AsSpan(at));
-                    at += length;
+                    var layout = new StoredTensor(Boundary[b].Name, TensorElementType.Float, sizeof(float), Boundary[b].Sequence, [.. Boundary[b].Dimensions]);
+                    tensors.Add((layout, System.Runtime.InteropServices.MemoryMarshal.AsBytes(activations[b].Values.AsSpan()).ToArray(), activations[b].Shape));
                 }
-                _stored[chunk[i]] = new StoredExample(row, inputs?[i]);
+                foreach (var name in PassThrough)
+                {
+                    var value = batch.Values.FirstOrDefault(v => v.Name == name).Value;
+                    if (value is null)
+                    {
+                        reason = $"the {_inner.Kind} adapter's batches lack '{name}', which the tail reads";
+                        return false;
+                    }
+                    var info = value.GetTensorTypeAndShape();
+                    bool sequence = info.Shape.Length >= 2 && SequenceMask is string mask && prefix.SymbolicAxis(name, 1) is string axis && axis == prefix.SymbolicAxis(mask, 1);
+                    var layout = new StoredTensor(name, info.ElementDataType, (int)(value.GetTensorMutableRawData().Length / Math.Max(1, info.ElementCount)),
+                        sequence, info.Shape.Skip(sequence ? 2 : 1).ToArray());
+                    tensors.Add((layout, value.GetTensorMutableRawData().ToArray(), info.Shape));
+                }
+                if (!TryStore(chunk, batch, tensors, out reason)) return false;
             }
             progress?.Invoke(Math.Min(start + chunkSize, missing.Count), missing.Count);
         }
+        reason = "";
+        return true;
     }
 
     /// <summary>Stops borrowing the prefix (so its owner can dispose it); stored rows stay usable.</summary>
     public void ReleasePrefix() => _prefix = null;
 
-    /// <summary>The tail's inputs for <paramref name="examples"/>: stored activation rows plus the inner adapter's pass-through inputs.</summary>
+    /// <summary>The tail's inputs for <paramref name="examples"/>, assembled from their stored rows.</summary>
     public override TensorBatch Collate(IReadOnlyList<PromptedExample> examples)
     {
         ArgumentNullException.ThrowIfNull(examples);
         if (examples.Count == 0) throw new ArgumentException("A batch needs at least one example.", nameof(examples));
-        if (_prefix is not null) Fill(examples, Math.Max(1, examples.Count));
+        if (_prefix is not null && !TryFill(examples, examples.Count, out var reason)) throw new InvalidOperationException($"Cannot store the batch's frozen-prefix rows: {reason}.");
         var stored = new StoredExample[examples.Count];
         for (int i = 0; i < stored.Length; i++)
         {
@@ -132,22 +198,30 @@ public sealed class CachedPrefixAdapter : ModelAdapter
                 throw new InvalidOperationException($"Example {i} of the batch has no stored frozen-prefix activations (\"{examples[i].Prompt}\").");
             }
         }
+        int positions = stored.Max(e => e.Positions);
         var batch = new TensorBatch(examples.Count);
         try
         {
-            if (!AddStoredInputs(batch, stored))
+            for (int t = 0; t < _layout!.Count; t++)
             {
-                using var full = _inner.Collate(examples);
-                foreach (var name in PassThrough) batch.Add(name, full.Take(name));
-            }
-            int at = 0;
-            foreach (var activation in Boundary)
-            {
-                int length = activation.RowLength;
-                var data = new float[examples.Count * length];
-                for (int i = 0; i < stored.Length; i++) stored[i].Activations.AsSpan(at, length).CopyTo(data.AsSpan(i * length));
-                batch.Add(activation.Name, data, [examples.Count, .. activation.Dimensions]);
-                at += length;
+                var layout = _layout[t];
+                long rows = (long)layout.RowsPerExample * examples.Count;
+                long[] shape = layout.Sequence ? [rows, positions, .. layout.Inner] : [rows, .. layout.Inner];
+                var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, layout.Type, shape);
+                batch.Add(layout.Name, value);
+                var target = value.GetTensorMutableRawData();
+                // Padding positions hold zeros: a mask says "nothing here", an activation there is never read.
+                if (layout.Sequence) target.Clear();
+                int rowBytes = layout.Sequence ? positions * layout.PositionBytes : layout.PositionBytes;
+                for (int i = 0; i < stored.Length; i++)
+                {
+                    var source = stored[i].Tensors[t];
+                    int sourceRowBytes = layout.Sequence ? stored[i].Positions * layout.PositionBytes : layout.PositionBytes;
+                    for (int r = 0; r < layout.RowsPerExample; r++)
+                    {
+                        source.AsSpan(r * sourceRowBytes, sourceRowBytes).CopyTo(target.Slice((i * layout.RowsPerExample + r) * rowBytes));
+                    }
+                }
             }
             return batch;
         }
@@ -158,55 +232,129 @@ public sealed class CachedPrefixAdapter : ModelAdapter
         }
     }
 
-    /// <summary>
-    /// Each example's row of every pass-through input of <paramref name="batch"/> ([example][input]);
-    /// null when some input does not have one row per example.
-    /// </summary>
-    private InputRow[][]? PassThroughRows(TensorBatch batch, int examples)
-    {
-        var rows = new InputRow[examples][];
-        for (int i = 0; i < rows.Length; i++) rows[i] = new InputRow[PassThrough.Count];
-        for (int p = 0; p < PassThrough.Count; p++)
-        {
-            var value = batch.Values.FirstOrDefault(v => v.Name == PassThrough[p]).Value;
-            if (value is null) return null;
-            var info = value.GetTensorTypeAndShape();
-            if (info.Shape.Length == 0 || info.Shape[0] != examples) return null;
-            var bytes = value.GetTensorMutableRawData();
-            int rowBytes = bytes.Length / examples;
-            var suffix = info.Shape[1..];
-            for (int i = 0; i < rows.Length; i++) rows[i][p] = new InputRow(info.ElementDataType, suffix, bytes.Slice(i * rowBytes, rowBytes).ToArray());
-        }
-        return rows;
-    }
+    /// <summary>The inner adapter reads the predictions: the tail computes the same output from the same batch layout.</summary>
+    protected internal override int[] ReadPredictions(ReadOnlySpan<float> values, IReadOnlyList<long> shape, IReadOnlyList<PromptedExample> examples) =>
+        _inner.ReadPredictions(values, shape, examples);
 
-    /// <summary>Adds the pass-through inputs from stored rows; false (nothing added) when some example has none or shapes differ.</summary>
-    private bool AddStoredInputs(TensorBatch batch, StoredExample[] stored)
+    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples) => PredictFromBatch(session, examples);
+
+    /// <summary>
+    /// Splits one prefix run's tensors into per-example rows, each sequence tensor cut to the
+    /// example's length; false when a tensor's rows do not divide among the examples or its layout
+    /// differs from that of the rows already stored.
+    /// </summary>
+    private bool TryStore(List<PromptedExample> chunk, TensorBatch batch, List<(StoredTensor Layout, ReadOnlyMemory<byte> Bytes, long[] Shape)> tensors, out string reason)
     {
-        if (stored.Any(e => e.Inputs is null)) return false;
-        var rows = stored.Select(e => e.Inputs!).ToArray();
-        for (int p = 0; p < PassThrough.Count; p++)
+        int examples = chunk.Count;
+        int[] lengths = new int[examples];
+        long width = 0;
+        if (tensors.Any(t => t.Layout.Sequence))
         {
-            var first = rows[0][p];
-            if (rows.Any(r => r[p].Type != first.Type || !r[p].Suffix.SequenceEqual(first.Suffix))) return false;
+            if (!TryLengths(batch, examples, lengths, out width, out _, out reason)) return false;
         }
-        for (int p = 0; p < PassThrough.Count; p++)
+        var layouts = new List<StoredTensor>();
+        foreach (var (layout, _, shape) in tensors)
         {
-            var first = rows[0][p];
-            var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, first.Type, [rows.Length, .. first.Suffix]);
-            var target = value.GetTensorMutableRawData();
-            for (int i = 0; i < rows.Length; i++) rows[i][p].Bytes.CopyTo(target[(i * first.Bytes.Length)..]);
-            batch.Add(PassThrough[p], value);
+            if (shape.Length == 0 || shape[0] % examples != 0)
+            {
+                reason = $"'{layout.Name}' has {(shape.Length == 0 ? "no rows" : $"{shape[0]} rows")} for {examples} examples";
+                return false;
+            }
+            if (layout.Sequence && shape[1] != width)
+            {
+                reason = $"the sequence axis of '{layout.Name}' has {shape[1]} positions where '{SequenceMask}' has {width}";
+                return false;
+            }
+            var complete = layout with { RowsPerExample = (int)(shape[0] / examples) };
+            if (_layout is not null && !_layout[layouts.Count].SameLayout(complete))
+            {
+                reason = $"'{layout.Name}' has {complete.Describe()} per example in one batch and {_layout[layouts.Count].Describe()} in another " +
+                         "(e.g. examples with different numbers of candidates)";
+                return false;
+            }
+            layouts.Add(complete);
         }
+        _layout ??= layouts;
+
+        for (int i = 0; i < examples; i++)
+        {
+            var bytes = new byte[layouts.Count][];
+            for (int t = 0; t < layouts.Count; t++)
+            {
+                var layout = layouts[t];
+                var source = tensors[t].Bytes.Span;
+                int sourceRowBytes = layout.Sequence ? (int)width * layout.PositionBytes : layout.PositionBytes;
+                int keptRowBytes = layout.Sequence ? lengths[i] * layout.PositionBytes : layout.PositionBytes;
+                bytes[t] = new byte[layout.RowsPerExample * keptRowBytes];
+                for (int r = 0; r < layout.RowsPerExample; r++)
+                {
+                    source.Slice((i * layout.RowsPerExample + r) * sourceRowBytes, keptRowBytes).CopyTo(bytes[t].AsSpan(r * keptRowBytes));
+                }
+                CachedBytes += bytes[t].Length;
+                if (t < Boundary.Count) ActivationBytes += bytes[t].Length;
+            }
+            _stored[chunk[i]] = new StoredExample(lengths[i], bytes);
+        }
+        reason = "";
         return true;
     }
 
-    /// <summary>What is kept for one example: its activations (every boundary value, concatenated) and its pass-through inputs, when those come one row per example.</summary>
-    private sealed record StoredExample(float[] Activations, InputRow[]? Inputs);
+    /// <summary>Each example's length: one past the last position its mask rows mark (at least 1); the batch's padded width; the mask's rows per example.</summary>
+    private bool TryLengths(TensorBatch batch, int examples, int[] lengths, out long width, out int rowsPerExample, out string reason)
+    {
+        width = 0;
+        rowsPerExample = 0;
+        var mask = batch.Values.FirstOrDefault(v => v.Name == SequenceMask).Value;
+        if (mask is null)
+        {
+            reason = $"the {_inner.Kind} adapter's batches lack its attention mask '{SequenceMask}'";
+            return false;
+        }
+        var info = mask.GetTensorTypeAndShape();
+        if (info.Shape.Length != 2 || info.Shape[0] % examples != 0)
+        {
+            reason = $"the attention mask '{SequenceMask}' has shape [{string.Join(", ", info.Shape)}], not [rows, sequence] with whole rows per example";
+            return false;
+        }
+        width = info.Shape[1];
+        rowsPerExample = (int)(info.Shape[0] / examples);
+        var bytes = mask.GetTensorMutableRawData();
+        int elementBytes = (int)(bytes.Length / Math.Max(1, info.ElementCount));
+        int rowBytes = (int)width * elementBytes;
+        for (int i = 0; i < examples; i++)
+        {
+            int length = 1;
+            for (int r = 0; r < rowsPerExample; r++)
+            {
+                var row = bytes.Slice((i * rowsPerExample + r) * rowBytes, rowBytes);
+                for (int p = length; p < width; p++)
+                {
+                    if (row.Slice(p * elementBytes, elementBytes).ContainsAnyExcept((byte)0)) length = p + 1;
+                }
+            }
+            lengths[i] = length;
+        }
+        reason = "";
+        return true;
+    }
 
-    /// <summary>One example's slice of a pass-through input: its element type, shape without the batch axis, and bytes.</summary>
-    private sealed record InputRow(TensorElementType Type, long[] Suffix, byte[] Bytes);
+    /// <summary>
+    /// How one tensor of the tail's inputs is stored: its element type, whether axis 1 is the
+    /// sequence axis, its dimensions after the row (and sequence) axes, and its rows per example.
+    /// </summary>
+    private sealed record StoredTensor(string Name, TensorElementType Type, int ElementBytes, bool Sequence, long[] Inner)
+    {
+        public int RowsPerExample { get; init; }
 
-    /// <summary>The arg-max class of each example, read from the tail's logits.</summary>
-    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples) => PredictByArgMax(session, examples, _logits);
+        /// <summary>Bytes of one row, or of one position of a row when <see cref="Sequence"/>.</summary>
+        public int PositionBytes { get; } = checked((int)(Inner.Aggregate(1L, (a, b) => a * b) * ElementBytes));
+
+        public bool SameLayout(StoredTensor other) =>
+            Name == other.Name && Type == other.Type && Sequence == other.Sequence && Inner.SequenceEqual(other.Inner) && RowsPerExample == other.RowsPerExample;
+
+        public string Describe() => $"{RowsPerExample} row(s) of [{string.Join(", ", (Sequence ? ["sequence"] : Array.Empty<string>()).Concat(Inner.Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture))))}]";
+    }
+
+    /// <summary>What is kept for one example: its length (positions kept of each sequence tensor) and its bytes of every tensor, in layout order.</summary>
+    private sealed record StoredExample(int Positions, byte[][] Tensors);
 }

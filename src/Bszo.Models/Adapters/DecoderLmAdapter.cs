@@ -30,7 +30,7 @@ public sealed class DecoderLmAdapter : ModelAdapter
         _maxLength = options.MaxLength > 0 ? options.MaxLength : card.MaxLength;
         if (_maxLength < 2)
         {
-            throw new BszoException(BszoException.Format($"Maximum length {_maxLength} is too short for a decoder.", "at least 2 tokens", $"{_maxLength}"));
+            Throw.Bszo($"Maximum length {_maxLength} is too short for a decoder.", "at least 2 tokens", $"{_maxLength}");
         }
     }
 
@@ -50,7 +50,7 @@ public sealed class DecoderLmAdapter : ModelAdapter
         ArgumentNullException.ThrowIfNull(card);
         if (card.Kind != KindName)
         {
-            throw new BszoException(BszoException.Format($"The model in '{card.Directory}' is a '{card.Kind}' model.", KindName, card.Kind));
+            Throw.Bszo($"The model in '{card.Directory}' is a '{card.Kind}' model.", KindName, card.Kind);
         }
         return new DecoderLmAdapter(card, options ?? new DecoderLmOptions());
     }
@@ -78,8 +78,30 @@ public sealed class DecoderLmAdapter : ModelAdapter
     public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples)
     {
         ArgumentNullException.ThrowIfNull(session);
+        // A graph with the classification protocol scores the training batch itself; a generation graph scores one row per candidate.
+        if (session.DataInputs.Contains(CandidateLossHead.CandidateMask)) return PredictFromBatch(session, examples);
         var scores = Score(session, examples);
         return scores.Select(row => Array.IndexOf(row, row.Max())).ToArray();
+    }
+
+    /// <summary>Under the classification protocol, the candidates' scores of the training batch ([examples × candidates] rows).</summary>
+    public override string? ClassLogitsOutput => Options.Protocol == CandidateProtocol.Classification ? CandidateLossHead.ScoreOutput : null;
+
+    public override string? SequenceMask => Input("attention_mask");
+
+    /// <summary>The best of each example's own candidates, from the scores of its rows (unused candidate slots are never chosen).</summary>
+    protected internal override int[] ReadPredictions(ReadOnlySpan<float> values, IReadOnlyList<long> shape, IReadOnlyList<PromptedExample> examples)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        int width = examples.Max(e => e.Candidates.Count);
+        if (values.Length != examples.Count * width)
+        {
+            Throw.Bszo($"Output '{CandidateLossHead.ScoreOutput}' has {values.Length} scores.", $"{examples.Count} examples × {width} candidates",
+                $"shape [{string.Join(", ", shape)}]");
+        }
+        var predictions = new int[examples.Count];
+        for (int i = 0; i < predictions.Length; i++) predictions[i] = ArgMax(values.Slice(i * width, examples[i].Candidates.Count));
+        return predictions;
     }
 
     /// <summary>Mean log-likelihood of each candidate of each example (jagged: [example][candidate]).</summary>
@@ -119,15 +141,15 @@ public sealed class DecoderLmAdapter : ModelAdapter
         var answer = _tokenizer.Encode(candidate);
         if (answer.Count == 0)
         {
-            throw new BszoException(BszoException.Format($"Candidate '{candidate}' has no tokens.", "a non-empty answer string", "an empty one",
-                "check the task's verbalizer."));
+            Throw.Bszo($"Candidate '{candidate}' has no tokens.", "a non-empty answer string", "an empty one",
+                "check the task's verbalizer.");
         }
         int bos = _tokenizer.BosId is null ? 0 : 1;
         int room = _maxLength - bos - answer.Count;
         if (room < 1)
         {
-            throw new BszoException(BszoException.Format($"Candidate '{candidate}' is {answer.Count} tokens long.",
-                $"at most {_maxLength - bos - 1} tokens (maxLength {_maxLength})", $"{answer.Count}", "shorten the answer or raise the maximum length."));
+            Throw.Bszo($"Candidate '{candidate}' is {answer.Count} tokens long.",
+                $"at most {_maxLength - bos - 1} tokens (maxLength {_maxLength})", $"{answer.Count}", "shorten the answer or raise the maximum length.");
         }
         var kept = prompt.Count > room ? prompt.Skip(prompt.Count - room) : prompt; // cut the prompt from the left
         var ids = new List<int>(_maxLength);
@@ -199,8 +221,8 @@ public sealed class DecoderLmAdapter : ModelAdapter
         {
             if (e.Candidates.Count == 0 || e.Label < 0 || e.Label >= e.Candidates.Count)
             {
-                throw new BszoException(BszoException.Format($"Example '{Shorten(e.Prompt)}' has label {e.Label} and {e.Candidates.Count} candidates.",
-                    "at least one candidate and a label indexing one of them", $"label {e.Label}", "check the task's labels and verbalizer."));
+                Throw.Bszo($"Example '{Shorten(e.Prompt)}' has label {e.Label} and {e.Candidates.Count} candidates.",
+                    "at least one candidate and a label indexing one of them", $"label {e.Label}", "check the task's labels and verbalizer.");
             }
         }
     }

@@ -122,5 +122,7 @@ public sealed class EncoderClassifierAdapter : ModelAdapter
 
     public override string? ClassLogitsOutput => Logits;
 
-    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples) => PredictByArgMax(session, examples, Logits);
+    public override string? SequenceMask => AttentionMask;
+
+    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples) => PredictFromBatch(session, examples);
 }

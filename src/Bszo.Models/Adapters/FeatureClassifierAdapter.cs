@@ -48,7 +48,7 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
         ArgumentNullException.ThrowIfNull(card);
         if (card.Kind != KindName)
         {
-            throw new BszoException(BszoException.Format($"Model card in '{card.Directory}' is of kind '{card.Kind}'.", KindName, card.Kind));
+            Throw.Bszo($"Model card in '{card.Directory}' is of kind '{card.Kind}'.", KindName, card.Kind);
         }
         return new FeatureClassifierAdapter(card, Role(card, card.Inputs, "features", "inputs"), Role(card, card.Outputs, "logits", "outputs"));
     }
@@ -68,8 +68,8 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
             var row = i == 0 ? first : Features(examples[i]);
             if (row.Length != width)
             {
-                throw new BszoException(BszoException.Format($"Example {i} of the batch has {row.Length} features.", $"{width}, like the first example",
-                    $"{row.Length}", "every prompt must hold the same number of values."));
+                Throw.Bszo($"Example {i} of the batch has {row.Length} features.", $"{width}, like the first example",
+                    $"{row.Length}", "every prompt must hold the same number of values.");
             }
             row.CopyTo(features, i * width);
             CheckClasses(examples[i]);
@@ -89,15 +89,15 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
 
     public override string? ClassLogitsOutput => Logits;
 
-    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples) => PredictByArgMax(session, examples, Logits);
+    public override int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples) => PredictFromBatch(session, examples);
 
     private void CheckClasses(PromptedExample example)
     {
         if (Card.Labels.Count > 0 && example.Candidates.Count != Card.Labels.Count)
         {
-            throw new BszoException(BszoException.Format($"The task has {example.Candidates.Count} classes, the model {Card.Labels.Count}.",
+            Throw.Bszo($"The task has {example.Candidates.Count} classes, the model {Card.Labels.Count}.",
                 $"{Card.Labels.Count} classes ({string.Join(", ", Card.Labels)})", $"{example.Candidates.Count}",
-                "the verbalizer must list one entry per model class, in logit order."));
+                "the verbalizer must list one entry per model class, in logit order.");
         }
     }
 
@@ -111,12 +111,12 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
         {
             if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !float.IsFinite(values[i]))
             {
-                throw new BszoException(BszoException.Format($"Prompt \"{Shorten(example.Prompt)}\" is not a feature vector.",
+                Throw.Bszo($"Prompt \"{Shorten(example.Prompt)}\" is not a feature vector.",
                     "finite numbers separated by spaces, commas or semicolons", $"'{parts[i]}'",
-                    "the feature-classifier template must produce only numbers, e.g. \"{x1} {x2} {x3}\"."));
+                    "the feature-classifier template must produce only numbers, e.g. \"{x1} {x2} {x3}\".");
             }
         }
-        if (values.Length == 0) throw new BszoException(BszoException.Format("An example has an empty feature vector.", "at least one number", "an empty prompt"));
+        if (values.Length == 0) Throw.Bszo("An example has an empty feature vector.", "at least one number", "an empty prompt");
         return values;
     }
 
@@ -125,6 +125,6 @@ public sealed class FeatureClassifierAdapter : ModelAdapter
     private static string Role(ModelCard card, Dictionary<string, string> map, string role, string section) =>
         map.TryGetValue(role, out var name) && !string.IsNullOrWhiteSpace(name)
             ? name
-            : throw new BszoException(BszoException.Format($"Model card in '{card.Directory}' does not name its '{role}' {section[..^1]}.",
-                $"\"{section}\": {{ \"{role}\": \"<graph {section[..^1]} name>\" }}", "nothing", "add it to bszo-model.json."));
+            : Throw.Bszo<string>($"Model card in '{card.Directory}' does not name its '{role}' {section[..^1]}.",
+                $"\"{section}\": {{ \"{role}\": \"<graph {section[..^1]} name>\" }}", "nothing", "add it to bszo-model.json.");
 }

@@ -22,16 +22,18 @@ public sealed class GenericAdapter : ModelAdapter
     public const string KindName = "generic";
 
     private readonly CardTokenizer _tokenizer;
+    private readonly TokenBatcher _batcher;
 
     private GenericAdapter(ModelCard card) : base(card)
     {
         _tokenizer = CardTokenizer.Create(card);
+        _batcher = new TokenBatcher(card, _tokenizer);
         LogitsOutput = card.Outputs.GetValueOrDefault("logits");
         LossOutput = card.Outputs.GetValueOrDefault("loss");
         if (LogitsOutput is null && LossOutput is null)
         {
-            throw new BszoException(BszoException.Format($"The model card in '{card.Directory}' names neither a logits nor a loss output.",
-                "outputs.logits ([batch, classes]) or outputs.loss ([batch])", string.Join(", ", card.Outputs.Keys)));
+            Throw.Bszo($"The model card in '{card.Directory}' names neither a logits nor a loss output.",
+                "outputs.logits ([batch, classes]) or outputs.loss ([batch])", string.Join(", ", card.Outputs.Keys));
         }
     }
 
@@ -78,9 +80,9 @@ public sealed class GenericAdapter : ModelAdapter
         }
         if (!session.DataInputs.Contains(Role("labels")))
         {
-            throw new BszoException(BszoException.Format("A loss-only model without a labels input cannot rank answers.",
+            Throw.Bszo("A loss-only model without a labels input cannot rank answers.",
                 "a 'labels' input, or a logits output", string.Join(", ", session.DataInputs),
-                "export the model with its logits, or give its loss a labels input."));
+                "export the model with its logits, or give its loss a labels input.");
         }
         int most = examples.Max(e => e.Candidates.Count);
         var best = new int[examples.Count];
@@ -97,58 +99,8 @@ public sealed class GenericAdapter : ModelAdapter
         return best;
     }
 
-    private TensorBatch Build(IReadOnlyList<PromptedExample> examples, long[] labels)
-    {
-        if (examples.Count == 0) throw new ArgumentException("A batch needs at least one example.", nameof(examples));
-        var rows = examples.Select(e => Encode(e.Prompt)).ToList();
-        int n = rows.Count, seq = rows.Max(r => r.Count);
-        var ids = new long[n * seq];
-        var mask = new long[n * seq];
-        var positions = new long[n * seq];
-        Array.Fill(ids, _tokenizer.PadId);
-        for (int r = 0; r < n; r++)
-        {
-            for (int t = 0; t < rows[r].Count; t++)
-            {
-                ids[r * seq + t] = rows[r][t];
-                mask[r * seq + t] = 1;
-                positions[r * seq + t] = t;
-            }
-        }
-        var batch = new TensorBatch(n);
-        try
-        {
-            batch.Add(Role("input_ids"), ids, n, seq);
-            if (Card.Inputs.ContainsKey("attention_mask")) batch.Add(Role("attention_mask"), mask, n, seq);
-            if (Card.Inputs.ContainsKey("position_ids")) batch.Add(Role("position_ids"), positions, n, seq);
-            if (Card.Inputs.ContainsKey("token_type_ids")) batch.Add(Role("token_type_ids"), new long[n * seq], n, seq);
-            batch.Add(Role("labels"), labels, n);
-            return batch;
-        }
-        catch
-        {
-            batch.Dispose();
-            throw;
-        }
-    }
-
-    private List<int> Encode(string text)
-    {
-        var ids = new List<int>();
-        if (_tokenizer.BosId is int bos) ids.Add(bos);
-        var body = _tokenizer.Encode(text);
-        int room = Card.MaxLength - ids.Count - (_tokenizer.EosId is null ? 0 : 1);
-        ids.AddRange(body.Take(Math.Max(0, room)));
-        if (_tokenizer.EosId is int eos) ids.Add(eos);
-        return ids;
-    }
+    private TensorBatch Build(IReadOnlyList<PromptedExample> examples, long[] labels) =>
+        _batcher.Collate(examples.Select(e => e.Prompt).ToList(), Role("labels"), labels);
 
     private string Role(string role) => Card.Inputs.GetValueOrDefault(role, role);
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
-    }
 }

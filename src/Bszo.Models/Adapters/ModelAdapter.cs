@@ -41,36 +41,58 @@ public abstract class ModelAdapter
     public abstract int[] Predict(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples);
 
     /// <summary>
-    /// The output whose per-example arg-max is the prediction, computed from the very batch
-    /// <see cref="Collate"/> makes; null when <see cref="Predict"/> needs batches of its own (scoring
-    /// each candidate answer). Adapters that name it can train on cached frozen-prefix activations
-    /// (<see cref="CachedPrefixAdapter"/>).
+    /// The output from which predictions are read (<see cref="ReadPredictions"/>), computed from the very
+    /// batch <see cref="Collate"/> makes: class logits [batch, classes], or a decoder's candidate scores;
+    /// null when <see cref="Predict"/> needs batches of its own. Adapters that name it can train on
+    /// cached frozen-prefix activations (<see cref="CachedPrefixAdapter"/>).
     /// </summary>
     public virtual string? ClassLogitsOutput => null;
 
     /// <summary>
-    /// The arg-max over the last axis of <paramref name="output"/>, run on the batch <see cref="Collate"/>
-    /// makes for <paramref name="examples"/>: prediction for adapters whose output is class logits.
+    /// The input whose nonzero entries mark the real positions of each row, [rows, sequence] (the
+    /// attention mask); null when the model's batches have no sequence axis. The frozen-prefix cache
+    /// trims each example's stored rows to the positions it marks.
     /// </summary>
-    protected int[] PredictByArgMax(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples, string output)
+    public virtual string? SequenceMask => Card.Inputs.GetValueOrDefault("attention_mask");
+
+    /// <summary>
+    /// The predictions for <paramref name="examples"/> from the values of <see cref="ClassLogitsOutput"/>
+    /// (shape <paramref name="shape"/>) on their batch: by default the arg-max over each example's row of
+    /// [examples, classes].
+    /// </summary>
+    protected internal virtual int[] ReadPredictions(ReadOnlySpan<float> values, IReadOnlyList<long> shape, IReadOnlyList<PromptedExample> examples)
     {
-        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(examples);
-        using var batch = Collate(examples);
-        var (logits, shape) = session.Run(batch, output);
-        if (shape.Length != 2 || shape[0] != examples.Count)
+        if (shape.Count != 2 || shape[0] != examples.Count)
         {
-            Throw.Bszo($"Output '{output}' has shape [{string.Join(", ", shape)}].", $"[{examples.Count}, classes]", $"[{string.Join(", ", shape)}]");
+            Throw.Bszo($"Output '{ClassLogitsOutput}' has shape [{string.Join(", ", shape)}].", $"[{examples.Count}, classes]", $"[{string.Join(", ", shape)}]");
         }
         int classes = (int)shape[1];
         var predictions = new int[examples.Count];
-        for (int i = 0; i < predictions.Length; i++)
-        {
-            var row = logits.AsSpan(i * classes, classes);
-            int best = 0;
-            for (int c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
-            predictions[i] = best;
-        }
+        for (int i = 0; i < predictions.Length; i++) predictions[i] = ArgMax(values.Slice(i * classes, classes));
         return predictions;
+    }
+
+    /// <summary>
+    /// Predictions read from <see cref="ClassLogitsOutput"/> (see <see cref="ReadPredictions"/>), run on
+    /// the batch <see cref="Collate"/> makes for <paramref name="examples"/>.
+    /// </summary>
+    protected int[] PredictFromBatch(TrainingGraphSession session, IReadOnlyList<PromptedExample> examples)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(examples);
+        var output = ClassLogitsOutput ?? throw new InvalidOperationException($"The {Kind} adapter names no output to read predictions from.");
+        using var batch = Collate(examples);
+        var (values, shape) = session.Run(batch, output);
+        return ReadPredictions(values, shape, examples);
+    }
+
+    /// <summary>Index of the largest value (the first of equal ones).</summary>
+    protected static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+        return best;
     }
 }

@@ -15,8 +15,8 @@ public static class ModelAdapters
             FeatureClassifierAdapter.KindName => FeatureClassifierAdapter.Create(card),
             DecoderLmAdapter.KindName => DecoderLmAdapter.Create(card),
             GenericAdapter.KindName => GenericAdapter.Create(card),
-            _ => throw new BszoException(BszoException.Format($"Model card in '{card.Directory}' has an unknown kind '{card.Kind}'.",
-                "encoder-classifier, decoder-lm, generic or feature-classifier", card.Kind, "re-export the model with tools/export.")),
+            _ => Throw.Bszo<ModelAdapter>($"Model card in '{card.Directory}' has an unknown kind '{card.Kind}'.",
+                "encoder-classifier, decoder-lm, generic or feature-classifier", card.Kind, "re-export the model with tools/export."),
         };
     }
 }

@@ -78,7 +78,12 @@ public sealed record ModelCard
 
     public string Format { get; init; } = CurrentFormat;
 
-    /// <summary>"encoder-classifier", "decoder-lm" or "generic".</summary>
+    /// <summary>
+    /// "encoder-classifier", "decoder-lm", "generic", "feature-classifier", or "sentence-encoder" (a
+    /// model whose output is token states [batch, sequence, hidden]: inferred for directories without a
+    /// card, and trained through the pooling and classification head Bszo attaches, see
+    /// <see cref="SentenceEncoders.SentenceClassifier"/>).
+    /// </summary>
     public string Kind { get; init; } = "";
 
     /// <summary>Architecture family ("use-lite", "gpt2", "opt", "llama", "qwen2", "bert", "roberta", ...).</summary>
@@ -97,6 +102,12 @@ public sealed record ModelCard
 
     /// <summary>Role → graph output name ("logits", "loss", "embedding").</summary>
     public Dictionary<string, string> Outputs { get; init; } = [];
+
+    /// <summary>
+    /// Sentence encoders: how token states become one vector per text: "mean" (over the tokens the
+    /// attention mask keeps), "cls" (the first token's state) or "pooled" (the graph's own pooled output).
+    /// </summary>
+    public string? Pooling { get; init; }
 
     /// <summary>Class names of a classification head, in logit order.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
@@ -121,6 +132,10 @@ public sealed record ModelCard
         return Recipes.FirstOrDefault(r => string.Equals(r.Key, optimizer, StringComparison.OrdinalIgnoreCase)).Value;
     }
 
+    /// <summary>Whether Bszo inferred the card from a directory without one (see <see cref="ModelDirectory"/>).</summary>
+    [JsonIgnore]
+    public bool Inferred { get; init; }
+
     /// <summary>The card's directory (set when loaded).</summary>
     [JsonIgnore]
     public string Directory { get; init; } = "";
@@ -142,8 +157,8 @@ public sealed record ModelCard
         if (!File.Exists(path))
         {
             throw new BszoException(BszoException.Format($"'{directory}' has no {FileName}.",
-                $"a model directory written by tools/export or `bszo prepare`", "no model card",
-                "export the model with tools/export, or pass the .onnx file with --logits/--inputs options."));
+                "a model directory written by tools/export or `bszo export`", "no model card",
+                "pass the directory (or its .onnx file) to --model instead: Bszo infers what it needs from the graph, config.json and the tokenizer files."));
         }
         ModelCard? card;
         try
@@ -152,15 +167,47 @@ public sealed record ModelCard
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is not a valid model card.", CurrentFormat, e.Message), e);
+            card = Throw.Bszo<ModelCard?>(e, $"'{path}' is not a valid model card.", CurrentFormat, e.Message);
         }
         if (card is null || card.Format != CurrentFormat)
         {
-            throw new BszoException(BszoException.Format($"'{path}' has an unsupported format.", CurrentFormat, card?.Format ?? "null"));
+            Throw.Bszo($"'{path}' has an unsupported format.", CurrentFormat, card?.Format ?? "null");
         }
         return card with { Directory = Path.GetFullPath(directory) };
     }
 
     /// <summary>Writes the card into <paramref name="directory"/> atomically.</summary>
     public void Save(string directory) => AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json));
+
+    /// <summary>The file a run keeps beside its prepared training graph: the card it was prepared from, inferred or read.</summary>
+    public const string ResolvedFileName = "model-card.json";
+
+    /// <summary>
+    /// Writes the card as <see cref="ResolvedFileName"/> into <paramref name="directory"/>, with the
+    /// model's directory, so the run can be evaluated, exported and resumed without inferring it again.
+    /// </summary>
+    public void SaveResolved(string directory)
+    {
+        var node = JsonSerializer.SerializeToNode(this, Json)!.AsObject();
+        node["directory"] = Directory;
+        AtomicFile.WriteAllText(Path.Combine(directory, ResolvedFileName), node.ToJsonString(Json));
+    }
+
+    /// <summary>Reads a card written by <see cref="SaveResolved"/>; null when <paramref name="directory"/> has none.</summary>
+    public static ModelCard? LoadResolved(string directory)
+    {
+        var path = Path.Combine(directory, ResolvedFileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            var card = node.Deserialize<ModelCard>(Json)!;
+            return card with { Directory = (string?)node["directory"] ?? "" };
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
+        {
+            throw new BszoException(BszoException.Format($"'{path}' is not a valid model card.", CurrentFormat, e.Message,
+                "prepare the model again (`bszo prepare`, or a new `bszo finetune` run)."), e);
+        }
+    }
 }

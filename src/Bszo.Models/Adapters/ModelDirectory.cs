@@ -1,60 +1,100 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bszo.Models.SentenceEncoders;
+using Bszo.Onnx;
 using Bszo.Ort;
 using Bszo.Ort.Graph;
 
 namespace Bszo.Models.Adapters;
 
 /// <summary>
-/// Opens a model directory: one written by tools/export (read from its <c>bszo-model.json</c>), or an
-/// Optimum-style export without a card (model.onnx + model.onnx_data, config.json, tokenizer files),
-/// for which a card is inferred from the graph, config.json and the tokenizer files present.
+/// Opens a model: a directory written by tools/export or `bszo export` (read from its
+/// <c>bszo-model.json</c>), any other directory holding an ONNX model, or the path of an <c>.onnx</c>
+/// file. Without a card, one is inferred from the graph, <c>config.json</c> and the tokenizer files
+/// beside it; its <see cref="ModelCard.Description"/> says what was inferred and why.
 /// </summary>
+/// <remarks>
+/// A rank-3 output is taken for a language model's logits only with evidence: its last dimension is
+/// the vocabulary size, or <c>config.json</c> names a causal language model. Without evidence it is
+/// read as token states, and the model as a sentence encoder.
+/// </remarks>
 public static class ModelDirectory
 {
-    private static readonly string[] KnownInputs = ["input_ids", "attention_mask", "position_ids", "token_type_ids"];
+    private static readonly string[] TokenInputs = ["input_ids", "attention_mask", "position_ids", "token_type_ids"];
 
-    /// <summary>The card of the model in <paramref name="directory"/>; nothing is written.</summary>
-    public static ModelCard Open(string directory)
+    /// <summary>Hugging Face <c>model_type</c>s of decoder-only language models.</summary>
+    private static readonly HashSet<string> CausalFamilies = new(StringComparer.Ordinal)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        if (File.Exists(Path.Combine(directory, ModelCard.FileName))) return ModelCard.Load(directory);
-        if (!Directory.Exists(directory))
+        "gpt2", "gpt_neo", "gpt_neox", "gptj", "opt", "llama", "mistral", "mixtral", "qwen2", "qwen3", "phi", "phi3", "gemma", "gemma2", "falcon", "bloom",
+        "codegen", "starcoder2", "olmo", "stablelm", "mpt",
+    };
+
+    /// <summary>The card of the model at <paramref name="path"/> (a directory or an .onnx file); nothing is written.</summary>
+    public static ModelCard Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = Path.GetFullPath(path);
+        if (File.Exists(full))
         {
-            throw new BszoException(BszoException.Format($"Model directory '{directory}' does not exist.", hint: "check the path."));
+            if (!full.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            {
+                Throw.Bszo($"'{path}' is not an ONNX model.", "a model directory or an .onnx file", Path.GetFileName(full),
+                    "pass the directory that holds the model, or its .onnx file.");
+            }
+            var directory = Path.GetDirectoryName(full)!;
+            if (File.Exists(Path.Combine(directory, ModelCard.FileName)))
+            {
+                var card = ModelCard.Load(directory);
+                if (string.Equals(Path.GetFullPath(card.Resolve(card.Model)), full, StringComparison.Ordinal)) return card;
+            }
+            return Infer(directory, full);
         }
-        return Infer(Path.GetFullPath(directory));
+        if (!Directory.Exists(full))
+        {
+            Throw.Bszo($"Model '{path}' does not exist.", "a model directory or an .onnx file", "no such file or directory",
+                "check the path.");
+        }
+        return File.Exists(Path.Combine(full, ModelCard.FileName)) ? ModelCard.Load(full) : Infer(full, FindModel(full));
     }
 
-    private static ModelCard Infer(string directory)
+    private static ModelCard Infer(string directory, string modelPath)
     {
-        var modelPath = FindModel(directory);
         var graph = OnnxModelFile.Load(modelPath).Graph;
         var initializers = graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var inputs = graph.Input.Select(i => i.Name).Where(n => !initializers.Contains(n)).ToList();
-        var unknown = inputs.Where(n => !KnownInputs.Contains(n)).ToList();
+        var unknown = inputs.Where(n => !TokenInputs.Contains(n)).ToList();
         if (!inputs.Contains("input_ids") || unknown.Count > 0)
         {
-            throw new BszoException(BszoException.Format($"'{modelPath}' has inputs the generic path cannot feed.",
-                string.Join(", ", KnownInputs), string.Join(", ", inputs),
-                "export the model without past key/values (a plain forward pass: token ids in, logits or loss out)."));
+            Throw.Bszo($"'{modelPath}' has inputs the generic path cannot feed.",
+                string.Join(", ", TokenInputs), string.Join(", ", inputs),
+                "export the model without past key/values (a plain forward pass: token ids in, logits or loss out).");
         }
         var config = ReadConfig(directory);
         var family = (string?)config?["model_type"] ?? "";
-        var (kind, outputs) = Outputs(graph, modelPath);
-        var tokenizer = TokenizerFiles(directory, family, config);
+        var (tokenizer, vocabulary) = TokenizerInference.Infer(directory, family, config);
+        var (kind, outputs, reason) = Outputs(graph, modelPath, config, vocabulary);
+        string? pooling = null;
+        if (kind == SentenceClassifier.EncoderKind)
+        {
+            var (mode, why) = SentencePooling.FromDirectory(directory);
+            pooling = mode;
+            reason += $"; pooling: {mode} ({why})";
+        }
         return new ModelCard
         {
             Kind = kind,
             Family = family,
-            Description = $"inferred from an Optimum-style export in {Path.GetFileName(directory)} (no {ModelCard.FileName})",
+            Description = $"inferred by Bszo from {Path.GetFileName(modelPath)} (no {ModelCard.FileName}): {reason}",
             Model = Path.GetFileName(modelPath),
             Tokenizer = tokenizer,
             Inputs = inputs.ToDictionary(n => n, n => n),
             Outputs = outputs,
-            Labels = Labels(config),
-            MaxLength = MaxLength(config, family),
+            Pooling = pooling,
+            Labels = kind == GenericAdapter.KindName ? Labels(config) : [],
+            MaxLength = MaxLength(config, family, graph),
             Directory = directory,
+            Inferred = true,
         };
     }
 
@@ -64,9 +104,9 @@ public static class ModelDirectory
         if (File.Exists(preferred)) return preferred;
         var all = Directory.GetFiles(directory, "*.onnx");
         if (all.Length == 1) return all[0];
-        throw new BszoException(BszoException.Format($"'{directory}' has {(all.Length == 0 ? "no" : "several")} ONNX files and no {ModelCard.FileName}.",
+        return Throw.Bszo<string>($"'{directory}' has {(all.Length == 0 ? "no" : "several")} ONNX files and no {ModelCard.FileName}.",
             "model.onnx (or exactly one .onnx file)", all.Length == 0 ? "none" : string.Join(", ", all.Select(Path.GetFileName)),
-            "export the model with tools/export, or keep one .onnx file per directory."));
+            "pass the .onnx file to use to --model.");
     }
 
     private static JsonNode? ReadConfig(string directory)
@@ -79,80 +119,85 @@ public static class ModelDirectory
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is not valid JSON.", "a Hugging Face config.json", e.Message), e);
+            return Throw.Bszo<JsonNode?>(e, $"'{path}' is not valid JSON.", "a Hugging Face config.json", e.Message);
         }
     }
 
-    private static (string Kind, Dictionary<string, string> Outputs) Outputs(Bszo.Onnx.GraphProto graph, string path)
+    /// <summary>What the model's outputs are, and why: a per-example loss, class logits, a language model's logits, or token states.</summary>
+    private static (string Kind, Dictionary<string, string> Outputs, string Reason) Outputs(GraphProto graph, string path, JsonNode? config, int? tokenizerVocabulary)
     {
-        var logits = graph.Output.FirstOrDefault(o => o.Name == "logits") ?? (graph.Output.Count == 1 ? graph.Output[0] : null);
         var loss = graph.Output.FirstOrDefault(o => o.Name == "loss");
-        if (logits is not null && loss is null)
+        if (loss is not null) return (GenericAdapter.KindName, new() { ["loss"] = loss.Name }, "output 'loss' is the per-example loss");
+        var logits = graph.Output.FirstOrDefault(o => o.Name == "logits") ?? (graph.Output.Count == 1 ? graph.Output[0] : null);
+        if (logits is not null && Rank(logits) == 2)
         {
-            int rank = logits.Type?.TensorType?.Shape?.Dim.Count ?? 0;
-            if (rank == 3) return (DecoderLmAdapter.KindName, new() { ["logits"] = logits.Name });
-            if (rank == 2) return (GenericAdapter.KindName, new() { ["logits"] = logits.Name });
+            return (GenericAdapter.KindName, new() { ["logits"] = logits.Name }, $"output '{logits.Name}' {Shape(logits)} holds class logits");
         }
-        if (loss is not null) return (GenericAdapter.KindName, new() { ["loss"] = loss.Name });
-        throw new BszoException(BszoException.Format($"'{path}' has no output the generic path understands.",
-            "logits [batch, classes], logits [batch, sequence, vocabulary] or loss [batch]",
-            string.Join(", ", graph.Output.Select(o => $"{o.Name} (rank {o.Type?.TensorType?.Shape?.Dim.Count ?? 0})"))));
+        var tokenStates = graph.Output.Where(o => Rank(o) == 3).ToList();
+        if (tokenStates.Count == 0)
+        {
+            Throw.Bszo($"'{path}' has no output Bszo can train from.",
+                "class logits [batch, classes], language-model logits [batch, sequence, vocabulary], token states [batch, sequence, hidden] or a loss [batch]",
+                string.Join(", ", graph.Output.Select(o => $"{o.Name} {Shape(o)}")), "export the model with one of those outputs.");
+        }
+        var candidate = logits is not null && Rank(logits) == 3 ? logits : tokenStates[0];
+        var evidence = LanguageModelEvidence(candidate, config, tokenizerVocabulary);
+        if (evidence is not null)
+        {
+            return (DecoderLmAdapter.KindName, new() { ["logits"] = candidate.Name }, $"output '{candidate.Name}' {Shape(candidate)} holds language-model logits ({evidence})");
+        }
+        var hidden = tokenStates.FirstOrDefault(o => o.Name == "last_hidden_state") ?? candidate;
+        var outputs = new Dictionary<string, string> { [SentenceClassifier.HiddenRole] = hidden.Name };
+        var pooled = graph.Output.FirstOrDefault(o => Rank(o) == 2);
+        if (pooled is not null) outputs[SentenceClassifier.PooledRole] = pooled.Name;
+        int? vocabulary = ConfigInt(config, "vocab_size") ?? tokenizerVocabulary;
+        return (SentenceClassifier.EncoderKind, outputs,
+            $"output '{hidden.Name}' {Shape(hidden)} read as token states: nothing says it is a language model's logits " +
+            $"({(config is null ? "there is no config.json" : "config.json names no causal language model")}, and its last dimension is not the vocabulary size{(vocabulary is int v ? $" {v}" : "")})" +
+            (pooled is null ? "" : $"; pooled output '{pooled.Name}' {Shape(pooled)}"));
     }
 
-    private static TokenizerCard TokenizerFiles(string directory, string family, JsonNode? config)
+    /// <summary>Why <paramref name="output"/> holds a language model's logits, or null when nothing says so.</summary>
+    private static string? LanguageModelEvidence(ValueInfoProto output, JsonNode? config, int? tokenizerVocabulary)
     {
-        bool Has(string name) => File.Exists(Path.Combine(directory, name));
-        int? FromConfig(string key) => config?[key] is JsonValue v && v.TryGetValue<int>(out var id) ? id : null;
-        bool prependsBos = family is "opt" or "llama";
-        if (Has("vocab.json") && Has("merges.txt") || Has("tokenizer.json") && !Has("vocab.txt") && !Has("tokenizer.model"))
+        var dims = output.Type?.TensorType?.Shape?.Dim;
+        long last = dims is { Count: > 0 } && dims[^1].HasDimValue ? dims[^1].DimValue : -1;
+        foreach (var vocabulary in new[] { ConfigInt(config, "vocab_size"), tokenizerVocabulary })
         {
-            var files = Has("vocab.json") && Has("merges.txt")
-                ? new Dictionary<string, string> { ["vocab"] = "vocab.json", ["merges"] = "merges.txt" }
-                : new Dictionary<string, string> { ["tokenizer"] = "tokenizer.json" };
-            var vocab = Has("vocab.json") ? JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "vocab.json"))) : null;
-            int? Lookup(string token) => vocab?[token] is JsonValue v && v.TryGetValue<int>(out var id) ? id : null;
-            if (family == "roberta" || Lookup("<s>") is not null && Lookup("</s>") is not null && family != "opt")
-            {
-                return new TokenizerCard { Type = "bpe", Files = files, BosId = Lookup("<s>"), EosId = Lookup("</s>"), PadId = Lookup("<pad>"), UnkId = Lookup("<unk>") };
-            }
-            return new TokenizerCard
-            {
-                Type = "bpe", Files = files, BosId = prependsBos ? FromConfig("bos_token_id") : null, EosId = FromConfig("eos_token_id"),
-                PadId = FromConfig("pad_token_id") ?? FromConfig("eos_token_id"),
-            };
+            if (vocabulary is int v && last == v) return $"its last dimension is the vocabulary size {v}";
         }
-        if (Has("tokenizer.model"))
-        {
-            return new TokenizerCard
-            {
-                Type = "sentencepiece", Files = new() { ["model"] = "tokenizer.model" }, BosId = FromConfig("bos_token_id") ?? 1,
-                EosId = FromConfig("eos_token_id") ?? 2, PadId = FromConfig("pad_token_id") ?? FromConfig("eos_token_id") ?? 0,
-            };
-        }
-        if (Has("vocab.txt"))
-        {
-            var tokens = File.ReadAllLines(Path.Combine(directory, "vocab.txt"));
-            int? Index(string token) => Array.IndexOf(tokens, token) is var i && i >= 0 ? i : null;
-            var files = new Dictionary<string, string> { ["vocab"] = "vocab.txt" };
-            if (Has("tokenizer_config.json")) files["config"] = "tokenizer_config.json";
-            return new TokenizerCard { Type = "wordpiece", Files = files, BosId = Index("[CLS]"), EosId = Index("[SEP]"), PadId = Index("[PAD]"), UnkId = Index("[UNK]") };
-        }
-        throw new BszoException(BszoException.Format($"'{directory}' has no tokenizer files Bszo can read.",
-            "vocab.json + merges.txt, tokenizer.json (byte-level BPE), tokenizer.model or vocab.txt",
-            string.Join(", ", Directory.GetFiles(directory).Select(Path.GetFileName)), "copy the tokenizer files of the model next to it."));
+        if (output.Name == "last_hidden_state") return null;
+        var architectures = (config?["architectures"] as JsonArray)?.Select(a => (string?)a ?? "").ToList() ?? [];
+        var causal = architectures.FirstOrDefault(a => a.EndsWith("ForCausalLM", StringComparison.Ordinal) || a.EndsWith("LMHeadModel", StringComparison.Ordinal));
+        if (causal is not null) return $"config.json names the architecture {causal}";
+        var family = (string?)config?["model_type"];
+        if (output.Name == "logits" && family is not null && CausalFamilies.Contains(family)) return $"config.json model_type '{family}' is a causal language model";
+        return null;
     }
+
+    private static int Rank(ValueInfoProto value) => value.Type?.TensorType?.Shape?.Dim.Count ?? 0;
+
+    private static string Shape(ValueInfoProto value) =>
+        "[" + string.Join(", ", value.Type?.TensorType?.Shape?.Dim.Select(Dimension) ?? []) + "]";
+
+    // Exporters name symbolic axes "batch" or "sequence", or after the node that made them; only the short names help a reader.
+    private static string Dimension(TensorShapeProto.Types.Dimension d) =>
+        d.HasDimValue ? d.DimValue.ToString(CultureInfo.InvariantCulture) : d.DimParam is { Length: > 0 and <= 16 } name ? name : "?";
+
+    private static int? ConfigInt(JsonNode? config, string key) => config?[key] is JsonValue v && v.TryGetValue<int>(out var n) ? n : null;
 
     private static List<string> Labels(JsonNode? config)
     {
         if (config?["id2label"] is not JsonObject id2label) return [];
-        return id2label.Select(kv => (Index: int.Parse(kv.Key, System.Globalization.CultureInfo.InvariantCulture), Name: (string?)kv.Value ?? kv.Key))
+        return id2label.Select(kv => (Index: int.Parse(kv.Key, CultureInfo.InvariantCulture), Name: (string?)kv.Value ?? kv.Key))
             .OrderBy(x => x.Index).Select(x => x.Name).ToList();
     }
 
-    private static int MaxLength(JsonNode? config, string family)
+    /// <summary>From config.json, else the rows of the graph's position-embedding table, else 512.</summary>
+    private static int MaxLength(JsonNode? config, string family, GraphProto graph)
     {
-        int? Value(string key) => config?[key] is JsonValue v && v.TryGetValue<int>(out var n) ? n : null;
-        if (family == "roberta" && Value("max_position_embeddings") is int p) return p - (Value("pad_token_id") ?? 1) - 1;
-        return Value("max_position_embeddings") ?? Value("n_positions") ?? 512;
+        if (family == "roberta" && ConfigInt(config, "max_position_embeddings") is int p) return p - (ConfigInt(config, "pad_token_id") ?? 1) - 1;
+        var positions = graph.Initializer.FirstOrDefault(t => t.Dims.Count == 2 && t.Name.Contains("position_embeddings", StringComparison.Ordinal));
+        return ConfigInt(config, "max_position_embeddings") ?? ConfigInt(config, "n_positions") ?? (positions is null ? 512 : (int)positions.Dims[0]);
     }
 }

@@ -21,4 +21,11 @@ public static class BszoHome
 
     /// <summary>A subdirectory of the cache (created on demand).</summary>
     public static string Sub(params string[] parts) => Directory.CreateDirectory(Path.Combine([Root, .. parts])).FullName;
+
+    /// <summary>
+    /// The key of a cached item built from <paramref name="description"/> (serialized to JSON): the
+    /// first 16 hex digits of its SHA-256, so a different description gets a different directory.
+    /// </summary>
+    public static string Key(object description) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(description)))[..16];
 }

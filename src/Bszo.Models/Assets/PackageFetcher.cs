@@ -38,7 +38,7 @@ public static class PackageFetcher
             Run("npm", ["pack", $"{name}@{version}", "--silent", "--pack-destination", temp], temp,
                 $"install Node.js and npm, or fetch {name}@{version} with `npm pack` on a machine that can reach the npm registry");
             var tarball = Directory.GetFiles(temp, "*.tgz").SingleOrDefault()
-                ?? throw new BszoException(BszoException.Format($"`npm pack {name}@{version}` produced no tarball.", hint: "check npm's registry settings."));
+                ?? Throw.Bszo<string>($"`npm pack {name}@{version}` produced no tarball.", hint: "check npm's registry settings.");
             Verify(tarball, sha1, $"{name}@{version}");
             using (var file = File.OpenRead(tarball))
             using (var gzip = new GZipStream(file, CompressionMode.Decompress))
@@ -56,18 +56,31 @@ public static class PackageFetcher
     /// (<paramref name="version"/> exactly, or the candidate version if null), fetched with
     /// <c>apt-get download</c> and unpacked with <c>dpkg-deb -x</c>; nothing is installed.
     /// </summary>
-    public static string Debian(string name, string? version, string? sha256, Action<string>? log = null)
+    /// <remarks>
+    /// apt's own package lists are tried first. When they lack the package (a fresh machine where
+    /// <c>apt-get update</c> never ran has none), Debian's lists are fetched once into the Bszo cache
+    /// (<see cref="AptLists"/>), which needs no root and leaves the system's lists alone.
+    /// </remarks>
+    public static string Debian(string name, string? version, string? sha256, Action<string>? log = null, AptLists? lists = null)
     {
         var target = Path.Combine(BszoHome.Sub("packages", "deb"), version is null ? name : $"{name}_{version}");
         if (Directory.Exists(target)) return target;
+        lists ??= new AptLists();
+        var spec = version is null ? name : $"{name}={version}";
 
-        log?.Invoke($"downloading Debian package {name}{(version is null ? "" : "=" + version)}");
+        log?.Invoke($"downloading Debian package {spec}");
         AtomicDirectory.Create(target, temp =>
         {
-            Run("apt-get", ["download", version is null ? name : $"{name}={version}"], temp,
-                "this needs Debian's apt (and `apt-get update` once); on other systems download the package by hand and unpack it into " + target);
+            if (!TryRun("apt-get", [.. lists.SystemOptions(), "download", spec], temp, out var firstError))
+            {
+                var own = lists.Own();
+                log?.Invoke($"apt's package lists do not have {spec} ({LastLine(firstError)}); fetching Debian's package lists into {own.Lists} (once, about 15 MB)");
+                Run("apt-get", [.. own.Options, "update"], temp, "this needs Debian's apt and access to the Debian archive configured in /etc/apt/sources.list(.d).");
+                Run("apt-get", [.. own.Options, "download", spec], temp,
+                    $"the Debian archive has no {spec}; on other systems download the package by hand and unpack it into {target}.");
+            }
             var deb = Directory.GetFiles(temp, "*.deb").SingleOrDefault()
-                ?? throw new BszoException(BszoException.Format($"`apt-get download {name}` produced no package.", hint: "run `apt-get update` first."));
+                ?? throw new BszoException(BszoException.Format($"`apt-get download {spec}` produced no package.", hint: "check apt's configuration (/etc/apt/sources.list.d)."));
             Verify(deb, sha256, name, sha256: true);
             Run("dpkg-deb", ["-x", deb, temp], temp, "dpkg-deb is part of Debian's dpkg package.");
             File.Delete(deb);
@@ -75,6 +88,63 @@ public static class PackageFetcher
         }, AtomicDirectory.Existing.Keep, $"the package cache '{target}'", "check free disk space and permissions of the Bszo cache (BSZO_HOME).");
         return target;
     }
+
+    /// <summary>
+    /// Returns the directory of NuGet package <paramref name="id"/>@<paramref name="version"/> in the
+    /// NuGet global packages folder, downloading it there first if needed (only the package, not its
+    /// dependencies: a <c>PackageDownload</c> restored by a throwaway project with the machine's NuGet sources).
+    /// </summary>
+    public static string NuGet(string id, string version, Action<string>? log = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        ArgumentException.ThrowIfNullOrWhiteSpace(version);
+        var project = Directory.CreateTempSubdirectory("bszo-nuget-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(project, "download.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <TargetFramework>net{Environment.Version.Major}.0</TargetFramework>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageDownload Include="{id}" Version="[{version}]" />
+                  </ItemGroup>
+                </Project>
+                """);
+            log?.Invoke($"restoring NuGet package {id} {version} (reused from the NuGet global packages folder when it is there)");
+            Run("dotnet", ["restore", "download.csproj", "--nologo", "-v", "quiet"], project,
+                $"check the NuGet sources (`dotnet nuget list source`); the package {id} {version} must be available from one of them.");
+            var folder = GlobalPackagesFolder(Path.Combine(project, "obj", "project.assets.json"));
+            var package = Path.Combine(folder, id.ToLowerInvariant(), version.ToLowerInvariant());
+            if (!File.Exists(Path.Combine(package, ".nupkg.metadata")))
+            {
+                throw new BszoException(BszoException.Format($"`dotnet restore` did not leave {id} {version} in the NuGet global packages folder.",
+                    package, "no such package directory", "run `dotnet nuget locals global-packages --list` to see where NuGet keeps packages."));
+            }
+            return package;
+        }
+        finally
+        {
+            AtomicDirectory.TryDelete(project);
+        }
+    }
+
+    /// <summary>The global packages folder a restore used: the first of the assets file's <c>packageFolders</c>.</summary>
+    private static string GlobalPackagesFolder(string assetsFile)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(assetsFile));
+            return doc.RootElement.GetProperty("packageFolders").EnumerateObject().First().Name;
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new BszoException(BszoException.Format($"Cannot read the package folders from '{assetsFile}'.", "a project.assets.json written by `dotnet restore`",
+                e.Message, "check the .NET SDK installation (`dotnet --info`)."), e);
+        }
+    }
+
+    private static string LastLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "no output";
 
     private static void Verify(string file, string? expected, string what, bool sha256 = false)
     {
@@ -87,12 +157,21 @@ public static class PackageFetcher
 #pragma warning restore CA5350
         if (!actual.Equals(expected, StringComparison.OrdinalIgnoreCase))
         {
-            throw new BszoException(BszoException.Format($"The download of {what} does not match its pinned checksum.",
-                expected, actual, "the registry served different bytes; do not use them. Check the mirror or proxy."));
+            Throw.Bszo($"The download of {what} does not match its pinned checksum.",
+                expected, actual, "the registry served different bytes; do not use them. Check the mirror or proxy.");
         }
     }
 
     private static void Run(string program, string[] arguments, string workingDirectory, string hint)
+    {
+        if (!TryRun(program, arguments, workingDirectory, out var output, hint))
+        {
+            throw new BszoException(BszoException.Format($"'{program} {string.Join(' ', arguments)}' failed.", found: output, hint: hint));
+        }
+    }
+
+    /// <summary>Runs a program to completion; false, with its output, when it exits with an error. A program that cannot start is an error naming it.</summary>
+    private static bool TryRun(string program, string[] arguments, string workingDirectory, out string output, string? hint = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -102,6 +181,8 @@ public static class PackageFetcher
             UseShellExecute = false,
         };
         foreach (var a in arguments) start.ArgumentList.Add(a);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
         Process process;
         try
         {
@@ -109,21 +190,15 @@ public static class PackageFetcher
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            throw new BszoException(BszoException.Format($"Cannot run '{program}'.", $"'{program}' on the PATH", e.Message, hint), e);
+            process = Throw.Bszo<Process>(e, $"Cannot run '{program}'.", $"'{program}' on the PATH", e.Message, hint);
         }
         using (process)
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                throw new BszoException(BszoException.Format($"'{program} {string.Join(' ', arguments)}' failed (exit code {process.ExitCode}).",
-                    found: (stderr.Result + stdout.Result).Trim(), hint: hint));
-            }
+            output = $"exit code {process.ExitCode}: {(stderr.Result + stdout.Result).Trim()}";
+            return process.ExitCode == 0;
         }
     }
-
-
-
 }

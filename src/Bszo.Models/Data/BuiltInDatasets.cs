@@ -42,8 +42,8 @@ public static class BuiltInDatasets
         {
             "pang-lee" => PangLee(PackageFetcher.Debian(PatternPackage, PatternVersion, PatternSha256, log)),
             "uci-imdb" or "uci-yelp" or "uci-amazon" => Uci(PackageFetcher.Npm(SentimentPackage, SentimentVersion, SentimentSha1, log), name[4..].ToLowerInvariant()),
-            _ => throw new BszoException(BszoException.Format($"Unknown dataset '{name}'.", $"one of {string.Join(", ", Names)}", name,
-                "or pass your own file with --data (JSONL, JSON, CSV, TSV or Parquet).")),
+            _ => Throw.Bszo<IReadOnlyList<DataRow>>($"Unknown dataset '{name}'.", $"one of {string.Join(", ", Names)}", name,
+                "or pass your own file with --data (JSONL, JSON, CSV, TSV or Parquet)."),
         };
     }
 
@@ -63,7 +63,7 @@ public static class BuiltInDatasets
             {
                 "1" => 1,
                 "-1" => 0,
-                var other => throw new BszoException(BszoException.Format($"Unexpected polarity at {r.Where}.", "1 or -1", other)),
+                var other => Throw.Bszo<int>($"Unexpected polarity at {r.Where}.", "1 or -1", other),
             };
             rows.Add(new DataRow(new JsonObject { ["sentence"] = r.Text("text").Trim(), ["label"] = label }, r.File, r.Line));
         }
@@ -89,8 +89,8 @@ public static class BuiltInDatasets
     {
         if (rows.Count != count)
         {
-            throw new BszoException(BszoException.Format($"'{path}' holds {rows.Count} examples.", $"{count}", $"{rows.Count}",
-                "the cached package is damaged; delete it from the Bszo cache (BSZO_HOME) to fetch it again."));
+            Throw.Bszo($"'{path}' holds {rows.Count} examples.", $"{count}", $"{rows.Count}",
+                "the cached package is damaged; delete it from the Bszo cache (BSZO_HOME) to fetch it again.");
         }
         return rows;
     }
@@ -99,14 +99,14 @@ public static class BuiltInDatasets
     {
         if (!File.Exists(path))
         {
-            throw new BszoException(BszoException.Format($"'{path}' is missing from the fetched package.", hint: "delete the cached package to fetch it again."));
+            Throw.Bszo($"'{path}' is missing from the fetched package.", hint: "delete the cached package to fetch it again.");
         }
         using var stream = File.OpenRead(path);
         var actual = Convert.ToHexStringLower(SHA256.HashData(stream));
         if (actual != sha256)
         {
-            throw new BszoException(BszoException.Format($"'{path}' does not match its pinned checksum.", sha256, actual,
-                "delete the cached package to fetch it again."));
+            Throw.Bszo($"'{path}' does not match its pinned checksum.", sha256, actual,
+                "delete the cached package to fetch it again.");
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -24,7 +25,7 @@ internal static class CsvRowReader
             IgnoreBlankLines = true,
             DetectColumnCountChanges = false,
             // An unclosed quote swallows the lines after it: the record's first line is where to look.
-            BadDataFound = args => throw Malformed(path, recordStart,
+            BadDataFound = args => Malformed(path, recordStart,
                 "a field that is either unquoted or wholly quoted, with inner quotes doubled", Shorten(args.RawRecord)),
         };
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
@@ -33,8 +34,8 @@ internal static class CsvRowReader
         string[]? columns = options.HasHeader ? null : [.. options.Columns];
         if (!options.HasHeader && columns!.Length == 0)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is read without a header, but no column names were given.",
-                "column names (--columns sentence,label)", "none"));
+            Throw.Bszo($"'{path}' is read without a header, but no column names were given.",
+                "column names (--columns sentence,label)", "none");
         }
         while (parser.Read())
         {
@@ -45,12 +46,12 @@ internal static class CsvRowReader
             {
                 columns = record.Select(c => c.Trim()).ToArray();
                 var duplicate = columns.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-                if (duplicate is not null) throw Malformed(path, start, "distinct column names in the header", $"'{duplicate.Key}' twice");
+                if (duplicate is not null) Malformed(path, start, "distinct column names in the header", $"'{duplicate.Key}' twice");
                 continue;
             }
             if (record.Length != columns.Length)
             {
-                throw Malformed(path, start, $"{columns.Length} fields ({string.Join(", ", columns)})",
+                Malformed(path, start, $"{columns.Length} fields ({string.Join(", ", columns)})",
                     $"{record.Length} field(s): {Shorten(string.Join(separator, record))}");
             }
             var fields = new JsonObject();
@@ -66,7 +67,8 @@ internal static class CsvRowReader
         return text.Length <= 120 ? text : text[..117] + "...";
     }
 
-    private static BszoException Malformed(string path, long line, string expected, string found) =>
-        new(BszoException.Format($"'{path}' line {line} is malformed.", expected, found,
-            "fix or remove that row. Fields that contain the separator, quotes or line breaks must be quoted, with inner quotes doubled; for GLUE-style TSV files with bare quotes, turn quoting off (--no-quoting)."));
+    [DoesNotReturn]
+    private static void Malformed(string path, long line, string expected, string found) =>
+        Throw.Bszo($"'{path}' line {line} is malformed.", expected, found,
+            "fix or remove that row. Fields that contain the separator, quotes or line breaks must be quoted, with inner quotes doubled; for GLUE-style TSV files with bare quotes, turn quoting off (--no-quoting).");
 }

@@ -17,8 +17,8 @@ public static class DataFile
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
         {
-            throw new BszoException(BszoException.Format($"Data file '{full}' does not exist.",
-                "a .jsonl, .json, .csv, .tsv or .parquet file", "no such file", "check the path given to --data / --train / --dev / --test."));
+            Throw.Bszo($"Data file '{full}' does not exist.",
+                "a .jsonl, .json, .csv, .tsv or .parquet file", "no such file", "check the path given to --data / --train / --dev / --test.");
         }
         var format = options.Format == DataFormat.Auto ? FormatOf(full) : options.Format;
         if (format != DataFormat.Parquet) Utf8Check.Require(full);
@@ -43,9 +43,9 @@ public static class DataFile
             ".csv" => DataFormat.Csv,
             ".tsv" or ".tab" => DataFormat.Tsv,
             ".parquet" or ".pq" => DataFormat.Parquet,
-            _ => throw new BszoException(BszoException.Format($"Cannot tell the format of data file '{path}'.",
+            _ => Throw.Bszo<DataFormat>($"Cannot tell the format of data file '{path}'.",
                 ".jsonl, .ndjson, .json, .csv, .tsv or .parquet", extension.Length == 0 ? "no extension" : extension,
-                "rename the file, or give the format explicitly (--data-format).")),
+                "rename the file, or give the format explicitly (--data-format)."),
         };
     }
 }

@@ -36,8 +36,8 @@ public sealed record DataRow(JsonObject Fields, string File, long Line)
         var node = Find(path);
         if (node is null)
         {
-            throw new BszoException(BszoException.Format($"{Where} has no field '{path}'.",
-                $"a field '{path}'", FieldList(), "check the column names (CSV/TSV header, JSON keys) or the task's template."));
+            Throw.Bszo($"{Where} has no field '{path}'.",
+                $"a field '{path}'", FieldList(), "check the column names (CSV/TSV header, JSON keys) or the task's template.");
         }
         return AsText(node);
     }
@@ -48,7 +48,7 @@ public sealed record DataRow(JsonObject Fields, string File, long Line)
         var node = Find(path);
         if (node is null)
         {
-            throw new BszoException(BszoException.Format($"{Where} has no field '{path}'.", $"a list field '{path}'", FieldList()));
+            Throw.Bszo($"{Where} has no field '{path}'.", $"a list field '{path}'", FieldList());
         }
         if (node is JsonArray array) return array.Select(n => n is null ? "" : AsText(n)).ToList();
         var text = AsText(node);

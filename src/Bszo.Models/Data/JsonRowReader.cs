@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -28,17 +29,17 @@ internal static class JsonRowReader
         {
             line++;
             if (string.IsNullOrWhiteSpace(current)) continue;
-            JsonNode? node;
+            JsonNode? node = null;
             try
             {
                 node = JsonNode.Parse(current, documentOptions: Options);
             }
             catch (JsonException e)
             {
-                throw Malformed(path, line, "a JSON object", e.Message);
+                Malformed(path, line, "a JSON object", e.Message);
             }
-            if (node is not JsonObject obj) throw Malformed(path, line, "a JSON object", node?.GetValueKind().ToString() ?? "null");
-            rows.Add(new DataRow(obj, path, line));
+            if (node is JsonObject obj) rows.Add(new DataRow(obj, path, line));
+            else Malformed(path, line, "a JSON object", node?.GetValueKind().ToString() ?? "null");
         }
         return rows;
     }
@@ -52,18 +53,18 @@ internal static class JsonRowReader
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray) throw Malformed(path, 1, "a JSON array of objects", "something else");
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray) Malformed(path, 1, "a JSON array of objects", "something else");
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
                 long line = LineOf(lineStarts, reader.TokenStartIndex);
-                if (reader.TokenType != JsonTokenType.StartObject) throw Malformed(path, line, "a JSON object", reader.TokenType.ToString());
+                if (reader.TokenType != JsonTokenType.StartObject) Malformed(path, line, "a JSON object", reader.TokenType.ToString());
                 var element = JsonElement.ParseValue(ref reader);
                 rows.Add(new DataRow(JsonObject.Create(element)!, path, line));
             }
         }
         catch (JsonException e)
         {
-            throw Malformed(path, (e.LineNumber ?? 0) + 1, "valid JSON", e.Message);
+            Malformed(path, (e.LineNumber ?? 0) + 1, "valid JSON", e.Message);
         }
         return rows;
     }
@@ -81,7 +82,8 @@ internal static class JsonRowReader
         return (index >= 0 ? index : ~index - 1) + 1;
     }
 
-    private static BszoException Malformed(string path, long line, string expected, string found) =>
-        new(BszoException.Format($"'{path}' line {line} is malformed.", expected, found,
-            "fix or remove that line; JSON Lines files hold one complete JSON object per line."));
+    [DoesNotReturn]
+    private static void Malformed(string path, long line, string expected, string found) =>
+        Throw.Bszo($"'{path}' line {line} is malformed.", expected, found,
+            "fix or remove that line; JSON Lines files hold one complete JSON object per line.");
 }

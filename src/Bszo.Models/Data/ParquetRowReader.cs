@@ -21,8 +21,8 @@ internal static class ParquetRowReader
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException
                                       or ArgumentException or Parquet.ParquetException)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is not a readable Parquet file.", "an Apache Parquet file", e.Message,
-                "check that the file is complete; Parquet files written by pandas/pyarrow and Spark are supported."), e);
+            data = Throw.Bszo<IList<Dictionary<string, object>>>(e, $"'{path}' is not a readable Parquet file.", "an Apache Parquet file", e.Message,
+                "check that the file is complete; Parquet files written by pandas/pyarrow and Spark are supported.");
         }
         var rows = new List<DataRow>(data.Count);
         for (int i = 0; i < data.Count; i++)

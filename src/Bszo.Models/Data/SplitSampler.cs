@@ -25,8 +25,8 @@ public static class SplitSampler
         ArgumentNullException.ThrowIfNull(options);
         if (options.Train <= 0 || options.Dev <= 0 || options.Test <= 0 || options.KPerClass is <= 0)
         {
-            throw new BszoException(BszoException.Format("Split sizes must be positive.", "--num-train, --num-dev, --num-test (and --k-shot) ≥ 1",
-                $"{options.Train}/{options.Dev}/{options.Test}{(options.KPerClass is int perClass ? $", k={perClass}" : "")}"));
+            Throw.Bszo("Split sizes must be positive.", "--num-train, --num-dev, --num-test (and --k-shot) ≥ 1",
+                $"{options.Train}/{options.Dev}/{options.Test}{(options.KPerClass is int perClass ? $", k={perClass}" : "")}");
         }
         RequireRows(train, "training", source);
         var pool = Shuffled(train, options.Seed, PoolStream);
@@ -104,8 +104,8 @@ public static class SplitSampler
     {
         if (rows.Count == 0)
         {
-            throw new BszoException(BszoException.Format($"The {what} data ({source}) has no examples.", "at least one row", "none",
-                "check the file (an empty file, or every row filtered out?)."));
+            Throw.Bszo($"The {what} data ({source}) has no examples.", "at least one row", "none",
+                "check the file (an empty file, or every row filtered out?).");
         }
     }
 
@@ -113,8 +113,8 @@ public static class SplitSampler
     {
         if (split.Count == 0)
         {
-            throw new BszoException(BszoException.Format($"The {name} split of {source} is empty.", "at least one example in train, dev and test",
-                "no examples left for it", "use a larger data file, give separate --dev/--test files, or lower --num-train/--num-dev/--num-test."));
+            Throw.Bszo($"The {name} split of {source} is empty.", "at least one example in train, dev and test",
+                "no examples left for it", "use a larger data file, give separate --dev/--test files, or lower --num-train/--num-dev/--num-test.");
         }
     }
 }

@@ -49,13 +49,13 @@ public static class TaskData
         var dataset = source.ForTask(task.Name).Dataset;
         if (dataset is null && source.Data is null && source.Train is null)
         {
-            dataset = BuiltInDatasets.DefaultFor(task.Name) ?? throw new BszoException(BszoException.Format(
+            dataset = BuiltInDatasets.DefaultFor(task.Name) ?? Throw.Bszo<string>(
                 $"Task '{task.Name}' needs data.", "--data FILE, or --train FILE [--dev FILE] [--test FILE]", "none",
-                $"only sst2 has a built-in default (pang-lee); other built-in datasets: {string.Join(", ", BuiltInDatasets.Names)}."));
+                $"only sst2 has a built-in default (pang-lee); other built-in datasets: {string.Join(", ", BuiltInDatasets.Names)}.");
         }
         if (source.Data is not null && source.Train is not null)
         {
-            throw new BszoException(BszoException.Format("Both --data and --train were given.", "one of them", $"--data {source.Data} and --train {source.Train}"));
+            Throw.Bszo("Both --data and --train were given.", "one of them", $"--data {source.Data} and --train {source.Train}");
         }
 
         IReadOnlyList<DataRow> trainRows = dataset is not null

@@ -5,14 +5,6 @@ using Bszo.Ort.Runtime;
 
 namespace Bszo.Models.Evaluation;
 
-/// <summary>The scores of one evaluation.</summary>
-/// <param name="Loss">Mean per-example loss (the training objective).</param>
-/// <param name="Metric">Accuracy (classification, multiple choice) or token F1 (generation), in [0, 1].</param>
-/// <param name="MetricName">"accuracy" or "f1".</param>
-/// <param name="Examples">Examples scored.</param>
-/// <param name="ForwardPasses">Forward passes the evaluation ran.</param>
-public sealed record EvalResult(double Loss, double Metric, string MetricName, int Examples, long ForwardPasses);
-
 /// <summary>
 /// Scores a model on examples of a task: the mean loss, and accuracy (through the adapter's
 /// predictions) or F1 (through greedy decoding, for adapters that implement <see cref="IGreedyDecoder"/>).
@@ -35,8 +27,8 @@ public sealed class TaskEvaluator
         _batchSize = batchSize;
         if (task.Kind == TaskKind.Generation && adapter is not IGreedyDecoder)
         {
-            throw new BszoException(BszoException.Format($"Task '{task.Name}' is scored on generated answers, which model kind '{adapter.Kind}' cannot produce.",
-                "a decoder language model (kind decoder-lm)", adapter.Kind, "choose a classification task, or a decoder model."));
+            Throw.Bszo($"Task '{task.Name}' is scored on generated answers, which model kind '{adapter.Kind}' cannot produce.",
+                "a decoder language model (kind decoder-lm)", adapter.Kind, "choose a classification task, or a decoder model.");
         }
     }
 
@@ -44,7 +36,7 @@ public sealed class TaskEvaluator
     public EvalResult Evaluate(IReadOnlyList<PromptedExample> examples)
     {
         ArgumentNullException.ThrowIfNull(examples);
-        if (examples.Count == 0) throw new BszoException(BszoException.Format("Nothing to evaluate.", "at least one example", "none"));
+        if (examples.Count == 0) Throw.Bszo("Nothing to evaluate.", "at least one example", "none");
         long passesBefore = _session.ForwardPasses;
         double lossSum = 0, metricSum = 0;
         for (int start = 0; start < examples.Count; start += _batchSize)
@@ -55,17 +47,29 @@ public sealed class TaskEvaluator
                 _session.Bind(batch);
                 lossSum += _session.Loss() * chunk.Count;
             }
-            if (_task.Kind == TaskKind.Generation)
-            {
-                var answers = GreedyDecoding.Generate((IGreedyDecoder)_adapter, _session, chunk.Select(e => e.Prompt).ToList());
-                for (int i = 0; i < chunk.Count; i++) metricSum += AnswerF1.MaxF1(answers[i], chunk[i].Candidates);
-            }
-            else
-            {
-                var predicted = _adapter.Predict(_session, chunk);
-                for (int i = 0; i < chunk.Count; i++) if (predicted[i] == chunk[i].Label) metricSum++;
-            }
+            metricSum += ScoreSum(chunk);
         }
         return new EvalResult(lossSum / examples.Count, metricSum / examples.Count, _task.Metric, examples.Count, _session.ForwardPasses - passesBefore);
+    }
+
+    /// <summary>
+    /// The task's score summed over <paramref name="batch"/> (examples that fit one forward pass) at the
+    /// current weights: correct predictions, or each example's best token F1 over its gold answers.
+    /// </summary>
+    public double ScoreSum(IReadOnlyList<PromptedExample> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        double sum = 0;
+        if (_task.Kind == TaskKind.Generation)
+        {
+            var answers = GreedyDecoding.Generate((IGreedyDecoder)_adapter, _session, batch.Select(e => e.Prompt).ToList());
+            for (int i = 0; i < batch.Count; i++) sum += AnswerF1.MaxF1(answers[i], batch[i].Candidates);
+        }
+        else
+        {
+            var predicted = _adapter.Predict(_session, batch);
+            for (int i = 0; i < batch.Count; i++) if (predicted[i] == batch[i].Label) sum++;
+        }
+        return sum;
     }
 }

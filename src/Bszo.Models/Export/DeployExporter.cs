@@ -63,13 +63,13 @@ public static class DeployExporter
         var sourcePath = Path.GetFullPath(options.SourceModel ?? model.Manifest.SourceModel);
         if (!File.Exists(sourcePath))
         {
-            throw new BszoException(BszoException.Format($"The source model '{sourcePath}' is gone.", "the ONNX file the run was prepared from", "no such file",
-                "export needs the original graph; pass its new location with --source."));
+            Throw.Bszo($"The source model '{sourcePath}' is gone.", "the ONNX file the run was prepared from", "no such file",
+                "export needs the original graph; pass its new location with --source.");
         }
         var sourceDir = Path.GetDirectoryName(sourcePath)!;
         FileChecksums.Verify(sourceDir, Training.TrainingModels.DamagedModelHint);
         var source = OnnxModelFile.Load(sourcePath);
-        RequireSameBase(source, sourceDir, model.Manifest, sourcePath);
+        RequireSameBase(source, sourceDir, model, sourcePath);
 
         var output = Path.GetFullPath(outputDirectory);
         if (File.Exists(output))
@@ -79,8 +79,8 @@ public static class DeployExporter
         }
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Overwrite)
         {
-            throw new BszoException(BszoException.Format($"Export directory '{output}' already exists.", "a new directory", "a directory with files",
-                "choose another --out, or pass --force to replace it (the old one is removed only after the new one is complete)."));
+            Throw.Bszo($"Export directory '{output}' already exists.", "a new directory", "a directory with files",
+                "choose another --out, or pass --force to replace it (the old one is removed only after the new one is complete).");
         }
         // The old directory, if any, is removed only after the new one is complete.
         return AtomicDirectory.Create(output, temp =>
@@ -89,7 +89,7 @@ public static class DeployExporter
             Directory.CreateDirectory(modelDir);
             var modelFile = Path.GetFileName(sourcePath);
             var dataFile = DataFileName(source, modelFile);
-            WriteModel(source, sourceDir, weights, Path.Combine(modelDir, modelFile), dataFile);
+            WriteModel(source, sourceDir, weights, model, Path.Combine(modelDir, modelFile), dataFile);
             var copied = CopySidecars(sourceDir, source, modelFile, modelDir);
             if (options.TritonModelName is not null)
             {
@@ -122,9 +122,13 @@ public static class DeployExporter
         return used.Count == 1 && !used[0]!.Contains('/', StringComparison.Ordinal) ? used[0]! : modelFile + ".data";
     }
 
-    private static void WriteModel(ModelProto source, string sourceDir, WeightStore weights, string modelPath, string dataFile)
+    private static void WriteModel(ModelProto source, string sourceDir, WeightStore weights, PreparedModel model, string modelPath, string dataFile)
     {
-        var trainable = weights.Tensors.ToDictionary(t => t.Entry.Name, StringComparer.Ordinal);
+        // LoRA: the adapted weights are written as W + (α/r)·A·B; A and B themselves have no place in the original graph.
+        var merged = model.Manifest.Lora.Count == 0 ? new Dictionary<string, LoraMergedTensor>() : LoraMerge.Merge(model, weights);
+        var adapterTensors = model.Manifest.Lora.SelectMany(a => new[] { a.A, a.B }).ToHashSet(StringComparer.Ordinal);
+        var trainable = weights.Tensors.Where(t => !adapterTensors.Contains(t.Entry.Name) && !merged.ContainsKey(t.Entry.Name))
+            .ToDictionary(t => t.Entry.Name, StringComparer.Ordinal);
         var found = new HashSet<string>(StringComparer.Ordinal);
         var topLevel = source.Graph.Initializer.ToHashSet<TensorProto>(ReferenceEqualityComparer.Instance);
         AtomicFile.Write(Path.Combine(Path.GetDirectoryName(modelPath)!, dataFile), stream =>
@@ -132,17 +136,25 @@ public static class DeployExporter
             foreach (var tensor in GraphSurgery.AllTensors(source.Graph))
             {
                 bool isTrainable = trainable.TryGetValue(tensor.Name, out var stored) && topLevel.Contains(tensor);
+                bool isMerged = merged.TryGetValue(tensor.Name, out var mergedTensor) && topLevel.Contains(tensor);
                 var info = InitializerData.Describe(tensor, sourceDir);
                 bool external = tensor.DataLocation == TensorProto.Types.DataLocation.External;
                 bool large = info.Length >= ExternalThresholdBytes;
-                if (!isTrainable && !external && !large) continue; // small frozen constants stay as the source has them
+                if (!isTrainable && !isMerged && !external && !large) continue; // small frozen constants stay as the source has them
 
                 Pad(stream);
                 long offset = stream.Position;
                 if (isTrainable)
                 {
                     found.Add(tensor.Name);
-                    WriteTrainable(stored!, weights, tensor, stream);
+                    RequireType(tensor, stored!.Entry.StorageType);
+                    WriteValues(weights.Master(stored.Entry.Id), tensor.DataType, stream);
+                }
+                else if (isMerged)
+                {
+                    found.Add(tensor.Name);
+                    RequireType(tensor, mergedTensor!.DataType);
+                    WriteValues(mergedTensor.Values, tensor.DataType, stream);
                 }
                 else
                 {
@@ -152,34 +164,37 @@ public static class DeployExporter
                 InitializerData.MakeExternal(tensor, dataFile, offset, length);
             }
         });
-        var missing = trainable.Keys.Where(n => !found.Contains(n)).ToList();
+        var missing = trainable.Keys.Concat(merged.Keys).Where(n => !found.Contains(n)).ToList();
         if (missing.Count > 0)
         {
-            throw new BszoException(BszoException.Format("The source model lacks trained tensors.", "an initializer for every trainable tensor",
-                $"missing: {string.Join(", ", missing.Take(5))}", "the source model changed since `bszo prepare`."));
+            Throw.Bszo("The source model lacks trained tensors.", "an initializer for every trainable tensor",
+                $"missing: {string.Join(", ", missing.Take(5))}", "the source model changed since `bszo prepare`.");
         }
         OnnxModelFile.Save(source, modelPath);
     }
 
-    /// <summary>Writes a trained tensor in the dtype the source stored: fp32 as is, fp16/bf16 rounded from the fp32 master.</summary>
-    private static void WriteTrainable(StoredTensor stored, WeightStore weights, TensorProto tensor, Stream stream)
+    private static void RequireType(TensorProto tensor, int prepared)
     {
-        var master = weights.Master(stored.Entry.Id);
-        if (tensor.DataType != stored.Entry.StorageType)
+        if (tensor.DataType != prepared)
         {
-            throw new BszoException(BszoException.Format($"Tensor '{tensor.Name}' changed type since `bszo prepare`.",
-                OnnxDataType.Name(stored.Entry.StorageType), OnnxDataType.Name(tensor.DataType), "prepare and train again from the current model."));
+            Throw.Bszo($"Tensor '{tensor.Name}' changed type since `bszo prepare`.",
+                OnnxDataType.Name(prepared), OnnxDataType.Name(tensor.DataType), "prepare and train again from the current model.");
         }
-        if (tensor.DataType == OnnxDataType.Float)
+    }
+
+    /// <summary>Writes fp32 values in the dtype the source stored: fp32 as is, fp16/bf16 rounded to nearest even.</summary>
+    private static void WriteValues(ReadOnlySpan<float> values, int dataType, Stream stream)
+    {
+        if (dataType == OnnxDataType.Float)
         {
-            stream.Write(MemoryMarshal.AsBytes(master));
+            stream.Write(MemoryMarshal.AsBytes(values));
             return;
         }
-        var bits = new ushort[Math.Min(master.Length, 1 << 20)];
-        for (int done = 0; done < master.Length; done += bits.Length)
+        var bits = new ushort[Math.Min(values.Length, 1 << 20)];
+        for (int done = 0; done < values.Length; done += bits.Length)
         {
-            int n = Math.Min(bits.Length, master.Length - done);
-            HalfBits.FromSingle(master.Slice(done, n), tensor.DataType, bits.AsSpan(0, n));
+            int n = Math.Min(bits.Length, values.Length - done);
+            HalfBits.FromSingle(values.Slice(done, n), dataType, bits.AsSpan(0, n));
             stream.Write(MemoryMarshal.AsBytes(bits.AsSpan(0, n)));
         }
     }
@@ -194,7 +209,7 @@ public static class DeployExporter
             for (long left = info.Length; left > 0;)
             {
                 int n = input.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                if (n == 0) throw new BszoException(BszoException.Format($"External data of '{info.Name}' ends early in '{info.ExternalPath}'.", hint: "the source's data file is truncated."));
+                if (n == 0) Throw.Bszo($"External data of '{info.Name}' ends early in '{info.ExternalPath}'.", hint: "the source's data file is truncated.");
                 stream.Write(buffer, 0, n);
                 left -= n;
             }
@@ -219,22 +234,28 @@ public static class DeployExporter
             OnnxDataType.Int64 => MemoryMarshal.AsBytes(tensor.Int64Data.ToArray().AsSpan()).ToArray(),
             OnnxDataType.Int32 => MemoryMarshal.AsBytes(tensor.Int32Data.ToArray().AsSpan()).ToArray(),
             OnnxDataType.Float16 or OnnxDataType.BFloat16 => MemoryMarshal.AsBytes(tensor.Int32Data.Select(v => (ushort)v).ToArray().AsSpan()).ToArray(),
-            _ => throw new BszoException(BszoException.Format($"Cannot move initializer '{info.Name}' ({OnnxDataType.Name(info.DataType)}) to external data.")),
+            _ => Throw.Bszo<byte[]>($"Cannot move initializer '{info.Name}' ({OnnxDataType.Name(info.DataType)}) to external data."),
         };
     }
 
     /// <summary>Checks that the source's trainable tensors still hold the bytes the run started from.</summary>
-    private static void RequireSameBase(ModelProto source, string sourceDir, WeightManifest manifest, string sourcePath)
+    private static void RequireSameBase(ModelProto source, string sourceDir, PreparedModel model, string sourcePath)
     {
+        var manifest = model.Manifest;
         var byName = source.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        if (manifest.Lora.Count > 0)
+        {
+            RequireSameLoraBase(byName, sourceDir, model, sourcePath);
+            return;
+        }
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var buffer = new MemoryStream();
         foreach (var entry in manifest.Tensors)
         {
             if (!byName.TryGetValue(entry.Name, out var tensor))
             {
-                throw new BszoException(BszoException.Format($"'{sourcePath}' has no initializer '{entry.Name}'.", "the model the run was prepared from",
-                    "a different model", "pass the original model with --source."));
+                Throw.Bszo($"'{sourcePath}' has no initializer '{entry.Name}'.", "the model the run was prepared from",
+                    "a different model", "pass the original model with --source.");
             }
             buffer.SetLength(0);
             CopyBytes(tensor, InitializerData.Describe(tensor, sourceDir), buffer);
@@ -243,9 +264,52 @@ public static class DeployExporter
         var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (actual != manifest.BaseWeightsSha256)
         {
-            throw new BszoException(BszoException.Format($"'{sourcePath}' is not the model the run was trained from.",
+            Throw.Bszo($"'{sourcePath}' is not the model the run was trained from.",
                 $"base weights {manifest.BaseWeightsSha256}", $"base weights {actual}",
-                "the source model was changed or replaced after `bszo prepare`; pass the original with --source."));
+                "the source model was changed or replaced after `bszo prepare`; pass the original with --source.");
+        }
+    }
+
+    /// <summary>
+    /// With LoRA the run started from the adapted weights (frozen in the prepared graph) and any tensors
+    /// trained alongside the adapters (in the prepared weight file); A and B exist only there. Each of
+    /// these must hold the same bytes in the source.
+    /// </summary>
+    private static void RequireSameLoraBase(Dictionary<string, TensorProto> source, string sourceDir, PreparedModel model, string sourcePath)
+    {
+        var adapterTensors = model.Manifest.Lora.SelectMany(a => new[] { a.A, a.B }).ToHashSet(StringComparer.Ordinal);
+        var prepared = OnnxModelFile.Load(model.GraphPath).Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        using var weights = new FileStream(model.DataPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var expected = new MemoryStream();
+        using var actual = new MemoryStream();
+        var checkedNames = model.Manifest.Lora.Select(a => a.Weight).Concat(model.Manifest.Tensors.Select(t => t.Name).Where(n => !adapterTensors.Contains(n)));
+        foreach (var name in checkedNames.Distinct(StringComparer.Ordinal))
+        {
+            if (!source.TryGetValue(name, out var tensor))
+            {
+                Throw.Bszo($"'{sourcePath}' has no initializer '{name}'.", "the model the run was prepared from",
+                    "a different model", "pass the original model with --source.");
+            }
+            expected.SetLength(0);
+            actual.SetLength(0);
+            CopyBytes(tensor, InitializerData.Describe(tensor, sourceDir), actual);
+            if (model.Manifest.Tensors.FirstOrDefault(t => t.Name == name) is { } entry)
+            {
+                weights.Position = entry.Offset;
+                var buffer = new byte[entry.FileBytes];
+                weights.ReadExactly(buffer);
+                expected.Write(buffer);
+            }
+            else
+            {
+                CopyBytes(prepared[name], InitializerData.Describe(prepared[name], model.Directory), expected);
+            }
+            if (!expected.GetBuffer().AsSpan(0, (int)expected.Length).SequenceEqual(actual.GetBuffer().AsSpan(0, (int)actual.Length)))
+            {
+                Throw.Bszo($"'{sourcePath}' is not the model the run was trained from.",
+                    $"tensor '{name}' as prepared", "different values",
+                    "the source model was changed or replaced after `bszo prepare`; pass the original with --source.");
+            }
         }
     }
 

@@ -36,8 +36,8 @@ public static class ExportVerifier
         var missing = session.InputMetadata.Keys.Where(k => feeds.All(f => f.Name != k)).ToList();
         if (missing.Count > 0)
         {
-            throw new BszoException(BszoException.Format($"The exported model needs inputs the batch lacks: {string.Join(", ", missing)}.",
-                "the model's own inputs", string.Join(", ", batch.Values.Select(v => v.Name))));
+            Throw.Bszo($"The exported model needs inputs the batch lacks: {string.Join(", ", missing)}.",
+                "the model's own inputs", string.Join(", ", batch.Values.Select(v => v.Name)));
         }
         var results = new List<OutputComparison>();
         using var runOptions = new RunOptions();
@@ -61,8 +61,8 @@ public static class ExportVerifier
             }
             if (exported.Length != reference.Length)
             {
-                throw new BszoException(BszoException.Format($"Output '{compared}' of the exported model has {exported.Length} elements.",
-                    $"{reference.Length}, as the training graph", $"{exported.Length}"));
+                Throw.Bszo($"Output '{compared}' of the exported model has {exported.Length} elements.",
+                    $"{reference.Length}, as the training graph", $"{exported.Length}");
             }
             double worst = 0;
             for (int k = 0; k < exported.Length; k++)
@@ -72,8 +72,8 @@ public static class ExportVerifier
             }
             if (worst > tolerance)
             {
-                throw new BszoException(BszoException.Format($"The exported model's output '{compared}' differs from the training graph's.",
-                    $"differences ≤ {tolerance}", $"{worst}", "the export is not written; report this with the model."));
+                Throw.Bszo($"The exported model's output '{compared}' differs from the training graph's.",
+                    $"differences ≤ {tolerance}", $"{worst}", "the export is not written; report this with the model.");
             }
             results.Add(new OutputComparison(compared, worst, exported.Length));
         }
@@ -88,8 +88,8 @@ public static class ExportVerifier
         }
         catch (OnnxRuntimeException e)
         {
-            throw new BszoException(BszoException.Format($"ONNX Runtime cannot load the exported model '{path}'.", found: e.Message,
-                hint: "the export is not written; report this with the model."), e);
+            return Throw.Bszo<InferenceSession>(e, $"ONNX Runtime cannot load the exported model '{path}'.", found: e.Message,
+                hint: "the export is not written; report this with the model.");
         }
     }
 
@@ -113,7 +113,7 @@ public static class ExportVerifier
             TensorElementType.BFloat16 => value.GetTensorDataAsSpan<BFloat16>().ToArray().Select(h => h.ToFloat()).ToArray(),
             TensorElementType.Int64 => value.GetTensorDataAsSpan<long>().ToArray().Select(v => (float)v).ToArray(),
             TensorElementType.Int32 => value.GetTensorDataAsSpan<int>().ToArray().Select(v => (float)v).ToArray(),
-            _ => throw new BszoException(BszoException.Format($"Output '{name}' has type {info.ElementDataType}.", "a numeric tensor", info.ElementDataType.ToString())),
+            _ => Throw.Bszo<float[]>($"Output '{name}' has type {info.ElementDataType}.", "a numeric tensor", info.ElementDataType.ToString()),
         };
     }
 }

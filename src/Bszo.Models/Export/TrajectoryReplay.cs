@@ -25,14 +25,14 @@ public static class TrajectoryReplay
         var (header, records) = TrajectoryLog.Read(trajectoryPath);
         if (header.BaseWeightsSha256 != model.Manifest.BaseWeightsSha256)
         {
-            throw new BszoException(BszoException.Format($"Trajectory '{trajectoryPath}' was recorded on a different base model.",
-                model.Manifest.BaseWeightsSha256, header.BaseWeightsSha256, "replay needs the model the run was trained from."));
+            Throw.Bszo($"Trajectory '{trajectoryPath}' was recorded on a different base model.",
+                model.Manifest.BaseWeightsSha256, header.BaseWeightsSha256, "replay needs the model the run was trained from.");
         }
         var spec = RunIdentity.Spec(header, trajectoryPath);
         long count = Math.Min(steps ?? records.Count, records.Count);
         if (steps > records.Count)
         {
-            throw new BszoException(BszoException.Format($"Trajectory '{trajectoryPath}' has {records.Count} steps.", $"at least {steps}", $"{records.Count}"));
+            Throw.Bszo($"Trajectory '{trajectoryPath}' has {records.Count} steps.", $"at least {steps}", $"{records.Count}");
         }
         using var optimizer = spec.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Noise = spec.Noise }));
         for (int i = 0; i < count; i++) optimizer.Replay(records[i]);

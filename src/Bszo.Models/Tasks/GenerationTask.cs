@@ -53,8 +53,8 @@ public sealed class GenerationTask : PromptTask
         var answers = row.TextList(AnswersField).Select(a => a.Trim()).Where(a => a.Length > 0).Distinct(StringComparer.Ordinal).ToList();
         if (answers.Count == 0)
         {
-            throw new BszoException(BszoException.Format($"{row.Where} has no gold answer in '{AnswersField}'.", "at least one non-empty answer", "none",
-                "remove unanswerable questions (SQuAD 2.0 style) from the data."));
+            Throw.Bszo($"{row.Where} has no gold answer in '{AnswersField}'.", "at least one non-empty answer", "none",
+                "remove unanswerable questions (SQuAD 2.0 style) from the data.");
         }
         return new PromptedExample(Template.Render(row), answers.Select(a => " " + a).ToList(), 0);
     }

@@ -36,7 +36,7 @@ public sealed class CopaTask : PromptTask
         {
             "cause" => " because",
             "effect" => " so",
-            _ => throw new BszoException(BszoException.Format($"COPA row at {row.Where} has question '{question}'.", "'cause' or 'effect'", question)),
+            _ => Throw.Bszo<string>($"COPA row at {row.Where} has question '{question}'.", "'cause' or 'effect'", question),
         };
         var premise = PromptTemplate.ApplyFilter("strip_period", row.Text("premise").Trim());
         string[] candidates =
@@ -53,8 +53,8 @@ public sealed class CopaTask : PromptTask
         if (!int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var index)
             || index < 0 || index >= count)
         {
-            throw new BszoException(BszoException.Format($"Label '{text}' at {row.Where} is not a choice index.",
-                $"0 to {count - 1}", $"'{text}'", "multiple-choice labels are the zero-based index of the correct choice."));
+            Throw.Bszo($"Label '{text}' at {row.Where} is not a choice index.",
+                $"0 to {count - 1}", $"'{text}'", "multiple-choice labels are the zero-based index of the correct choice.");
         }
         return index;
     }
@@ -91,13 +91,13 @@ public sealed class RecordTask : PromptTask
         var answers = row.TextList("answers");
         if (!query.Contains("@placeholder", StringComparison.Ordinal))
         {
-            throw new BszoException(BszoException.Format($"ReCoRD query at {row.Where} has no @placeholder.", "a query containing @placeholder", query));
+            Throw.Bszo($"ReCoRD query at {row.Where} has no @placeholder.", "a query containing @placeholder", query);
         }
         int label = entities.FindIndex(e => answers.Contains(e, StringComparer.Ordinal));
         if (label < 0)
         {
-            throw new BszoException(BszoException.Format($"ReCoRD row at {row.Where}: no answer is among the entities.",
-                $"one of {string.Join(", ", answers)} in the entity list", string.Join(", ", entities)));
+            Throw.Bszo($"ReCoRD row at {row.Where}: no answer is among the entities.",
+                $"one of {string.Join(", ", answers)} in the entity list", string.Join(", ", entities));
         }
         var candidates = entities.Select(e => query.Replace("@placeholder", e, StringComparison.Ordinal)).ToList();
         return new PromptedExample(passage + "\n- ", candidates, label);

@@ -3,26 +3,6 @@ using Bszo.Models.Data;
 
 namespace Bszo.Models.Tasks;
 
-/// <summary>How a task is trained and scored.</summary>
-public enum TaskKind
-{
-    /// <summary>Pick one of a fixed set of verbalized labels; scored by accuracy.</summary>
-    Classification,
-
-    /// <summary>Pick one of per-example options; scored by accuracy.</summary>
-    MultipleChoice,
-
-    /// <summary>Generate an answer; trained on the gold answer, scored by token F1 against all gold answers.</summary>
-    Generation,
-}
-
-/// <summary>Examples per split (MeZO: 1000 train, 500 dev, 1000 test).</summary>
-public sealed record SplitSizes(int Train, int Dev, int Test)
-{
-    /// <summary>MeZO's protocol for decoder models (Malladi et al., 2023).</summary>
-    public static SplitSizes Mezo { get; } = new(1000, 500, 1000);
-}
-
 /// <summary>
 /// A fine-tuning task: turns a data row into a <see cref="PromptedExample"/> through its prompt
 /// template, and says how predictions are scored.

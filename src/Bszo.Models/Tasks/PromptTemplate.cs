@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using Bszo.Models.Data;
@@ -44,16 +45,16 @@ public sealed class PromptTemplate
             char c = text[i];
             if (c == '{' && i + 1 < text.Length && text[i + 1] == '{') { literal.Append('{'); i++; continue; }
             if (c == '}' && i + 1 < text.Length && text[i + 1] == '}') { literal.Append('}'); i++; continue; }
-            if (c == '}') throw Bad(text, i, "a '}' without a matching '{' (write '}}' for a literal brace)");
+            if (c == '}') Bad(text, i, "a '}' without a matching '{' (write '}}' for a literal brace)");
             if (c != '{') { literal.Append(c); continue; }
 
             int end = text.IndexOf('}', i + 1);
-            if (end < 0) throw Bad(text, i, "a '{' that is never closed");
+            if (end < 0) Bad(text, i, "a '{' that is never closed");
             var parts = text[(i + 1)..end].Split('|', StringSplitOptions.TrimEntries);
-            if (parts[0].Length == 0) throw Bad(text, i, "an empty placeholder '{}'");
+            if (parts[0].Length == 0) Bad(text, i, "an empty placeholder '{}'");
             foreach (var filter in parts.Skip(1))
             {
-                if (!KnownFilters.Contains(filter)) throw Bad(text, i, $"an unknown filter '{filter}' (known: {string.Join(", ", KnownFilters)})");
+                if (!KnownFilters.Contains(filter)) Bad(text, i, $"an unknown filter '{filter}' (known: {string.Join(", ", KnownFilters)})");
             }
             if (literal.Length > 0) segments.Add(new Segment(literal.ToString(), null, []));
             literal.Clear();
@@ -94,9 +95,10 @@ public sealed class PromptTemplate
 
     public override string ToString() => Text;
 
-    private static BszoException Bad(string text, int position, string found) =>
-        new(BszoException.Format($"Prompt template \"{text}\" cannot be parsed at character {position.ToString(CultureInfo.InvariantCulture)}.",
-            "literal text with {field} placeholders, e.g. \"{sentence} It was\"", found));
+    [DoesNotReturn]
+    private static void Bad(string text, int position, string found) =>
+        Throw.Bszo($"Prompt template \"{text}\" cannot be parsed at character {position.ToString(CultureInfo.InvariantCulture)}.",
+            "literal text with {field} placeholders, e.g. \"{sentence} It was\"", found);
 
     private sealed record Segment(string? Literal, string? Field, string[] Filters);
 }

@@ -65,8 +65,8 @@ public static class TaskRegistry
         {
             if (Normalize(taskName) == key) return create();
         }
-        throw new BszoException(BszoException.Format($"Unknown task '{name}'.", $"one of {string.Join(", ", Names)}, or custom", name,
-            "for your own data use --task custom --template \"{sentence} It was\" --verbalizer '{\"0\":\" terrible\",\"1\":\" great\"}'."));
+        return Throw.Bszo<PromptTask>($"Unknown task '{name}'.", $"one of {string.Join(", ", Names)}, or custom", name,
+            "for your own data use --task custom --template \"{sentence} It was\" --verbalizer '{\"0\":\" terrible\",\"1\":\" great\"}'.");
     }
 
     /// <summary>Whether <paramref name="name"/> is a built-in task.</summary>

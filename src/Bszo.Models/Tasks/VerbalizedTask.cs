@@ -78,9 +78,9 @@ public sealed class VerbalizedTask : PromptTask
         int index = Verbalizer.IndexOf(label);
         if (index < 0)
         {
-            throw new BszoException(BszoException.Format($"Label '{label}' at {row.Where} is not in the verbalizer of task '{Name}'.",
+            Throw.Bszo($"Label '{label}' at {row.Where} is not in the verbalizer of task '{Name}'.",
                 $"one of {string.Join(", ", Verbalizer.Keys.Select(k => $"'{k}'"))}", $"'{label}'",
-                "fix the row, or add the label to the verbalizer (--verbalizer '{\"0\":\" terrible\",\"1\":\" great\"}')."));
+                "fix the row, or add the label to the verbalizer (--verbalizer '{\"0\":\" terrible\",\"1\":\" great\"}').");
         }
         return new PromptedExample(Template.Render(row), Verbalizer.Words, index);
     }

@@ -23,7 +23,7 @@ public sealed class Verbalizer
             {
                 if (!_index.TryAdd(key.Trim(), i))
                 {
-                    throw new BszoException(BszoException.Format($"Verbalizer label '{key}' is listed twice.", "each label value once", key));
+                    Throw.Bszo($"Verbalizer label '{key}' is listed twice.", "each label value once", key);
                 }
             }
         }
@@ -45,7 +45,7 @@ public sealed class Verbalizer
         ArgumentNullException.ThrowIfNull(entries);
         if (entries.Count < 2)
         {
-            throw new BszoException(BszoException.Format("A verbalizer needs at least two classes.", "two or more label → word entries", $"{entries.Count}"));
+            Throw.Bszo("A verbalizer needs at least two classes.", "two or more label → word entries", $"{entries.Count}");
         }
         return new Verbalizer(entries);
     }

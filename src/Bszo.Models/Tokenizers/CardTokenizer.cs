@@ -12,7 +12,7 @@ namespace Bszo.Models.Tokenizers;
 /// <remarks>
 /// Supported card types: "bpe" (byte-level BPE from vocab.json + merges.txt, or a Hugging Face
 /// tokenizer.json holding one), "sentencepiece" (tokenizer.model) and "wordpiece" (vocab.txt, with
-/// do_lower_case from an optional tokenizer_config.json). Holds no native memory.
+/// do_lower_case from an optional tokenizer_config.json, or a tokenizer.json holding one). Holds no native memory.
 /// </remarks>
 public sealed class CardTokenizer
 {
@@ -46,15 +46,15 @@ public sealed class CardTokenizer
     public static CardTokenizer Create(ModelCard card)
     {
         ArgumentNullException.ThrowIfNull(card);
-        var t = card.Tokenizer ?? throw new BszoException(BszoException.Format($"The model card in '{card.Directory}' names no tokenizer.",
-            "a \"tokenizer\" entry", "none", "re-export the model with tools/export."));
+        var t = card.Tokenizer ?? Throw.Bszo<TokenizerCard>($"The model card in '{card.Directory}' names no tokenizer.",
+            "a \"tokenizer\" entry", "none", "re-export the model with tools/export.");
         return t.Type switch
         {
             "bpe" => ByteLevelBpe(card, t),
             "sentencepiece" => SentencePiece(card, t),
             "wordpiece" => WordPiece(card, t),
-            _ => throw new BszoException(BszoException.Format($"The model card in '{card.Directory}' names tokenizer type '{t.Type}'.",
-                "bpe, sentencepiece or wordpiece", t.Type, "unigram vocabularies are read by their model's own adapter.")),
+            _ => Throw.Bszo<CardTokenizer>($"The model card in '{card.Directory}' names tokenizer type '{t.Type}'.",
+                "bpe, sentencepiece or wordpiece", t.Type, "unigram vocabularies are read by their model's own adapter."),
         };
     }
 
@@ -86,28 +86,45 @@ public sealed class CardTokenizer
 
     private static CardTokenizer WordPiece(ModelCard card, TokenizerCard t)
     {
+        byte[] vocab;
         bool lower = true;
-        if (t.Files.TryGetValue("config", out var config))
+        bool? stripAccents = null;
+        if (t.Files.TryGetValue("tokenizer", out var json))
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(RequireFile(card, config)));
-            if (doc.RootElement.TryGetProperty("do_lower_case", out var flag)) lower = flag.GetBoolean();
+            (vocab, lower) = HuggingFaceTokenizerJson.ReadWordPiece(RequireFile(card, json));
         }
-        var tokenizer = BertTokenizer.Create(RequireFile(card, FileFor(card, t, "vocab")), new BertOptions { LowerCaseBeforeTokenization = lower });
+        else
+        {
+            vocab = File.ReadAllBytes(RequireFile(card, FileFor(card, t, "vocab")));
+            if (t.Files.TryGetValue("config", out var config))
+            {
+                using var doc = JsonDocument.Parse(File.ReadAllText(RequireFile(card, config)));
+                if (doc.RootElement.TryGetProperty("do_lower_case", out var flag)) lower = flag.GetBoolean();
+                if (doc.RootElement.TryGetProperty("strip_accents", out var strip) && strip.ValueKind is JsonValueKind.True or JsonValueKind.False) stripAccents = strip.GetBoolean();
+            }
+        }
+        using var stream = new MemoryStream(vocab);
+        // BERT strips accents whenever it lowercases, unless the tokenizer's config says otherwise.
+        var tokenizer = BertTokenizer.Create(stream, new BertOptions
+        {
+            Normalizer = new BertTextNormalizer(lower, stripAccents ?? lower),
+            PreTokenizer = BertPreTokenizer.Instance,
+        });
         return new CardTokenizer(tokenizer, text => tokenizer.EncodeToIds(text, addSpecialTokens: false), t);
     }
 
     private static string FileFor(ModelCard card, TokenizerCard t, string role) =>
         t.Files.TryGetValue(role, out var file) ? file
-            : throw new BszoException(BszoException.Format($"The {t.Type} tokenizer in '{card.Directory}' names no '{role}' file.",
-                $"tokenizer.files.{role}", string.Join(", ", t.Files.Keys), "re-export the model with tools/export."));
+            : Throw.Bszo<string>($"The {t.Type} tokenizer in '{card.Directory}' names no '{role}' file.",
+                $"tokenizer.files.{role}", string.Join(", ", t.Files.Keys), "re-export the model with tools/export.");
 
     private static string RequireFile(ModelCard card, string relative)
     {
         var path = card.Resolve(relative);
         if (!File.Exists(path))
         {
-            throw new BszoException(BszoException.Format($"Tokenizer file '{path}' does not exist.", $"{relative} next to the model card",
-                "no such file", "copy the tokenizer files together with the model."));
+            Throw.Bszo($"Tokenizer file '{path}' does not exist.", $"{relative} next to the model card",
+                "no such file", "copy the tokenizer files together with the model.");
         }
         return path;
     }

@@ -103,11 +103,11 @@ public sealed class UnigramTokenizer : Tokenizer
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"{what} is not valid JSON.", "a JSON array of [piece, score] pairs", e.Message), e);
+            Throw.Bszo(e, $"{what} is not valid JSON.", "a JSON array of [piece, score] pairs", e.Message);
         }
         catch (InvalidOperationException e)
         {
-            throw new BszoException(BszoException.Format($"{what} is not a JSON array of [piece, score] pairs.", found: e.Message), e);
+            Throw.Bszo(e, $"{what} is not a JSON array of [piece, score] pairs.", found: e.Message);
         }
         if (options.UnknownId < 0 || options.UnknownId >= pieces.Count || options.ReservedCount > pieces.Count || options.ReservedCount < 0)
         {

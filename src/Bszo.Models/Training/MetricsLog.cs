@@ -30,7 +30,7 @@ public sealed class MetricsLog : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BszoException(BszoException.Format($"Cannot write the metrics log '{path}'.", found: e.Message, hint: "choose an output directory you can write to."), e);
+            return Throw.Bszo<MetricsLog>(e, $"Cannot write the metrics log '{path}'.", found: e.Message, hint: "choose an output directory you can write to.");
         }
     }
 
@@ -46,8 +46,8 @@ public sealed class MetricsLog : IDisposable
         }
         catch (IOException e)
         {
-            throw new BszoException(BszoException.Format($"Cannot append to the metrics log '{_stream.Name}'.", found: e.Message,
-                hint: "the disk may be full; the trajectory and checkpoints written so far are intact, so --resume continues the run."), e);
+            Throw.Bszo(e, $"Cannot append to the metrics log '{_stream.Name}'.", found: e.Message,
+                hint: "the disk may be full; the trajectory and checkpoints written so far are intact, so --resume continues the run.");
         }
     }
 

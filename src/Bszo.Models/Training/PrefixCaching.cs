@@ -18,8 +18,10 @@ internal sealed record TrainingGraph(ModelAdapter Adapter, string GraphPath, boo
 /// </summary>
 /// <remarks>
 /// Rows are computed split by split in the order given, a fixed number of examples per run of the
-/// prefix, so a resumed run (and every worker of a cluster run) gets the same rows bit for bit. The prefix's session is disposed
-/// before training starts: from then on the frozen part costs only the stored rows.
+/// prefix, so a resumed run (and every worker of a cluster run) gets the same rows bit for bit. The
+/// prefix's session is disposed before training starts: from then on the frozen part costs only the
+/// stored rows, at most <see cref="MaxCacheBytes"/> of activations: a run whose examples would take
+/// more (measured up front from their lengths) takes whole-graph passes.
 /// </remarks>
 internal static class PrefixCaching
 {
@@ -58,34 +60,42 @@ internal static class PrefixCaching
         // a cluster run decides alike (cached rows and whole-graph passes differ in the last bits).
         var data = setup.Data;
         long runExamples = (long)data.Train.Count + data.Dev.Count + data.Test.Count;
-        long runBytes = runExamples * prefix.RowLength * sizeof(float);
+        if (!adapter.TryMeasure([.. data.Train, .. data.Dev, .. data.Test], RowsPerPrefixRun, out long runBytes, out reason))
+        {
+            message($"frozen-prefix cache: not used ({reason})");
+            return whole;
+        }
         if (runBytes > MaxCacheBytes)
         {
-            message($"frozen-prefix cache: not used ({runExamples} examples × {prefix.RowLength} floats would take {Mib(runBytes)}, more than {Mib(MaxCacheBytes)})");
+            message($"frozen-prefix cache: not used (the activations of {runExamples} examples would take {Mib(runBytes)}, more than {Mib(MaxCacheBytes)})");
             return whole;
         }
         long examples = splits.Sum(s => (long)s.Count);
-        long bytes = examples * prefix.RowLength * sizeof(float);
 
-        var names = string.Join(", ", prefix.Boundary.Select(b => $"'{b.Name}' [{string.Join("×", b.Dimensions)}]"));
-        message($"frozen-prefix cache: the trainable weights are read by the last {prefix.TailNodes} of {prefix.TailNodes + prefix.PrefixNodes} nodes; " +
-                         $"computing the frozen rest once for {examples} examples ({names}, {Mib(bytes)})");
+        var names = string.Join(", ", prefix.Boundary.Select(b => $"'{b.Name}' {b.Describe()}"));
+        message($"frozen-prefix cache: the trainable weights are read by a {prefix.TailNodes}-node tail; " +
+                $"computing the {prefix.PrefixNodes}-node frozen prefix once for {examples} examples ({names})");
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         int before = 0;
         foreach (var split in splits)
         {
-            adapter.Fill(split, RowsPerPrefixRun, (done, _) =>
+            bool filled = adapter.TryFill(split, RowsPerPrefixRun, out reason, (done, _) =>
             {
                 if (clock.Elapsed - lastReport < TimeSpan.FromSeconds(10)) return;
                 lastReport = clock.Elapsed;
-                message($"frozen-prefix cache: {before + done}/{examples} examples ({clock.Elapsed.TotalSeconds:F0} s)");
+                message($"frozen-prefix cache: {before + done}/{examples} examples, {Mib(adapter.CachedBytes)} ({clock.Elapsed.TotalSeconds:F0} s)");
             });
+            if (!filled)
+            {
+                message($"frozen-prefix cache: not used ({reason})");
+                return whole;
+            }
             before += split.Count;
         }
         adapter.ReleasePrefix();
-        message($"frozen-prefix cache: ready in {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s; " +
-                         $"forward passes now run the {prefix.TailNodes}-node tail ({Path.GetFileName(prefix.TailGraphPath)})");
+        message($"frozen-prefix cache: ready in {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s, {Mib(adapter.CachedBytes)} for {adapter.CachedExamples} examples; " +
+                $"forward passes now run the {prefix.TailNodes}-node tail ({Path.GetFileName(prefix.TailGraphPath)})");
         return new TrainingGraph(adapter, prefix.TailGraphPath, Cached: true);
     }
 

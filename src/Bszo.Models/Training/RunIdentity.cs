@@ -46,8 +46,8 @@ internal static class RunIdentity
         ArgumentNullException.ThrowIfNull(header);
         return header.Options[SpecKey] is JsonObject spec
             ? RunSpec.FromJson(spec, $"'{path}'")
-            : throw new BszoException(BszoException.Format($"Trajectory '{path}' does not record its run specification.",
-                "a header written by `bszo finetune`", header.Options.ToJsonString(), "it was written by another version of Bszo; start a new run."));
+            : Throw.Bszo<RunSpec>($"Trajectory '{path}' does not record its run specification.",
+                "a header written by `bszo finetune`", header.Options.ToJsonString(), "it was written by another version of Bszo; start a new run.");
     }
 
     /// <summary>Refuses to continue a log written by a different run.</summary>
@@ -55,18 +55,18 @@ internal static class RunIdentity
     {
         if (logged.BaseWeightsSha256 != current.BaseWeightsSha256)
         {
-            throw new BszoException(BszoException.Format($"The run in '{Path.GetDirectoryName(path)}' was trained from a different base model.",
+            Throw.Bszo($"The run in '{Path.GetDirectoryName(path)}' was trained from a different base model.",
                 $"base weights {Short(current.BaseWeightsSha256)}", $"base weights {Short(logged.BaseWeightsSha256)}",
-                "resume with the model the run started from, or start a new run with another --out directory."));
+                "resume with the model the run started from, or start a new run with another --out directory.");
         }
         var differences = new List<string>();
         if (logged.Optimizer != current.Optimizer) differences.Add($"optimizer: {logged.Optimizer} → {current.Optimizer}");
         Compare(logged.Options, current.Options, "", differences);
         if (differences.Count > 0)
         {
-            throw new BszoException(BszoException.Format($"--resume: the settings differ from those the run in '{Path.GetDirectoryName(path)}' was started with.",
+            Throw.Bszo($"--resume: the settings differ from those the run in '{Path.GetDirectoryName(path)}' was started with.",
                 "the same optimizer, settings, data and schedule", string.Join("; ", differences),
-                "resume with the original settings (see its config.json), or start a new run with another --out directory."));
+                "resume with the original settings (see its config.json), or start a new run with another --out directory.");
         }
     }
 

@@ -50,12 +50,19 @@ public sealed record RunSpec
     public bool CacheFrozenPrefix { get; init; } = true;
 
     /// <summary>
+    /// What each forward pass hands the optimizer (<see cref="TrainingObjectives"/>): the graph's loss, or
+    /// minus the task's score of the step's batch ("accuracy", "f1"). Losses and batch scores are different
+    /// trajectories, so the objective is part of the spec.
+    /// </summary>
+    public string Objective { get; init; } = TrainingObjectives.Loss;
+
+    /// <summary>
     /// The spec of a run of <paramref name="steps"/> steps with optimizer <paramref name="optimizer"/>: its
     /// defaults, then <paramref name="overrides"/> (<c>key=value</c>, as <c>--optimizer-option</c> and the
     /// common options give them), validated.
     /// </summary>
     public static RunSpec Create(string optimizer, long steps, IEnumerable<KeyValuePair<string, string>> overrides, int batchSize = 16, ulong dataSeed = 0,
-        bool cacheFrozenPrefix = true, NoiseKind noise = NoiseKind.Gaussian)
+        bool cacheFrozenPrefix = true, string objective = TrainingObjectives.Loss, NoiseKind noise = NoiseKind.Gaussian)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         var descriptor = OptimizerCatalog.Get(optimizer);
@@ -63,6 +70,7 @@ public sealed record RunSpec
         var spec = new RunSpec
         {
             Optimizer = descriptor.Name, Options = options, Noise = noise, BatchSize = batchSize, DataSeed = dataSeed, CacheFrozenPrefix = cacheFrozenPrefix,
+            Objective = objective,
         };
         spec.Validate();
         return spec;
@@ -74,11 +82,15 @@ public sealed record RunSpec
         var descriptor = OptimizerCatalog.Get(Optimizer);
         if (!descriptor.OptionsType.IsInstanceOfType(Options))
         {
-            throw new BszoException(BszoException.Format($"The run's '{Optimizer}' optimizer was given options of another method.",
-                descriptor.OptionsType.Name, Options.GetType().Name));
+            Throw.Bszo($"The run's '{Optimizer}' optimizer was given options of another method.",
+                descriptor.OptionsType.Name, Options.GetType().Name);
         }
         Options.Validate();
-        if (BatchSize < 1) throw new BszoException(BszoException.Format("Invalid value for --batch-size.", "≥ 1", BatchSize.ToString(CultureInfo.InvariantCulture)));
+        if (BatchSize < 1) Throw.Bszo("Invalid value for --batch-size.", "≥ 1", BatchSize.ToString(CultureInfo.InvariantCulture));
+        if (!TrainingObjectives.Names.Contains(Objective))
+        {
+            Throw.Bszo($"Unknown training objective '{Objective}'.", string.Join(", ", TrainingObjectives.Names), Objective);
+        }
     }
 
     /// <summary>
@@ -97,8 +109,8 @@ public sealed record RunSpec
     public BatchSchedule Batches(int exampleCount) => new(exampleCount, BatchSize, DataSeed);
 
     /// <summary>
-    /// The spec as JSON (doubles round-trip exactly). The noise is written only when it is not Gaussian,
-    /// so the specs of Gaussian runs read and compare as they did before the choice existed.
+    /// The spec as JSON (doubles round-trip exactly). The noise is written only when it is not Gaussian and
+    /// the objective only when it is not the loss, so the headers of other runs stay as they were.
     /// </summary>
     public JsonObject ToJson()
     {
@@ -111,6 +123,7 @@ public sealed record RunSpec
             ["cacheFrozenPrefix"] = CacheFrozenPrefix,
         };
         if (Noise != NoiseKind.Gaussian) json["noise"] = NoiseKinds.Name(Noise);
+        if (Objective != TrainingObjectives.Loss) json["objective"] = Objective;
         return json;
     }
 
@@ -130,14 +143,15 @@ public sealed record RunSpec
                 DataSeed = (ulong?)json["dataSeed"] ?? 0,
                 CacheFrozenPrefix = (bool?)json["cacheFrozenPrefix"] ?? true,
                 Noise = (string?)json["noise"] is { } noise ? NoiseKinds.Parse(noise, source) : NoiseKind.Gaussian,
+                Objective = (string?)json["objective"] ?? TrainingObjectives.Loss,
             };
             spec.Validate();
             return spec;
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
-            throw new BszoException(BszoException.Format($"The run specification in {source} cannot be read.", "optimizer, options, batchSize, dataSeed", e.Message,
-                "it was written by another version of Bszo; start a new run."), e);
+            return Throw.Bszo<RunSpec>(e, $"The run specification in {source} cannot be read.", "optimizer, options, batchSize, dataSeed", e.Message,
+                "it was written by another version of Bszo; start a new run.");
         }
     }
 

@@ -69,7 +69,13 @@ public sealed class Trainer : IDisposable
             _evaluator = new TaskEvaluator(_core.Adapter, _core.Session, _setup.Task, _options.EvalBatchSize);
             _best = new BestWeights(_dir);
             _loss = new TimedLoss();
-            _losses = run.Losses?.Invoke(_core) ?? new LocalStepLosses(_core);
+            bool score = TrainingObjectives.UsesTaskScore(_setup.Spec.Objective, _setup.Task);
+            if (score && run.Losses is not null)
+            {
+                Throw.Bszo($"The '{_setup.Spec.Objective}' objective is scored in one process; this run's losses come from elsewhere (a cluster).",
+                    TrainingObjectives.Loss, _setup.Spec.Objective, "train on a batch score without --workers.");
+            }
+            _losses = run.Losses?.Invoke(_core) ?? new LocalStepLosses(_core, score ? _evaluator : null);
         }
         catch
         {
@@ -204,15 +210,15 @@ public sealed class Trainer : IDisposable
         {
             if (checkpoint.Step > records.Count)
             {
-                throw new BszoException(BszoException.Format($"Checkpoint '{checkpoint.Directory}' is newer than the trajectory log.",
-                    $"a log with at least {checkpoint.Step} steps", $"{records.Count} steps", "the log was truncated; the run cannot be resumed exactly."));
+                Throw.Bszo($"Checkpoint '{checkpoint.Directory}' is newer than the trajectory log.",
+                    $"a log with at least {checkpoint.Step} steps", $"{records.Count} steps", "the log was truncated; the run cannot be resumed exactly.");
             }
             Checkpoints.RequireSameBase(checkpoint, _setup.Model);
             _core.Load(checkpoint.Manifest, checkpoint.WeightsPath, checkpoint.Optimizer ?? [], checkpoint.OptimizerTensors);
             if (_store.Checksum() != checkpoint.Checksum)
             {
-                throw new BszoException(BszoException.Format($"Checkpoint '{checkpoint.Directory}' holds damaged weights.", checkpoint.Checksum, _store.Checksum(),
-                    "delete this checkpoint directory; --resume then uses the one before it."));
+                Throw.Bszo($"Checkpoint '{checkpoint.Directory}' holds damaged weights.", checkpoint.Checksum, _store.Checksum(),
+                    "delete this checkpoint directory; --resume then uses the one before it.");
             }
             _state = checkpoint.Trainer;
         }
@@ -254,8 +260,8 @@ public sealed class Trainer : IDisposable
         }
         else
         {
-            if (_state.Step != 0) throw new BszoException(BszoException.Format("The metrics log lacks the zero-shot scores.", "step-0 eval and test entries", "none",
-                "the log was edited; start a new run."));
+            if (_state.Step != 0) Throw.Bszo("The metrics log lacks the zero-shot scores.", "step-0 eval and test entries", "none",
+                "the log was edited; start a new run.");
             var devResult = _evaluator.Evaluate(_setup.Data.Dev);
             var testResult = _evaluator.Evaluate(_setup.Data.Test);
             _metrics!.Write(EvalEntry(new EvalReport(0, "dev", devResult.Loss, devResult.Metric, metric, IsBest: true), devResult.Examples));
@@ -347,8 +353,8 @@ public sealed class Trainer : IDisposable
         }
         catch (IOException e)
         {
-            throw new BszoException(BszoException.Format($"Cannot append step {record.Step + 1} to the trajectory log '{_dir.Trajectory}'.", found: e.Message,
-                hint: $"the disk may be full. Steps 1 to {record.Step} and the checkpoints are intact: free space, then continue with --resume."), e);
+            Throw.Bszo(e, $"Cannot append step {record.Step + 1} to the trajectory log '{_dir.Trajectory}'.", found: e.Message,
+                hint: $"the disk may be full. Steps 1 to {record.Step} and the checkpoints are intact: free space, then continue with --resume.");
         }
     }
 

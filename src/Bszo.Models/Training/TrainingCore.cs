@@ -96,13 +96,19 @@ public sealed class TrainingCore : IDisposable
     /// </summary>
     public TensorBatch? Batch(long step, int shard = 0, int shards = 1)
     {
+        var examples = Examples(step, shard, shards);
+        return examples.Length == 0 ? null : Graph.Adapter.Collate(examples);
+    }
+
+    /// <summary>The examples of shard <paramref name="shard"/> of <paramref name="shards"/> of step <paramref name="step"/>'s batch (none when the shard is empty).</summary>
+    public PromptedExample[] Examples(long step, int shard = 0, int shards = 1)
+    {
         var indices = Batches.IndicesFor(step);
         var (start, count) = BatchSchedule.ShardRange(indices.Length, shard, shards);
-        if (count == 0) return null;
         var train = Setup.Data.Train;
         var examples = new PromptedExample[count];
         for (int i = 0; i < count; i++) examples[i] = train[indices[start + i]];
-        return Graph.Adapter.Collate(examples);
+        return examples;
     }
 
     /// <summary>Puts the base model's weights back and starts a fresh optimizer at step 0 (a cluster worker that rejoins starts over from here).</summary>

@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Bszo.Models.Adapters;
 using Bszo.Models.Assets;
 using Bszo.Ort.Graph;
@@ -65,13 +62,12 @@ public static class UseLiteModel
     /// <summary>The cache key: converter version, package checksum, labels, prompts and scale.</summary>
     internal static string CacheKey(UseLiteOptions options)
     {
-        var description = JsonSerializer.Serialize(new
+        return BszoHome.Key(new
         {
             converter = UseLiteConverter.Version,
             package = PackageSha1,
             labels = options.Labels.Select(l => new { name = l.Name, prompts = l.Prompts }),
             scale = options.LogitScale.ToString("R", CultureInfo.InvariantCulture),
         });
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(description)))[..16];
     }
 }

@@ -14,9 +14,9 @@ internal static class DeviceSessions
         }
         catch (OnnxRuntimeException e)
         {
-            throw new BszoException(BszoException.Format($"ONNX Runtime could not load {what} on device '{device}'.",
+            return Throw.Bszo<InferenceSession>(e, $"ONNX Runtime could not load {what} on device '{device}'.",
                 "every node placed on the device", e.Message,
-                "the generated graphs use only operators the CPU and CUDA providers implement; check the ONNX Runtime build (`dotnet build -p:BszoCuda=true` for CUDA)."), e);
+                "the generated graphs use only operators the CPU and CUDA providers implement; check the ONNX Runtime build (`dotnet build -p:BszoCuda=true` for CUDA).");
         }
     }
 }

@@ -231,8 +231,8 @@ public sealed class DeviceWeightStore : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new BszoException(BszoException.Format($"Allocating {bytes} bytes on '{Device}' for tensor '{tensor.Entry.Name}' failed.",
-                found: e.Message, hint: $"the weights need {(DeviceBytes + bytes) / (1 << 20)} MiB so far; free device memory or use a smaller model."), e);
+            return Throw.Bszo<OrtMemoryAllocation>(e, $"Allocating {bytes} bytes on '{Device}' for tensor '{tensor.Entry.Name}' failed.",
+                found: e.Message, hint: $"the weights need {(DeviceBytes + bytes) / (1 << 20)} MiB so far; free device memory or use a smaller model.");
         }
     }
 

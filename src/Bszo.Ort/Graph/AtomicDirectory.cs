@@ -43,7 +43,7 @@ public static class AtomicDirectory
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw new BszoException(BszoException.Format($"Cannot write {what}.", found: e.Message, hint: hint), e);
+            return Throw.Bszo<T>(e, $"Cannot write {what}.", found: e.Message, hint: hint);
         }
         catch
         {

@@ -18,8 +18,8 @@ public static class AtomicFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BszoException(BszoException.Format($"Cannot create directory '{directory}'.", found: e.Message,
-                hint: "choose an output directory you can write to."), e);
+            Throw.Bszo(e, $"Cannot create directory '{directory}'.", found: e.Message,
+                hint: "choose an output directory you can write to.");
         }
 
         Leftovers.Remove(directory, Path.GetFileName(full));
@@ -36,8 +36,8 @@ public static class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw new BszoException(BszoException.Format($"Cannot write '{full}'.", found: e.Message,
-                hint: "check free disk space and permissions; the previous file, if any, is unchanged."), e);
+            Throw.Bszo(e, $"Cannot write '{full}'.", found: e.Message,
+                hint: "check free disk space and permissions; the previous file, if any, is unchanged.");
         }
         catch
         {

@@ -61,7 +61,8 @@ public sealed class FrozenPrefixSplit
     /// Whether a would-be boundary activation is better recomputed by the tail than stored (e.g. one
     /// of a type that cannot be stored): its producer joins the tail, and that node's own inputs are
     /// considered in turn. Activations that no frozen weight went into (masks, label indices: plumbing
-    /// derived from the data inputs) are always recomputed.
+    /// derived from the data inputs) are always recomputed, and so are values that no data input went
+    /// into (constants computed from frozen weights).
     /// </param>
     /// <param name="reason">Why there is no split, in words for a log line; empty on success.</param>
     public static FrozenPrefixSplit? Create(ModelProto training, IReadOnlyCollection<string> trainable, Func<string, bool> recomputeInTail, out string reason)
@@ -101,6 +102,13 @@ public sealed class FrozenPrefixSplit
         {
             if (node.Input.Any(weightDerived.Contains)) foreach (var o in node.Output) if (o.Length > 0) weightDerived.Add(o);
         }
+        // Values no data input went into (a transposed tied embedding read by an LM head) are the same for every example:
+        // the tail computes them from its frozen initializers, and ONNX Runtime folds them once when it loads the tail.
+        var dataDerived = graph.Input.Select(v => v.Name).Where(n => !trainableSet.Contains(n) && !initializers.Contains(n)).ToHashSet(StringComparer.Ordinal);
+        foreach (var node in graph.Node)
+        {
+            if (node.Input.Any(dataDerived.Contains)) foreach (var o in node.Output) if (o.Length > 0) dataDerived.Add(o);
+        }
 
         // The tail's outside reads; those to recompute pull their producers in, until none is left.
         List<string> boundary, passThrough;
@@ -110,7 +118,7 @@ public sealed class FrozenPrefixSplit
                 .Where(name => name.Length > 0 && !dependent.Contains(name) && !initializers.Contains(name)).ToList();
             passThrough = tailReads.Where(inputs.Contains).ToList();
             boundary = tailReads.Where(n => !inputs.Contains(n)).ToList();
-            var pulled = boundary.Where(b => !weightDerived.Contains(b) || recomputeInTail(b)).Select(b => producer[b]).ToList();
+            var pulled = boundary.Where(b => !weightDerived.Contains(b) || !dataDerived.Contains(b) || recomputeInTail(b)).Select(b => producer[b]).ToList();
             if (pulled.Count == 0) break;
             foreach (var node in pulled)
             {
@@ -124,12 +132,13 @@ public sealed class FrozenPrefixSplit
             return null;
         }
 
-        // Prefix: the nodes the boundary needs, walking back from it.
+        // Prefix: the nodes the boundary needs, walking back from it. Plumbing the tail recomputes (a mask) may be needed
+        // by the prefix too, and then both compute it; nothing the boundary needs depends on a trainable weight.
         var needed = new HashSet<NodeProto>(ReferenceEqualityComparer.Instance);
         var pending = new Stack<string>(boundary);
         while (pending.Count > 0)
         {
-            if (!producer.TryGetValue(pending.Pop(), out var node) || inTail.Contains(node) || !needed.Add(node)) continue;
+            if (!producer.TryGetValue(pending.Pop(), out var node) || !needed.Add(node)) continue;
             foreach (var i in node.Input) if (i.Length > 0) pending.Push(i);
         }
         var prefixGraph = new GraphProto { Name = graph.Name + "_frozen_prefix" };

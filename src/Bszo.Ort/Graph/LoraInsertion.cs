@@ -9,13 +9,20 @@ namespace Bszo.Ort.Graph;
 /// Rewrites a graph so that chosen MatMuls carry LoRA adapters (see <see cref="LoraOptions"/>):
 /// <c>y = MatMul(x, W)</c> becomes <c>y = Add(MatMul(x, W), Mul(MatMul(MatMul(x, A), B), α/r))</c>,
 /// with A and B added as initializers in W's element type (the prepare step then turns them into
-/// trainable graph inputs). The new nodes follow the original one, so the graph stays sorted, and
-/// the adapted output keeps its name, so nothing downstream changes.
+/// trainable graph inputs). An adapter on some of W's column blocks (the query and value thirds of
+/// a fused projection) multiplies by B widened with zero blocks, <c>Concat(B_q, 0, B_v)</c>. The new
+/// nodes follow the original one, so the graph stays sorted, and the adapted output keeps its name,
+/// so nothing downstream changes.
 /// </summary>
 internal static class LoraInsertion
 {
-    /// <summary>Inserts the adapters and returns them in the order their weights first appear.</summary>
-    public static List<LoraAdapter> Insert(GraphProto graph, LoraOptions options)
+    /// <summary>
+    /// Inserts the adapters and returns them in the order their weights first appear.
+    /// </summary>
+    /// <param name="graph">The graph to rewrite.</param>
+    /// <param name="options">Rank, α, target patterns, seed.</param>
+    /// <param name="within">When given, only these weights may be adapted (the layers chosen to train).</param>
+    public static List<LoraAdapter> Insert(GraphProto graph, LoraOptions options, IReadOnlySet<string>? within = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(options);
@@ -26,45 +33,65 @@ internal static class LoraInsertion
         }
 
         var weights = EligibleWeights(graph);
-        var glob = NameGlob.Create(options.Targets);
-        foreach (var exact in glob.ExactNames)
+        var names = WeightNames.Of(graph);
+        var whole = NameGlob.Create(options.Targets);
+        var fused = NameGlob.Create(options.FusedQueryValue);
+        bool Known(TensorProto w, NameGlob glob) => names.GetValueOrDefault(w.Name, [w.Name]).Any(glob.Matches);
+        foreach (var exact in whole.ExactNames.Concat(fused.ExactNames))
         {
-            if (!weights.Any(w => w.Name == exact))
+            if (!weights.Any(w => names.GetValueOrDefault(w.Name, [w.Name]).Contains(exact)))
             {
                 Throw.Bszo($"LoRA target '{exact}' cannot be adapted.", "a 2-D float initializer used only as the second input of MatMul nodes",
                     graph.Initializer.Any(t => t.Name == exact) ? "an initializer with another shape, type or use" : "no such initializer",
                     "LoRA adapts MatMul(x, W) only; weights used through Transpose or Gemm, or shared with other operators, are not adapted.");
             }
         }
-        var chosen = weights.Where(w => glob.Matches(w.Name)).ToList();
+        bool everything = options.Targets.Count == 0 && options.FusedQueryValue.Count == 0;
+        var chosen = new List<(TensorProto Weight, IReadOnlyList<LoraColumns>? Columns)>();
+        foreach (var w in weights)
+        {
+            if (within is not null && !within.Contains(w.Name)) continue;
+            if (options.FusedQueryValue.Count > 0 && Known(w, fused) && w.Dims[1] % 3 == 0)
+            {
+                long third = w.Dims[1] / 3;
+                chosen.Add((w, [new LoraColumns(0, third), new LoraColumns(2 * third, third)]));
+            }
+            else if (everything || (options.Targets.Count > 0 && Known(w, whole)))
+            {
+                chosen.Add((w, null));
+            }
+        }
         if (chosen.Count == 0)
         {
+            var patterns = options.Targets.Concat(options.FusedQueryValue).ToList();
             Throw.Bszo("No MatMul weights to adapt with LoRA.", "a 2-D float initializer as the second input of a MatMul",
-                options.Targets.Count == 0 ? "none in the graph" : $"none matching {string.Join(" ", options.Targets)}",
-                "check the LoRA target patterns; LoRA adapts MatMul(x, W) only.");
+                (patterns.Count == 0 ? "none in the graph" : $"none matching {string.Join(" ", patterns)}") + (within is null ? "" : " in the layers chosen to train"),
+                "check the LoRA target patterns (--lora-target); LoRA adapts MatMul(x, W) only.");
         }
 
         var builder = new GraphBuilder(graph);
         var adapters = new Dictionary<string, (LoraAdapter Adapter, string Scale)>(StringComparer.Ordinal);
         for (int index = 0; index < chosen.Count; index++)
         {
-            var w = chosen[index];
-            long rows = w.Dims[0], columns = w.Dims[1];
+            var (w, columns) = chosen[index];
+            long rows = w.Dims[0], outColumns = w.Dims[1];
             var a = builder.Fresh($"{w.Name}.lora_A");
             var b = builder.Fresh($"{w.Name}.lora_B");
             var scale = builder.Fresh($"{w.Name}.lora_scale");
+            var adapter = new LoraAdapter(w.Name, a, b, options.Rank, options.Alpha, rows, outColumns, columns);
             var initial = new float[rows * options.Rank];
             GaussianNoise.Fill(SquaresRng.Key(options.Seed, index), 0, initial);
             float std = (float)(1 / Math.Sqrt(3.0 * rows));
             for (int i = 0; i < initial.Length; i++) initial[i] *= std;
             graph.Initializer.Add(Tensor(a, w.DataType, initial, [rows, options.Rank]));
-            graph.Initializer.Add(Tensor(b, w.DataType, new float[options.Rank * columns], [options.Rank, columns]));
+            graph.Initializer.Add(Tensor(b, w.DataType, new float[options.Rank * adapter.BColumns], [options.Rank, adapter.BColumns]));
             graph.Initializer.Add(Tensor(scale, w.DataType, [(float)(options.Alpha / options.Rank)], []));
-            adapters[w.Name] = (new LoraAdapter(w.Name, a, b, options.Rank, options.Alpha, rows, columns), scale);
+            adapters[w.Name] = (adapter, scale);
         }
 
         var nodes = graph.Node.ToList();
         graph.Node.Clear();
+        var widened = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var node in nodes)
         {
             graph.Node.Add(node);
@@ -72,8 +99,9 @@ internal static class LoraInsertion
             string output = node.Output[0];
             string baseOutput = builder.Fresh($"{output}_lora_base");
             node.Output[0] = baseOutput;
+            if (!widened.TryGetValue(entry.Adapter.Weight, out var b)) widened[entry.Adapter.Weight] = b = WidenedB(graph, builder, entry.Adapter);
             string down = Add(graph, builder, "MatMul", [node.Input[0], entry.Adapter.A], $"{output}_lora_down");
-            string up = Add(graph, builder, "MatMul", [down, entry.Adapter.B], $"{output}_lora_up");
+            string up = Add(graph, builder, "MatMul", [down, b], $"{output}_lora_up");
             string scaled = Add(graph, builder, "Mul", [up, entry.Scale], $"{output}_lora_scaled");
             var sum = new NodeProto { OpType = "Add", Name = builder.Fresh($"{output}_lora_add") };
             sum.Input.AddRange([baseOutput, scaled]);
@@ -81,6 +109,43 @@ internal static class LoraInsertion
             graph.Node.Add(sum);
         }
         return [.. adapters.Values.Select(v => v.Adapter)];
+    }
+
+    /// <summary>B as a [rank, Out] value: B itself, or its column blocks placed among zero blocks where the adapter leaves W's columns alone.</summary>
+    private static string WidenedB(GraphProto graph, GraphBuilder builder, LoraAdapter adapter)
+    {
+        if (adapter.Columns is null) return adapter.B;
+        int dataType = graph.Initializer.First(t => t.Name == adapter.Weight).DataType;
+        var pieces = new List<string>();
+        long at = 0, taken = 0;
+        void Zeros(long columns)
+        {
+            if (columns <= 0) return;
+            var zero = new TensorProto { DataType = dataType };
+            zero.Dims.Add(1);
+            zero.RawData = ByteString.CopyFrom(new byte[OnnxDataType.ElementSize(dataType)]);
+            var node = new NodeProto { OpType = "ConstantOfShape", Name = builder.Fresh($"{adapter.B}_zeros_node") };
+            node.Input.Add(builder.Constant($"{adapter.B}_zeros_shape", adapter.Rank, columns));
+            node.Output.Add(builder.Fresh($"{adapter.B}_zeros"));
+            node.Attribute.Add(GraphBuilder.Attribute("value", zero));
+            graph.Node.Add(node);
+            pieces.Add(node.Output[0]);
+        }
+        foreach (var block in adapter.Columns)
+        {
+            Zeros(block.Start - at);
+            pieces.Add(Add(graph, builder, "Slice", [adapter.B, builder.Constant($"{adapter.B}_from", taken), builder.Constant($"{adapter.B}_to", taken + block.Count),
+                builder.Constant($"{adapter.B}_axis", 1L)], $"{adapter.B}_block"));
+            taken += block.Count;
+            at = block.Start + block.Count;
+        }
+        Zeros(adapter.Out - at);
+        var concat = new NodeProto { OpType = "Concat", Name = builder.Fresh($"{adapter.B}_widened_node") };
+        concat.Input.AddRange(pieces);
+        concat.Output.Add(builder.Fresh($"{adapter.B}_widened"));
+        concat.Attribute.Add(GraphBuilder.Attribute("axis", 1L));
+        graph.Node.Add(concat);
+        return concat.Output[0];
     }
 
     /// <summary>2-D float initializers whose every use is as the second input of a default-domain MatMul, in initializer order.</summary>

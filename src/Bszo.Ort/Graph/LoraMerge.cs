@@ -80,19 +80,20 @@ public static class LoraMerge
 
     private static void FoldInto(Span<float> w, ReadOnlySpan<float> a, ReadOnlySpan<float> b, LoraAdapter adapter)
     {
-        int rows = checked((int)adapter.In), columns = checked((int)adapter.Out), r = adapter.Rank;
-        if (a.Length != rows * r || b.Length != r * columns)
+        int rows = checked((int)adapter.In), columns = checked((int)adapter.Out), bColumns = checked((int)adapter.BColumns), r = adapter.Rank;
+        if (a.Length != rows * r || b.Length != r * bColumns)
         {
-            Throw.Bszo($"LoRA factors of '{adapter.Weight}' have the wrong size.", $"A {rows}×{r}, B {r}×{columns}", $"{a.Length} and {b.Length} elements",
+            Throw.Bszo($"LoRA factors of '{adapter.Weight}' have the wrong size.", $"A {rows}×{r}, B {r}×{bColumns}", $"{a.Length} and {b.Length} elements",
                 "the trained weights and the manifest come from different prepare runs.");
         }
-        for (int i = 0; i < rows; i++)
+        for (int j = 0; j < bColumns; j++)
         {
-            for (int j = 0; j < columns; j++)
+            int target = checked((int)adapter.TargetColumn(j));
+            for (int i = 0; i < rows; i++)
             {
                 double sum = 0;
-                for (int k = 0; k < r; k++) sum += (double)a[i * r + k] * b[k * columns + j];
-                w[i * columns + j] = (float)(w[i * columns + j] + adapter.Scale * sum);
+                for (int k = 0; k < r; k++) sum += (double)a[i * r + k] * b[k * bColumns + j];
+                w[i * columns + target] = (float)(w[i * columns + target] + adapter.Scale * sum);
             }
         }
     }

@@ -27,8 +27,8 @@ public static class OnnxModelFile
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new BszoException(BszoException.Format($"'{path}' is not a valid ONNX model file.",
-                "a serialized onnx.ModelProto", e.Message, "the file may be truncated, or be external data rather than the model."), e);
+            return Throw.Bszo<ModelProto>(e, $"'{path}' is not a valid ONNX model file.",
+                "a serialized onnx.ModelProto", e.Message, "the file may be truncated, or be external data rather than the model.");
         }
     }
 

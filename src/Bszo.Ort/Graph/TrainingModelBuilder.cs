@@ -25,6 +25,13 @@ public sealed record PrepareOptions
     /// else is frozen, unless <see cref="Trainable"/> names more tensors to train alongside them.
     /// </summary>
     public LoraOptions? Lora { get; init; }
+
+    /// <summary>
+    /// Train the last this-many transformer layers and what follows them (final norm, pooler, head;
+    /// see <see cref="TransformerLayers"/>), besides what <see cref="Trainable"/> names. With <see cref="Lora"/>,
+    /// only those layers get adapters, and what follows them trains directly. 0: only what follows them.
+    /// </summary>
+    public int? TrainTopLayers { get; init; }
 }
 
 /// <summary>
@@ -52,9 +59,17 @@ public static class TrainingModelBuilder
         var graph = model.Graph;
         CheckOpset(model, sourcePath);
 
-        var adapters = options.Lora is null ? [] : LoraInsertion.Insert(graph, options.Lora);
+        // The loss first: the layers to train are those the loss depends on.
+        var modelOutputs = graph.Output.Select(o => o.Name).ToList();
+        options.Loss.Attach(new GraphBuilder(graph));
+        var top = options.TrainTopLayers is int count ? TransformerLayers.Find(graph, [LossHead.LossOutput], sourcePath) : null;
+        var topWeights = top?.Top(options.TrainTopLayers!.Value).ToHashSet(StringComparer.Ordinal);
+
+        var adapters = options.Lora is null ? [] : LoraInsertion.Insert(graph, options.Lora, topWeights?.Except(top!.After).ToHashSet(StringComparer.Ordinal));
         var adapterTensors = adapters.SelectMany(a => new[] { a.A, a.B }).ToHashSet(StringComparer.Ordinal);
-        bool onlyAdapters = adapters.Count > 0 && options.Trainable.Count == 0;
+        // Chosen by layer: the top layers' weights, or with LoRA their adapters and what follows the layers.
+        var byLayer = top is null ? [] : adapters.Count > 0 ? top.After.ToHashSet(StringComparer.Ordinal) : topWeights!;
+        bool patternsOnly = adapters.Count == 0 && top is null;
 
         var glob = NameGlob.Create(options.Trainable);
         var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
@@ -73,12 +88,11 @@ public static class TrainingModelBuilder
             }
         }
 
+        // Patterns add to adapters and layers; alone, no patterns means every weight.
+        bool byPatterns = patternsOnly || options.Trainable.Count > 0;
         var trainable = graph.Initializer
-            .Where(t => adapterTensors.Contains(t.Name)
-                        || (!onlyAdapters
-                            && OnnxDataType.IsTrainable(t.DataType)
-                            && (glob.ExactNames.Contains(t.Name) || t.Dims.Aggregate(1L, (a, b) => a * b) >= 2)
-                            && glob.Matches(t.Name)))
+            .Where(t => adapterTensors.Contains(t.Name) || byLayer.Contains(t.Name)
+                        || (byPatterns && Selects(t, glob)))
             .ToList();
         if (trainable.Count == 0)
         {
@@ -107,9 +121,9 @@ public static class TrainingModelBuilder
                 foreach (var tensor in trainable)
                 {
                     var info = InitializerData.Describe(tensor, sourceDirectory);
-                    Pad(stream);
+                    ExternalData.Pad(stream);
                     entries.Add(new WeightEntry(tensor.Name, entries.Count, tensor.DataType, tensor.DataType, info.Shape, stream.Position));
-                    CopyRaw(tensor, info, stream, hash);
+                    ExternalData.CopyRaw(tensor, info, stream, hash);
                 }
             });
             sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
@@ -123,24 +137,7 @@ public static class TrainingModelBuilder
         }
 
         // 2. Frozen tensors with external data (or large inline data) -> frozen.bin, owned by ONNX Runtime.
-        AtomicFile.Write(Path.Combine(outDir, "frozen.bin"), stream =>
-        {
-            foreach (var tensor in GraphSurgery.AllTensors(graph).ToList())
-            {
-                bool external = tensor.DataLocation == TensorProto.Types.DataLocation.External;
-                bool large = !external && tensor.RawData.Length > options.InlineLimitBytes;
-                if (!external && !large) continue;
-                var info = InitializerData.Describe(tensor, sourceDirectory);
-                Pad(stream);
-                long offset = stream.Position;
-                CopyRaw(tensor, info, stream, hash: null);
-                InitializerData.MakeExternal(tensor, "frozen.bin", offset, info.Length);
-            }
-        });
-
-        // 3. The loss head.
-        var modelOutputs = graph.Output.Select(o => o.Name).ToList();
-        options.Loss.Attach(new GraphBuilder(graph));
+        ExternalData.Move(graph, sourceDirectory, Path.Combine(outDir, "frozen.bin"), options.InlineLimitBytes);
 
         OnnxModelFile.Save(model, Path.Combine(outDir, "training.onnx"));
         FileChecksums.Write(outDir, ["training.onnx", "weights.bin", "frozen.bin"]);
@@ -150,12 +147,28 @@ public static class TrainingModelBuilder
             BaseWeightsSha256 = sha256,
             Loss = options.Loss.Describe(),
             TrainablePatterns = options.Trainable,
+            TrainTopLayers = options.TrainTopLayers,
+            LoraSettings = options.Lora,
             ModelOutputs = modelOutputs,
             Tensors = entries,
             Lora = adapters,
         };
         manifest.Save(manifestPath);
         return PreparedModel.Open(outDir);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="patterns"/> select <paramref name="tensor"/> for training: a float
+    /// tensor the patterns match, with two or more elements unless named exactly (scalars in exported
+    /// graphs are operator constants).
+    /// </summary>
+    public static bool Selects(TensorProto tensor, NameGlob patterns)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(patterns);
+        return OnnxDataType.IsTrainable(tensor.DataType)
+               && (patterns.ExactNames.Contains(tensor.Name) || tensor.Dims.Aggregate(1L, (a, b) => a * b) >= 2)
+               && patterns.Matches(tensor.Name);
     }
 
     private static void CheckOpset(ModelProto model, string path)
@@ -166,65 +179,5 @@ public static class TrainingModelBuilder
             Throw.Bszo($"'{path}' uses ONNX opset {opset}.", "opset 13 or newer", $"opset {opset}",
                 "re-export the model with a newer opset (tools/export uses 17).");
         }
-    }
-
-    private static void Pad(Stream stream)
-    {
-        long pad = (Alignment - stream.Position % Alignment) % Alignment;
-        for (long i = 0; i < pad; i++) stream.WriteByte(0);
-    }
-
-    /// <summary>Copies a tensor's bytes (as stored: little-endian, its own element type) to <paramref name="destination"/>.</summary>
-    private static void CopyRaw(TensorProto tensor, InitializerInfo info, Stream destination, IncrementalHash? hash)
-    {
-        if (info.ExternalPath is not null)
-        {
-            using var source = new FileStream(info.ExternalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            source.Position = info.Offset;
-            var buffer = new byte[1 << 20];
-            long left = info.Length;
-            while (left > 0)
-            {
-                int n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                if (n == 0) Throw.Bszo($"External data for '{info.Name}' ended early in '{info.ExternalPath}'.", hint: "the file is truncated.");
-                destination.Write(buffer, 0, n);
-                hash?.AppendData(buffer, 0, n);
-                left -= n;
-            }
-            return;
-        }
-        ReadOnlySpan<byte> bytes = tensor.RawData.Span;
-        byte[]? converted = null;
-        if (bytes.IsEmpty && info.ElementCount > 0)
-        {
-            converted = InlineToRaw(tensor, info);
-            bytes = converted;
-        }
-        destination.Write(bytes);
-        hash?.AppendData(bytes);
-    }
-
-    private static byte[] InlineToRaw(TensorProto tensor, InitializerInfo info)
-    {
-        int size = OnnxDataType.ElementSize(info.DataType);
-        var raw = new byte[info.ElementCount * size];
-        var span = raw.AsSpan();
-        for (int i = 0; i < info.ElementCount; i++)
-        {
-            var slot = span.Slice(i * size, size);
-            switch (info.DataType)
-            {
-                case OnnxDataType.Float: BitConverter.TryWriteBytes(slot, tensor.FloatData[i]); break;
-                case OnnxDataType.Double: BitConverter.TryWriteBytes(slot, tensor.DoubleData[i]); break;
-                case OnnxDataType.Int64: BitConverter.TryWriteBytes(slot, tensor.Int64Data[i]); break;
-                case OnnxDataType.Float16 or OnnxDataType.BFloat16: BitConverter.TryWriteBytes(slot, (ushort)tensor.Int32Data[i]); break;
-                case OnnxDataType.Int32: BitConverter.TryWriteBytes(slot, tensor.Int32Data[i]); break;
-                default:
-                    if (size == 1) slot[0] = (byte)tensor.Int32Data[i];
-                    else Throw.Bszo($"Cannot copy inline data of '{info.Name}' ({OnnxDataType.Name(info.DataType)}).");
-                    break;
-            }
-        }
-        return raw;
     }
 }

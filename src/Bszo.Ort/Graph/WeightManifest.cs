@@ -54,6 +54,14 @@ public sealed record WeightManifest
     /// <summary>The trainable-tensor patterns that were applied.</summary>
     public IReadOnlyList<string> TrainablePatterns { get; init; } = [];
 
+    /// <summary>The number of top layers chosen to train (see <see cref="PrepareOptions.TrainTopLayers"/>); null when layers were not chosen.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? TrainTopLayers { get; init; }
+
+    /// <summary>The LoRA settings the adapters were inserted with; null without LoRA.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public LoraOptions? LoraSettings { get; init; }
+
     /// <summary>Outputs of the original model, still available in the training graph.</summary>
     public IReadOnlyList<string> ModelOutputs { get; init; } = [];
 
@@ -87,8 +95,8 @@ public sealed record WeightManifest
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"Weight manifest '{path}' is not valid JSON.", found: e.Message,
-                hint: "the file was edited or truncated; prepare the model again."), e);
+            manifest = Throw.Bszo<WeightManifest>(e, $"Weight manifest '{path}' is not valid JSON.", found: e.Message,
+                hint: "the file was edited or truncated; prepare the model again.");
         }
         if (manifest is null || manifest.Format != CurrentFormat)
         {

@@ -12,15 +12,21 @@ namespace Bszo.Ort.Optimizers;
 /// <para>One step (k = 2, m = 3, cached variant), every mutation a single fused sweep:</para>
 /// <code>
 /// f₀ = L(θ)                                   prior μ = 0, Σ = σₚ²I
-/// sweep {(s₁,+ε)}            y₁ = (L − f₀)/ε   observe e₁
-/// sweep {(s₁,−ε),(s₂,+ε)}    y₂ = (L − f₀)/ε   observe e₂
-/// j = argmax Σⱼⱼ, re-use yⱼ                   update σₑ² from the residual; observe eⱼ again
+/// sweep {(s₁,+ε)}            y₁ = (L − f₀)/ε   update σₑ² from y₁ − μ₁; observe e₁
+/// sweep {(s₁,−ε),(s₂,+ε)}    y₂ = (L − f₀)/ε   update σₑ² from y₂ − μ₂; observe e₂
+/// j = argmax Σⱼⱼ, re-use yⱼ                   update σₑ² from yⱼ − μⱼ; observe eⱼ again
 /// sweep {(s₂,−ε),(s₁,−ημ₁),(s₂,−ημ₂)}        restore and update in one pass
 /// </code>
-/// <para>The posterior is reset every step; σₑ² persists across steps (it is checkpointed). All
-/// posterior algebra is in double precision (<see cref="SubspacePosterior"/>).</para>
+/// <para>σₑ² moves after every sample (eq. 13, and the official code), so the axes observed while
+/// σₑ was larger keep more posterior variance and the extra sample goes to the most uncertain of
+/// them; <see cref="NoiseUpdateRule.AdaptiveSamples"/> restores the Algorithm 1 listing, under which
+/// the axis samples tie. A burst of large |y| raises σₑ² within the step it starts, shrinking μ
+/// towards 0 (the damping of §3.4).</para>
+/// <para>The posterior is reset every step; the running mean of squared residuals behind σₑ²
+/// persists across steps (it is checkpointed). All posterior algebra is in double precision
+/// (<see cref="SubspacePosterior"/>).</para>
 /// </remarks>
-public sealed class BszoOptimizer : ZerothOrderOptimizer
+public sealed class BszoOptimizer : ZerothOrderOptimizer<BszoOptions>
 {
     private readonly SubspacePosterior _posterior;
     private readonly ulong[] _seeds;
@@ -31,12 +37,11 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
     private readonly double _priorVariance;
     private readonly double _initialNoiseVariance;
     private readonly double _noiseFloorVariance;
-    private double _noiseVariance;
+    private double _residualSquareMean; // the EMA of squared normalised residuals: persists across steps, never floored
 
     private BszoOptimizer(IWeightMutator mutator, BszoOptions options)
         : base(mutator, options)
     {
-        Options = options;
         int k = options.SubspaceDimension;
         _posterior = new SubspacePosterior(k);
         _seeds = new ulong[k];
@@ -51,14 +56,17 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
         _initialNoiseVariance = noiseStd * noiseStd;
         double floor = options.NoiseFloorFraction * noiseStd;
         _noiseFloorVariance = floor * floor;
-        _noiseVariance = _initialNoiseVariance;
+        _residualSquareMean = _initialNoiseVariance;
     }
 
-    /// <summary>The options in effect.</summary>
-    public BszoOptions Options { get; }
+    /// <summary>
+    /// The observation-noise variance σₑ² the posterior uses now: the running mean of squared
+    /// residuals, floored (σₑ ≥ floor·σₑ⁰); σₑ⁰² when adaptive noise is off.
+    /// </summary>
+    public double NoiseVariance => Options.AdaptiveNoise ? Math.Max(_noiseFloorVariance, _residualSquareMean) : _initialNoiseVariance;
 
-    /// <summary>The current observation-noise variance σₑ² (persists across steps).</summary>
-    public double NoiseVariance => _noiseVariance;
+    /// <summary>The running mean of squared normalised residuals behind σₑ² (persists across steps; not floored).</summary>
+    public double ResidualSquareMean => _residualSquareMean;
 
     /// <summary>σₚ² in effect (after the automatic choice).</summary>
     public double PriorVariance => _priorVariance;
@@ -108,7 +116,7 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
             Array.Clear(_direction);
             _direction[i] = 1;
             if (updateOnAxes) UpdateNoise(y - _posterior.Mean[i]);
-            _posterior.Observe(_direction, y, _noiseVariance);
+            _posterior.Observe(_direction, y, NoiseVariance);
         }
 
         // m − k adaptive samples.
@@ -133,14 +141,16 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
                     Merge(_seeds[i], eps * _direction[i]);
                     _pendingRestore[i] = -eps * _direction[i];
                 }
-                Mutator.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms));
+                // Σ stays diagonal, so d is an axis; re-measuring the axis just perturbed cancels to no sweep at all.
+                _terms.RemoveAll(t => t.Coefficient == 0 && t.DecayedCoefficient == 0);
+                if (_terms.Count > 0) Mutator.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms));
                 y = (context.Loss() - f0) / eps;
             }
             double norm = 0;
             foreach (var d in _direction) norm += d * d;
             norm = Math.Sqrt(norm);
             if (Options.AdaptiveNoise) UpdateNoise((y - _posterior.Predict(_direction)) / norm);
-            _posterior.Observe(_direction, y, _noiseVariance);
+            _posterior.Observe(_direction, y, NoiseVariance);
         }
 
         // Restore and update in one pass: θ_new = d·(θ' + restore) − η·Σ μᵢzᵢ, the restore scaled by
@@ -154,7 +164,7 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
             context.Set($"mu{i}", mu);
             Merge(_seeds[i], -lr * mu, _pendingRestore[i]);
         }
-        context.Set("sigma_e", Math.Sqrt(_noiseVariance));
+        context.Set("sigma_e", Math.Sqrt(NoiseVariance));
         Mutator.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_terms), decay);
     }
 
@@ -182,23 +192,24 @@ public sealed class BszoOptimizer : ZerothOrderOptimizer
         _terms.Add(new SweepTerm(seed, coefficient, decayed));
     }
 
-    /// <summary>σₑ² ← (1−α)σₑ² + α·r², then σₑ ≥ floor.</summary>
+    /// <summary>r̄² ← (1−α)r̄² + α·r² (eq. 13); the floor applies to the σₑ read from it (<see cref="NoiseVariance"/>).</summary>
     private void UpdateNoise(double normalisedResidual)
     {
         double alpha = Options.NoiseEmaAlpha;
-        _noiseVariance = Math.Max(_noiseFloorVariance, (1 - alpha) * _noiseVariance + alpha * normalisedResidual * normalisedResidual);
+        _residualSquareMean = (1 - alpha) * _residualSquareMean + alpha * normalisedResidual * normalisedResidual;
     }
 
     public override JsonObject SaveState()
     {
         var state = base.SaveState();
-        state["noiseVariance"] = _noiseVariance;
+        state["residualSquareMean"] = _residualSquareMean;
         return state;
     }
 
     public override void LoadState(JsonObject state)
     {
         base.LoadState(state);
-        _noiseVariance = (double?)state["noiseVariance"] ?? _initialNoiseVariance;
+        // Checkpoints written before the floor moved off the running mean stored the floored σₑ² as "noiseVariance".
+        _residualSquareMean = (double?)state["residualSquareMean"] ?? (double?)state["noiseVariance"] ?? _initialNoiseVariance;
     }
 }

@@ -20,27 +20,29 @@ public enum BszoVariant
 public enum NoiseUpdateRule
 {
     /// <summary>
-    /// Only on the adaptive samples beyond the first k (the paper's Algorithm 1 listing). Default:
-    /// Bszo follows the paper where the paper and the official code differ.
+    /// After every observation, the k axis samples included: the paper's eq. 13 ("after the τ-th
+    /// sample"), its Algorithm 2 and §3.4, and the official code, whose runs produced every table.
+    /// The default.
+    /// </summary>
+    EverySample,
+
+    /// <summary>
+    /// Only on the adaptive samples beyond the first k: the paper's Algorithm 1 listing. The k axis
+    /// samples then all see the same σₑ, so their posterior variances tie and the noise estimate moves
+    /// once per step.
     /// </summary>
     AdaptiveSamples,
-
-    /// <summary>On every observation, the k axis samples included (the official code, which produced the paper's tables).</summary>
-    EverySample,
 }
 
 /// <summary>
 /// Options of <see cref="BszoOptimizer"/>. Defaults are the paper's (Feng &amp; Huang, 2026, "Adaptive
 /// Bayesian Subspace Zeroth-Order Optimization", §5.1 and App. C): k = 2, m = k+1 = 3, ε = 1e-4, noise EMA
-/// α = 0.1, σₚ = σₑ⁰ = √(n/10⁶) with n the number of trainable scalars, σₑ floored at 0.1·σₑ⁰.
+/// α = 0.1, σₚ = σₑ⁰ = √(n/10⁶) with n the number of trainable scalars, σₑ updated after every sample and
+/// floored at 0.1·σₑ⁰.
 /// </summary>
 public sealed record BszoOptions : OptimizerOptions
 {
-    public BszoOptions()
-    {
-        LearningRate = 1e-6;
-        Epsilon = 1e-4;
-    }
+    public BszoOptions() => Epsilon = 1e-4;
 
     /// <summary>k: random directions (the subspace dimension) per step.</summary>
     public int SubspaceDimension { get; init; } = 2;
@@ -55,7 +57,7 @@ public sealed record BszoOptions : OptimizerOptions
     public bool AdaptiveNoise { get; init; } = true;
 
     /// <summary>Which observations update σₑ² (see <see cref="NoiseUpdateRule"/>).</summary>
-    public NoiseUpdateRule NoiseUpdate { get; init; } = NoiseUpdateRule.AdaptiveSamples;
+    public NoiseUpdateRule NoiseUpdate { get; init; } = NoiseUpdateRule.EverySample;
 
     /// <summary>EMA weight α of squared normalised residuals in σₑ².</summary>
     public double NoiseEmaAlpha { get; init; } = 0.1;
@@ -66,7 +68,11 @@ public sealed record BszoOptions : OptimizerOptions
     /// <summary>Initial noise standard deviation σₑ⁰; null: equal to σₚ.</summary>
     public double? InitialNoiseStd { get; init; }
 
-    /// <summary>σₑ never falls below this fraction of σₑ⁰.</summary>
+    /// <summary>
+    /// σₑ never falls below this fraction of σₑ⁰. The floor bounds the σₑ the posterior uses, not the
+    /// running mean of squared residuals behind it (as the official code does), so a long quiet stretch
+    /// is remembered as quiet: a later residual must exceed the floor by itself to raise σₑ.
+    /// </summary>
     public double NoiseFloorFraction { get; init; } = 0.1;
 
     public override void Validate()

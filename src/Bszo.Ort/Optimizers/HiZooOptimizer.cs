@@ -56,19 +56,15 @@ public sealed record HiZooOptions : OptimizerOptions
 /// <see cref="ElementStateBuffer"/> the optimizer owns: dispose the optimizer to free it. Checkpoints
 /// save it (<see cref="ZerothOrderOptimizer.SaveTensors"/>).</para>
 /// </remarks>
-public sealed class HiZooOptimizer : ZerothOrderOptimizer
+public sealed class HiZooOptimizer : ZerothOrderOptimizer<HiZooOptions>
 {
     private readonly ElementStateBuffer _hessian;
 
     private HiZooOptimizer(PerturbationSweep sweep, HiZooOptions options)
         : base(sweep, options)
     {
-        Options = options;
         _hessian = CreateStateBuffer("hessian", 1f);
     }
-
-    /// <summary>The options in effect.</summary>
-    public HiZooOptions Options { get; }
 
     public override string Name => "hizoo";
 
@@ -78,23 +74,16 @@ public sealed class HiZooOptimizer : ZerothOrderOptimizer
     public ElementStateBuffer Hessian => _hessian;
 
     /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights, with H = 1.</summary>
-    public static HiZooOptimizer Create(PerturbationSweep sweep, HiZooOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(sweep);
-        return new(sweep, options ?? new HiZooOptions());
-    }
+    public static HiZooOptimizer Create(PerturbationSweep sweep, HiZooOptions? options = null) => new(sweep, options ?? new HiZooOptions());
 
     protected override void StepCore(StepContext context)
     {
         double eps = Options.Epsilon;
-        double clean = context.Loss();
-        ulong seed = context.NextSeed();
-        var probe = ProbeTwoSided(context, seed);
+        double clean = CleanLoss(context);
+        var (seed, probe) = ProbeNewDirection(context);
         double g = probe.Gradient;
         double curvature = Math.Abs(probe.Plus + probe.Minus - 2 * clean) / (2 * eps * eps);
         double alpha = Options.EffectiveSmoothing;
-        context.Set("loss", clean);
-        context.Set("g", g);
         context.Set("curvature", curvature);
 
         var update = new HessianUpdate((float)eps, (float)(1 - alpha), (float)(alpha * curvature), (float)Options.HessianFloor, (float)(context.LearningRate * g));

@@ -29,19 +29,15 @@ public sealed record MezoOptions : OptimizerOptions
 /// θ ← θ − η(Σⱼ gⱼzⱼ/n + λθ). The restore of the last direction and the update are one fused sweep,
 /// as is the restore of direction j with the perturbation along j+1: 2n+1 sweeps for 2n forward passes.
 /// </remarks>
-public sealed class MezoOptimizer : ZerothOrderOptimizer
+public sealed class MezoOptimizer : ZerothOrderOptimizer<MezoOptions>
 {
     private readonly SweepTerm[] _update;
 
     private MezoOptimizer(IWeightMutator mutator, MezoOptions options)
         : base(mutator, options)
     {
-        Options = options;
         _update = new SweepTerm[options.Directions];
     }
-
-    /// <summary>The options in effect.</summary>
-    public MezoOptions Options { get; }
 
     public override string Name => Options.OneSided ? "mezo-1s" : "mezo";
 

@@ -71,8 +71,8 @@ public static class OptimizerOptionsJson
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format("An optimizer option has a value of the wrong type.",
-                "numbers for rates and sizes, true/false for switches", e.Message, "check the key=value overrides."), e);
+            result = Throw.Bszo<OptimizerOptions>(e, "An optimizer option has a value of the wrong type.",
+                "numbers for rates and sizes, true/false for switches", e.Message, "check the key=value overrides.");
         }
         if (result is null) Throw.Bszo("Optimizer options could not be read.");
         result.Validate();

@@ -52,7 +52,7 @@ public sealed record SubZeroOptions : OptimizerOptions
 /// <para><b>Memory:</b> U and Vᵀ, Σ (m+n)·r fp32 values over the matrices (<see cref="StateBytes"/>),
 /// in managed arrays.</para>
 /// </remarks>
-public sealed class SubZeroOptimizer : ZerothOrderOptimizer
+public sealed class SubZeroOptimizer : ZerothOrderOptimizer<SubZeroOptions>
 {
     private readonly SubspaceSweep _subspace;
     private long _period = -1;
@@ -60,13 +60,9 @@ public sealed class SubZeroOptimizer : ZerothOrderOptimizer
     private SubZeroOptimizer(PerturbationSweep sweep, SubZeroOptions options)
         : base(sweep, options)
     {
-        Options = options;
         var basis = SubspaceBasis.Create(sweep.Store.Manifest, options.Rank, options.ReshapeNearSquare);
         _subspace = new SubspaceSweep(sweep, basis);
     }
-
-    /// <summary>The options in effect.</summary>
-    public SubZeroOptions Options { get; }
 
     /// <summary>The current subspaces.</summary>
     public SubspaceBasis Basis => _subspace.Basis;
@@ -78,11 +74,7 @@ public sealed class SubZeroOptimizer : ZerothOrderOptimizer
     public override long StateBytes => Basis.StateBytes;
 
     /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
-    public static SubZeroOptimizer Create(PerturbationSweep sweep, SubZeroOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(sweep);
-        return new(sweep, options ?? new SubZeroOptions());
-    }
+    public static SubZeroOptimizer Create(PerturbationSweep sweep, SubZeroOptions? options = null) => new(sweep, options ?? new SubZeroOptions());
 
     protected override void StepCore(StepContext context)
     {
@@ -99,9 +91,7 @@ public sealed class SubZeroOptimizer : ZerothOrderOptimizer
             Refresh(SquaresRng.DeriveSeed(Options.Seed, period * interval, 0), period);
         }
 
-        ulong seed = context.NextSeed();
-        var probe = ProbeTwoSided(context, seed);
-        context.Set("g", probe.Gradient);
+        var (seed, probe) = ProbeNewDirection(context);
         context.Set("loss", probe.MeanLoss);
         double decay = 1 - context.LearningRate * Options.WeightDecay;
         _subspace.Apply([new SweepTerm(seed, -context.LearningRate * probe.Gradient)], decay, restore: new SweepTerm(seed, Options.Epsilon));

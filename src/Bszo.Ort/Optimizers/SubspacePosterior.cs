@@ -93,24 +93,31 @@ public sealed class SubspacePosterior
         }
     }
 
-    /// <summary>The index i with the largest Σᵢᵢ (the most uncertain axis; ties go to the lowest index).</summary>
+    /// <summary>
+    /// The index i with the largest Σᵢᵢ, the most uncertain axis. Ties go to the highest index, as in
+    /// the official code, which takes the last eigenvector numpy's <c>eigh</c> returns (for k = 2 and
+    /// Σ = cI that is e₂).
+    /// </summary>
     public int MostUncertainAxis()
     {
         int best = 0;
-        for (int i = 1; i < Dimension; i++) if (_covariance[i, i] > _covariance[best, best]) best = i;
+        for (int i = 1; i < Dimension; i++) if (_covariance[i, i] >= _covariance[best, best]) best = i;
         return best;
     }
 
     /// <summary>
-    /// Unit eigenvector of Σ for its largest eigenvalue, by power iteration on the shifted matrix
-    /// (closed form for k = 2). The sign is fixed so that the largest-magnitude component is positive.
+    /// Unit eigenvector of Σ for its largest eigenvalue: the axis <see cref="MostUncertainAxis"/> when
+    /// Σ is diagonal (always so after axis observations from the isotropic prior), else by power
+    /// iteration (closed form for k = 2). The sign is fixed so that the largest-magnitude component is
+    /// positive.
     /// </summary>
     public void PrincipalDirection(Span<double> result)
     {
         int k = Dimension;
-        if (k == 1)
+        if (IsDiagonal())
         {
-            result[0] = 1;
+            result[..k].Clear();
+            result[MostUncertainAxis()] = 1;
             return;
         }
         if (k == 2)
@@ -119,8 +126,7 @@ public sealed class SubspacePosterior
             double lambda = 0.5 * (a + c) + Math.Sqrt(0.25 * (a - c) * (a - c) + b * b);
             // (Σ − λI)v = 0 → v ∝ (b, λ − a) or (λ − c, b), whichever is better conditioned.
             double x, y;
-            if (Math.Abs(lambda - a) >= Math.Abs(lambda - c)) { x = b; y = lambda - a; } else { x = lambda - c; y = b; }
-            if (x == 0 && y == 0) { x = a >= c ? 1 : 0; y = a >= c ? 0 : 1; }
+            if (Math.Abs(lambda - a) >= Math.Abs(lambda - c)) { x = b; y = lambda - a; } else { x = lambda - c; y = b; } // b ≠ 0 here
             double norm = Math.Sqrt(x * x + y * y);
             result[0] = x / norm;
             result[1] = y / norm;
@@ -156,5 +162,14 @@ public sealed class SubspacePosterior
         int largest = 0;
         for (int i = 1; i < k; i++) if (Math.Abs(result[i]) > Math.Abs(result[largest])) largest = i;
         if (result[largest] < 0) for (int i = 0; i < k; i++) result[i] = -result[i];
+    }
+
+    private bool IsDiagonal()
+    {
+        for (int i = 0; i < Dimension; i++)
+        {
+            for (int j = 0; j < Dimension; j++) if (i != j && _covariance[i, j] != 0) return false;
+        }
+        return true;
     }
 }

@@ -84,7 +84,7 @@ public sealed class TrajectoryLog : IDisposable
         }
         catch (JsonException e)
         {
-            throw new BszoException(BszoException.Format($"'{path}' line 1 is not a trajectory header.", TrajectoryHeader.CurrentFormat, e.Message), e);
+            header = Throw.Bszo<TrajectoryHeader>(e, $"'{path}' line 1 is not a trajectory header.", TrajectoryHeader.CurrentFormat, e.Message);
         }
         if (header is null || header.Format != TrajectoryHeader.CurrentFormat)
         {
@@ -104,8 +104,8 @@ public sealed class TrajectoryLog : IDisposable
             }
             catch (JsonException e)
             {
-                throw new BszoException(BszoException.Format($"'{path}' line {i + 1} is not a step record.", found: e.Message,
-                    hint: "the log was edited; only its last line may be incomplete."), e);
+                Throw.Bszo(e, $"'{path}' line {i + 1} is not a step record.", found: e.Message,
+                    hint: "the log was edited; only its last line may be incomplete.");
             }
         }
         for (int i = 0; i < records.Count; i++)

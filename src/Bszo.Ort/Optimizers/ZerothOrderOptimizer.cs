@@ -27,11 +27,6 @@ public abstract class ZerothOrderOptimizer : IDisposable
     private readonly PerturbationSweep? _sweep;
     private readonly List<ElementStateBuffer> _stateBuffers = [];
 
-    protected ZerothOrderOptimizer(PerturbationSweep sweep, OptimizerOptions options)
-        : this((IWeightMutator)(sweep ?? throw new ArgumentNullException(nameof(sweep))), options)
-    {
-    }
-
     /// <summary>Creates the optimizer over weights that <paramref name="mutator"/> sweeps (host or device).</summary>
     protected ZerothOrderOptimizer(IWeightMutator mutator, OptimizerOptions options)
     {
@@ -177,6 +172,28 @@ public abstract class ZerothOrderOptimizer : IDisposable
         Perturb([new SweepTerm(seed, -2 * eps)]);
         double minus = context.Loss();
         return new TwoSidedProbe(plus, minus, Clip((plus - minus) / (2 * eps)));
+    }
+
+    /// <summary>L(θ) at the current, unperturbed weights, recorded as the step's loss.</summary>
+    protected static double CleanLoss(StepContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        double loss = context.Loss();
+        context.Set("loss", loss);
+        return loss;
+    }
+
+    /// <summary>
+    /// <see cref="ProbeTwoSided"/> along a new direction of this step: draws its seed, probes, and
+    /// records the projected gradient as the step's "g".
+    /// </summary>
+    protected (ulong Seed, TwoSidedProbe Probe) ProbeNewDirection(StepContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ulong seed = context.NextSeed();
+        var probe = ProbeTwoSided(context, seed);
+        context.Set("g", probe.Gradient);
+        return (seed, probe);
     }
 
     /// <summary>Clips a projected gradient if the options ask for it.</summary>

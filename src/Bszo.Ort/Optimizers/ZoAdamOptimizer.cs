@@ -9,11 +9,7 @@ namespace Bszo.Ort.Optimizers;
 /// </summary>
 public sealed record ZoAdamOptions : OptimizerOptions
 {
-    public ZoAdamOptions()
-    {
-        LearningRate = 1e-5;
-        Epsilon = 1e-3;
-    }
+    public ZoAdamOptions() => LearningRate = 1e-5;
 
     /// <summary>Decay rate β₁ of the first moment.</summary>
     public double Beta1 { get; init; } = 0.9;
@@ -47,7 +43,7 @@ public sealed record ZoAdamOptions : OptimizerOptions
 /// <see cref="ElementStateBuffer"/>s the optimizer owns: dispose the optimizer to free them.
 /// Checkpoints save them (<see cref="ZerothOrderOptimizer.SaveTensors"/>).</para>
 /// </remarks>
-public sealed class ZoAdamOptimizer : ZerothOrderOptimizer
+public sealed class ZoAdamOptimizer : ZerothOrderOptimizer<ZoAdamOptions>
 {
     private readonly ElementStateBuffer _first;
     private readonly ElementStateBuffer _second;
@@ -55,7 +51,6 @@ public sealed class ZoAdamOptimizer : ZerothOrderOptimizer
     private ZoAdamOptimizer(PerturbationSweep sweep, ZoAdamOptions options)
         : base(sweep, options)
     {
-        Options = options;
         try
         {
             _first = CreateStateBuffer("m");
@@ -68,9 +63,6 @@ public sealed class ZoAdamOptimizer : ZerothOrderOptimizer
         }
     }
 
-    /// <summary>The options in effect.</summary>
-    public ZoAdamOptions Options { get; }
-
     public override string Name => "zo-adam";
 
     public override int ForwardPassesPerStep => 2;
@@ -82,18 +74,12 @@ public sealed class ZoAdamOptimizer : ZerothOrderOptimizer
     public ElementStateBuffer SecondMoment => _second;
 
     /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights, with zero moments.</summary>
-    public static ZoAdamOptimizer Create(PerturbationSweep sweep, ZoAdamOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(sweep);
-        return new(sweep, options ?? new ZoAdamOptions());
-    }
+    public static ZoAdamOptimizer Create(PerturbationSweep sweep, ZoAdamOptions? options = null) => new(sweep, options ?? new ZoAdamOptions());
 
     protected override void StepCore(StepContext context)
     {
-        ulong seed = context.NextSeed();
-        var probe = ProbeTwoSided(context, seed);
+        var (seed, probe) = ProbeNewDirection(context);
         double g = probe.Gradient;
-        context.Set("g", g);
         context.Set("loss", probe.MeanLoss);
 
         long t = context.Step + 1;

@@ -32,16 +32,13 @@ public sealed record ZoConservativeOptions : OptimizerOptions
 /// with the move to θ−ηĝ, the move to θ+ηĝ) plus a fifth when θ+ηĝ is not kept. Memory: none beyond
 /// inference.</para>
 /// </remarks>
-public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer
+public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer<ZoConservativeOptions>
 {
-    private ZoConservativeOptimizer(IWeightMutator mutator, ZoConservativeOptions options)
-        : base(mutator, options) => Options = options;
-
-    /// <summary>The options in effect.</summary>
-    public ZoConservativeOptions Options { get; }
+    private ZoConservativeOptimizer(IWeightMutator mutator, ZoConservativeOptions options) : base(mutator, options) { }
 
     public override string Name => "zo-sgd-cons";
 
+    /// <summary>L(θ), L(θ + εz), L(θ − εz), and the two candidates L(θ − ηĝ), L(θ + ηĝ).</summary>
     public override int ForwardPassesPerStep => 5;
 
     /// <summary>Creates the optimizer over the weights <paramref name="mutator"/> sweeps (host or device).</summary>
@@ -49,17 +46,12 @@ public sealed class ZoConservativeOptimizer : ZerothOrderOptimizer
 
     protected override void StepCore(StepContext context)
     {
-        double eps = Options.Epsilon;
-        double clean = context.Loss();
-        context.Set("loss", clean);
-        ulong seed = context.NextSeed();
-        double g = ProbeTwoSided(context, seed).Gradient;
-        context.Set("g", g);
-
-        double step = context.LearningRate * g;
-        Mutator.Apply(seed, eps - step);      // θ − εz  →  θ − ηĝ
+        double clean = CleanLoss(context);
+        var (seed, probe) = ProbeNewDirection(context);
+        double step = context.LearningRate * probe.Gradient;
+        Mutator.Apply(seed, Options.Epsilon - step); // θ − εz  →  θ − ηĝ
         double descended = context.Loss();
-        Mutator.Apply(seed, 2 * step);        // θ − ηĝ  →  θ + ηĝ
+        Mutator.Apply(seed, 2 * step);               // θ − ηĝ  →  θ + ηĝ
         double ascended = context.Loss();
 
         int kept; // −1: θ − ηĝ, 0: θ, +1: θ + ηĝ

@@ -31,19 +31,15 @@ public sealed record ZoMomentumOptions : OptimizerOptions
 /// in an <see cref="ElementStateBuffer"/> the optimizer owns: dispose the optimizer to free it.
 /// Checkpoints save it (<see cref="ZerothOrderOptimizer.SaveTensors"/>).</para>
 /// </remarks>
-public sealed class ZoMomentumOptimizer : ZerothOrderOptimizer
+public sealed class ZoMomentumOptimizer : ZerothOrderOptimizer<ZoMomentumOptions>
 {
     private readonly ElementStateBuffer _momentum;
 
     private ZoMomentumOptimizer(PerturbationSweep sweep, ZoMomentumOptions options)
         : base(sweep, options)
     {
-        Options = options;
         _momentum = CreateStateBuffer("momentum");
     }
-
-    /// <summary>The options in effect.</summary>
-    public ZoMomentumOptions Options { get; }
 
     public override string Name => "zo-sgd-mmt";
 
@@ -53,17 +49,11 @@ public sealed class ZoMomentumOptimizer : ZerothOrderOptimizer
     public ElementStateBuffer Momentum => _momentum;
 
     /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights, with zero momentum.</summary>
-    public static ZoMomentumOptimizer Create(PerturbationSweep sweep, ZoMomentumOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(sweep);
-        return new(sweep, options ?? new ZoMomentumOptions());
-    }
+    public static ZoMomentumOptimizer Create(PerturbationSweep sweep, ZoMomentumOptions? options = null) => new(sweep, options ?? new ZoMomentumOptions());
 
     protected override void StepCore(StepContext context)
     {
-        ulong seed = context.NextSeed();
-        var probe = ProbeTwoSided(context, seed);
-        context.Set("g", probe.Gradient);
+        var (seed, probe) = ProbeNewDirection(context);
         context.Set("loss", probe.MeanLoss);
 
         var update = new MomentumUpdate((float)Options.Epsilon, (float)probe.Gradient, (float)Options.Momentum, (float)context.LearningRate);

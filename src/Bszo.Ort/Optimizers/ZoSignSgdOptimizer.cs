@@ -19,16 +19,13 @@ public sealed record ZoSignSgdOptions : OptimizerOptions;
 /// <para>Per step: 2 forward passes, 3 sweeps (+εz, −2εz, then restore and update fused in one pass).
 /// Memory: none beyond inference. Weight decay, if set, is decoupled and applied in the update sweep.</para>
 /// </remarks>
-public sealed class ZoSignSgdOptimizer : ZerothOrderOptimizer
+public sealed class ZoSignSgdOptimizer : ZerothOrderOptimizer<ZoSignSgdOptions>
 {
-    private ZoSignSgdOptimizer(PerturbationSweep sweep, ZoSignSgdOptions options)
-        : base(sweep, options) => Options = options;
-
-    /// <summary>The options in effect.</summary>
-    public ZoSignSgdOptions Options { get; }
+    private ZoSignSgdOptimizer(PerturbationSweep sweep, ZoSignSgdOptions options) : base(sweep, options) { }
 
     public override string Name => "zo-sgd-sign";
 
+    /// <summary>L(θ + εz) and L(θ − εz); the step's loss is their mean.</summary>
     public override int ForwardPassesPerStep => 2;
 
     /// <summary>Creates the optimizer over <paramref name="sweep"/>'s weights.</summary>
@@ -36,9 +33,7 @@ public sealed class ZoSignSgdOptimizer : ZerothOrderOptimizer
 
     protected override void StepCore(StepContext context)
     {
-        ulong seed = context.NextSeed();
-        var probe = ProbeTwoSided(context, seed);
-        context.Set("g", probe.Gradient);
+        var (seed, probe) = ProbeNewDirection(context);
         context.Set("loss", probe.MeanLoss);
 
         var update = new GaussianStepUpdate((float)Options.Epsilon, (float)(-context.LearningRate * Math.Sign(probe.Gradient)));

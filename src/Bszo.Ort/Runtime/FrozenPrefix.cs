@@ -7,12 +7,24 @@ namespace Bszo.Ort.Runtime;
 
 /// <summary>One activation at the cut between frozen prefix and trainable tail.</summary>
 /// <param name="Name">The activation's name in the training graph.</param>
-/// <param name="Dimensions">Its shape without the leading batch dimension.</param>
-public sealed record BoundaryActivation(string Name, IReadOnlyList<long> Dimensions)
+/// <param name="Sequence">
+/// Whether its axis 1 is a sequence axis: a length that varies from batch to batch (token positions,
+/// padded to the batch's longest example), so each example has a row per position.
+/// </param>
+/// <param name="Dimensions">Its fixed dimensions: the shape without the leading batch axis (and without the sequence axis).</param>
+public sealed record BoundaryActivation(string Name, bool Sequence, IReadOnlyList<long> Dimensions)
 {
-    /// <summary>Floats per example.</summary>
+    /// <summary>Floats per example, or per position of an example when the activation has a <see cref="Sequence"/> axis.</summary>
     public int RowLength { get; } = checked((int)Dimensions.Aggregate(1L, (a, b) => a * b));
+
+    /// <summary>The shape in words, e.g. "[sequence × 512]".</summary>
+    public string Describe() => "[" + string.Join("×", (Sequence ? ["sequence"] : Array.Empty<string>()).Concat(Dimensions.Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture)))) + "]";
 }
+
+/// <summary>One boundary activation's values for a batch, row-major.</summary>
+/// <param name="Values">The values.</param>
+/// <param name="Shape">Their shape: [rows, (sequence,) fixed dimensions...].</param>
+public sealed record ActivationRows(float[] Values, long[] Shape);
 
 /// <summary>
 /// A prepared model's frozen prefix as a runnable graph, and its trainable tail as a training graph:
@@ -22,10 +34,9 @@ public sealed record BoundaryActivation(string Name, IReadOnlyList<long> Dimensi
 /// <para><see cref="TryOpen"/> splits the training graph (<see cref="FrozenPrefixSplit"/>), writes
 /// <c>frozen_prefix.onnx</c> and <c>trainable_tail.onnx</c> beside it (both read the prepared
 /// directory's <c>frozen.bin</c>), and opens the prefix. A split is offered only when every boundary
-/// activation is fp32 of shape [batch, fixed dimensions...]: such an activation has one row per
-/// example whose length does not depend on the rest of the batch, so rows can be stored per
-/// example. Activations with a sequence axis (padded to each batch's longest example) are not
-/// cacheable this way.</para>
+/// activation is fp32 of shape [batch, fixed dimensions...] or [batch, sequence, fixed dimensions...]
+/// (a hidden state per token position; the sequence axis is padded to each batch's longest example,
+/// so whoever stores rows trims them to each example's own length, see <c>CachedPrefixAdapter</c>).</para>
 /// <para>The tail graph is a training graph like the whole one: open it with
 /// <see cref="TrainingGraphSession.Create(string, WeightStore, SessionSettings?, PreparedModel?)"/>
 /// and feed it batches holding the boundary activations plus <see cref="PassThrough"/> inputs.</para>
@@ -43,10 +54,13 @@ public sealed class FrozenPrefix : IDisposable
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private readonly string[] _outputNames;
+    private readonly Dictionary<string, List<string?>> _dataInputs;
 
-    private FrozenPrefix(InferenceSession session, FrozenPrefixSplit split, IReadOnlyList<BoundaryActivation> boundary, string tailPath)
+    private FrozenPrefix(InferenceSession session, FrozenPrefixSplit split, IReadOnlyList<BoundaryActivation> boundary, string tailPath,
+        Dictionary<string, List<string?>> dataInputs)
     {
         _session = session;
+        _dataInputs = dataInputs;
         Boundary = boundary;
         PassThrough = split.PassThrough;
         PrefixNodes = split.PrefixNodes;
@@ -69,9 +83,6 @@ public sealed class FrozenPrefix : IDisposable
 
     /// <summary>The tail's training graph.</summary>
     public string TailGraphPath { get; }
-
-    /// <summary>Floats stored per example (all boundary activations).</summary>
-    public long RowLength => Boundary.Sum(b => (long)b.RowLength);
 
     /// <summary>
     /// Splits and opens <paramref name="model"/>'s frozen prefix; null, with the
@@ -105,18 +116,23 @@ public sealed class FrozenPrefix : IDisposable
                 reason = $"the tail reads '{name}', a {meta.ElementDataType} activation (only fp32 rows are stored)";
                 return null;
             }
-            if (dims.Length < 2 || dims[0] >= 0 || dims.Skip(1).Any(d => d <= 0))
+            // [batch, fixed...] has one row per example; [batch, sequence, fixed...] one row per position of it.
+            bool sequence = dims.Length >= 3 && dims[1] < 0;
+            var fixedDims = dims.Skip(sequence ? 2 : 1).ToArray();
+            if (dims.Length < 2 || dims[0] >= 0 || fixedDims.Any(d => d <= 0))
             {
-                reason = $"the tail reads '{name}' of shape {shape}; only [batch, fixed sizes...] activations have a row per example that other examples do not change";
+                reason = $"the tail reads '{name}' of shape {shape}; only [batch, fixed sizes...] and [batch, sequence, fixed sizes...] activations can be stored per example";
                 return null;
             }
-            if (dims.Skip(1).Aggregate(1L, (a, b) => a * b) > int.MaxValue / sizeof(float))
+            if (fixedDims.Aggregate(1L, (a, b) => a * b) > int.MaxValue / sizeof(float))
             {
-                reason = $"'{name}' has more than {int.MaxValue / sizeof(float)} values per example";
+                reason = $"'{name}' has more than {int.MaxValue / sizeof(float)} values per {(sequence ? "position" : "example")}";
                 return null;
             }
-            boundary.Add(new BoundaryActivation(name, dims.Skip(1).Select(d => (long)d).ToArray()));
-            typed.Add(GraphBuilder.ValueInfo(name, OnnxDataType.Float, dims.Select((d, i) => i == 0 ? (object)"batch" : (long)d).ToArray()));
+            boundary.Add(new BoundaryActivation(name, sequence, fixedDims.Select(d => (long)d).ToArray()));
+            // The leading axes keep the names shape inference gave them (fresh ones where it gave none): a decoder's rows are not its examples.
+            typed.Add(GraphBuilder.ValueInfo(name, OnnxDataType.Float, dims.Select((d, i) => d >= 0 ? (object)(long)d
+                : meta.SymbolicDimensions[i] is { Length: > 0 } symbol ? symbol : $"{name}_axis{i}").ToArray()));
         }
         split.Prefix.Graph.Output.Clear();
         split.Prefix.Graph.Output.AddRange(typed.Select(v => v.Clone()));
@@ -144,7 +160,10 @@ public sealed class FrozenPrefix : IDisposable
             reason = $"ONNX Runtime could not load the prefix: {e.Message}";
             return null;
         }
-        return new FrozenPrefix(session, split, boundary, tailPath);
+        var trainable = model.Manifest.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var dataInputs = training.Graph.Input.Where(v => !trainable.Contains(v.Name)).ToDictionary(v => v.Name,
+            v => v.Type?.TensorType?.Shape?.Dim.Select(d => d.HasDimParam && d.DimParam.Length > 0 ? d.DimParam : null).ToList() ?? [], StringComparer.Ordinal);
+        return new FrozenPrefix(session, split, boundary, tailPath, dataInputs);
     }
 
     /// <summary>
@@ -187,10 +206,9 @@ public sealed class FrozenPrefix : IDisposable
 
     /// <summary>
     /// Runs the prefix on <paramref name="batch"/> (a batch for the whole training graph; inputs the
-    /// prefix does not read are ignored) and returns one array per boundary activation,
-    /// [examples × row length], row-major.
+    /// prefix does not read are ignored) and returns each boundary activation's values and shape.
     /// </summary>
-    public float[][] Run(TensorBatch batch)
+    public ActivationRows[] Run(TensorBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var names = new List<string>();
@@ -208,19 +226,20 @@ public sealed class FrozenPrefix : IDisposable
                 string.Join(", ", _session.InputMetadata.Keys), string.Join(", ", batch.Values.Select(v => v.Name)));
         }
         using var results = _session.Run(_runOptions, names, values, _outputNames);
-        var rows = new float[Boundary.Count][];
+        var rows = new ActivationRows[Boundary.Count];
         for (int i = 0; i < Boundary.Count; i++)
         {
-            var shape = results[i].GetTensorTypeAndShape().Shape;
-            if (shape[0] != batch.Examples)
-            {
-                Throw.Bszo($"Frozen-prefix activation '{Boundary[i].Name}' has {shape[0]} rows for a batch of {batch.Examples}.",
-                    "one row per example", $"shape [{string.Join(", ", shape)}]", "run without the frozen-prefix cache (--cache-frozen-prefix false).");
-            }
-            rows[i] = results[i].GetTensorDataAsSpan<float>().ToArray();
+            rows[i] = new ActivationRows(results[i].GetTensorDataAsSpan<float>().ToArray(), results[i].GetTensorTypeAndShape().Shape);
         }
         return rows;
     }
+
+    /// <summary>
+    /// The symbolic name of axis <paramref name="axis"/> of the training graph's data input
+    /// <paramref name="input"/> (e.g. "sequence"); null when that axis has a fixed size or no name.
+    /// </summary>
+    public string? SymbolicAxis(string input, int axis) =>
+        _dataInputs.TryGetValue(input, out var dims) && axis < dims.Count ? dims[axis] : null;
 
     public void Dispose()
     {

@@ -128,14 +128,14 @@ public sealed class TrainingGraphSession : IDisposable
         }
         catch (OnnxRuntimeException e) when (!settings.AllowCpuFallback && e.Message.Contains("fallback to CPU EP has been explicitly disabled", StringComparison.Ordinal))
         {
-            throw new BszoException(BszoException.Format($"ONNX Runtime would run part of '{graphPath}' on the CPU instead of '{settings.Device}'.",
+            session = Throw.Bszo<InferenceSession>(e, $"ONNX Runtime would run part of '{graphPath}' on the CPU instead of '{settings.Device}'.",
                 $"every node on {settings.Device}", e.Message,
-                "usually small shape computations, which the CUDA provider leaves to the CPU by design; SessionSettings.AllowCpuFallback permits them, but a CPU node that reads a weight copies it on every run (ONNX Runtime's verbose log lists node placements)."), e);
+                "usually small shape computations, which the CUDA provider leaves to the CPU by design; SessionSettings.AllowCpuFallback permits them, but a CPU node that reads a weight copies it on every run (ONNX Runtime's verbose log lists node placements).");
         }
         catch (OnnxRuntimeException e)
         {
-            throw new BszoException(BszoException.Format($"ONNX Runtime could not load '{graphPath}'.", found: e.Message,
-                hint: "unsupported operators or types are named above; check that the model runs in plain ONNX Runtime."), e);
+            session = Throw.Bszo<InferenceSession>(e, $"ONNX Runtime could not load '{graphPath}'.", found: e.Message,
+                hint: "unsupported operators or types are named above; check that the model runs in plain ONNX Runtime.");
         }
         try
         {

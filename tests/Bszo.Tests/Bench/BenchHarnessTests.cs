@@ -81,11 +81,13 @@ public class BenchHarnessTests
 
         var report = JsonNode.Parse(File.ReadAllText(temp["out/accuracy-tiny.json"]))!;
         var runs = report["runs"]!.AsArray().Select(r => r!.AsObject()).ToList();
-        Assert.That(runs, Has.Count.EqualTo(8)); // 4 methods × 2 seeds
+        Assert.That(runs, Has.Count.EqualTo(8)); // 4 methods × 2 seeds, each method at the first rate of its grid
         // Equal forward-pass budgets: 48 passes whatever the method's passes per step.
         Assert.That(runs.Select(r => (long)r["forward_passes"]!), Is.All.EqualTo(48));
         Assert.That(runs.Select(r => r["curve"]!.AsArray().Count), Is.All.GreaterThanOrEqualTo(2));
-        Assert.That(File.Exists(temp["out/accuracy-tiny.md"]), Is.True);
+        Assert.That(report["chosen_rates"]!.AsArray(), Has.Count.EqualTo(4));
+        var markdown = File.ReadAllText(temp["out/accuracy-tiny.md"]);
+        Assert.That(markdown, Does.Contain("grid diverged").And.Contain("ε = 0.0001 for every method"));
         Assert.That(File.Exists(temp["out/accuracy-tiny.png"]), Is.True);
 
         // A second call finds every run finished and reuses it.

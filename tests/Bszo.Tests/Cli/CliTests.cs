@@ -58,6 +58,30 @@ public class CliTests
     }
 
     [Test]
+    public void An_objective_the_task_is_not_scored_by_fails_naming_the_one_that_fits()
+    {
+        using var temp = new TempDirectory();
+        var model = FeatureModel.Write(temp["model"]);
+        var data = FeatureModel.WriteBlobs(temp["d.csv"], 100, 1);
+        var r = CliRunner.Run(FeatureModel.FinetuneArgs(model, data, temp["run"], 5, "--objective", "f1"));
+        Assert.That(r.ExitCode, Is.Not.Zero, r.ToString());
+        Assert.That(r.Error, Does.Contain("--objective f1 does not fit").And.Contain("use --objective accuracy"));
+        Assert.That(r.Error, Does.Not.Contain("   at "), "no stack trace for a user mistake");
+        Assert.That(Directory.Exists(temp["run"]), Is.False);
+    }
+
+    [Test]
+    public void A_diverging_run_exits_with_its_own_code()
+    {
+        using var temp = new TempDirectory();
+        var model = FeatureModel.Write(temp["model"]);
+        var data = FeatureModel.WriteBlobs(temp["d.csv"], 100, 1);
+        var r = CliRunner.Run(FeatureModel.FinetuneArgs(model, data, temp["run"], 10, "--learning-rate", "1e30", "--optimizer", "mezo"));
+        Assert.That(r.ExitCode, Is.EqualTo(Bszo.Cli.ExitCodes.Diverged), r.ToString());
+        Assert.That(r.Error, Does.Contain("The loss is"));
+    }
+
+    [Test]
     public void Training_only_the_last_layer_uses_the_frozen_prefix_cache_unless_turned_off()
     {
         using var temp = new TempDirectory();

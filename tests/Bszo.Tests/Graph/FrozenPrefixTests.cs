@@ -20,7 +20,7 @@ public class FrozenPrefixTests
         var prepared = PrepareMlp(temp, "w2", "b2");
         using var prefix = FrozenPrefix.TryOpen(prepared, new SessionSettings { IntraOpThreads = 1 }, out var reason);
         Assert.That(prefix, Is.Not.Null, reason);
-        Assert.That(prefix!.Boundary.Select(b => (b.Name, b.RowLength)), Is.EqualTo(new[] { ("h2", 16) }), "the cut is the frozen layer's ReLU output");
+        Assert.That(prefix!.Boundary.Select(b => (b.Name, b.Sequence, b.RowLength)), Is.EqualTo(new[] { ("h2", false, 16) }), "the cut is the frozen layer's ReLU output");
         Assert.That(prefix.PassThrough, Is.EqualTo(new[] { "labels" }), "label plumbing is recomputed by the tail, not stored");
 
         var rng = new Random(4);
@@ -31,7 +31,7 @@ public class FrozenPrefixTests
         using var tail = TrainingGraphSession.Create(prefix.TailGraphPath, store, new SessionSettings { IntraOpThreads = 1 }, prepared);
         using var batch = Batch(x, labels);
         var rows = prefix.Run(batch);
-        using var tailBatch = new TensorBatch(5).Add("h2", rows[0], 5, 16).Add("labels", (long[])labels.Clone(), 5);
+        using var tailBatch = new TensorBatch(5).Add("h2", rows[0].Values, 5, 16).Add("labels", (long[])labels.Clone(), 5);
         whole.Bind(batch);
         tail.Bind(tailBatch);
 
@@ -55,14 +55,39 @@ public class FrozenPrefixTests
     }
 
     [Test]
-    public void An_activation_with_a_sequence_axis_is_not_stored_per_example()
+    public void An_activation_with_a_sequence_axis_is_stored_per_position()
     {
         using var temp = new TempDirectory();
         var prepared = TrainingModelBuilder.Prepare(TestModels.TokenPooler(temp["model"]), temp["prepared"],
             new PrepareOptions { Loss = ClassificationLossHead.Create("logits"), Trainable = ["w2"] });
         using var prefix = FrozenPrefix.TryOpen(prepared, new SessionSettings { IntraOpThreads = 1 }, out var reason);
-        Assert.That(prefix, Is.Null);
-        Assert.That(reason, Does.Contain("'h'").And.Contain("[batch, sequence, 4]"));
+        Assert.That(prefix, Is.Not.Null, reason);
+        var h = prefix!.Boundary.Single();
+        Assert.That((h.Name, h.Sequence, h.RowLength, h.Describe()), Is.EqualTo(("h", true, 4, "[sequence×4]")));
+        Assert.That(prefix.SymbolicAxis("x", 1), Is.EqualTo("sequence"));
+        using var batch = new TensorBatch(3).Add("x", TestModels.Randn(new Random(2), 3 * 5 * 4, 1f), 3, 5, 4).Add("labels", new long[3], 3);
+        Assert.That(prefix.Run(batch)[0].Shape, Is.EqualTo(new long[] { 3, 5, 4 }));
+    }
+
+    [Test]
+    public void A_value_no_data_input_went_into_is_computed_by_the_tail_not_stored()
+    {
+        // A tied output layer: logits = h · Transpose(E) with E frozen; h = Relu(x·w1)·w2 with w2 trainable.
+        // Transpose(E) is the same for every example: the tail computes it, only h0 is stored.
+        var g = new GraphBuilder("tied");
+        g.Input("x", OnnxDataType.Float, "batch", 4L);
+        g.Input("w2", OnnxDataType.Float, 4L, 4L);
+        g.Initializer("w1", TestModels.Randn(new Random(1), 16, 0.5f), 4, 4);
+        g.Initializer("E", TestModels.Randn(new Random(2), 12, 0.5f), 3, 4);
+        var h0 = g.Node("Relu", [g.Node("MatMul", ["x", "w1"], "x1")], "h0");
+        var eT = g.Node("Transpose", ["E"], "E_t", ("perm", new long[] { 1, 0 }));
+        g.Node("MatMul", [g.Node("MatMul", [h0, "w2"], "h"), eT], "logits");
+        g.Output("logits", OnnxDataType.Float, "batch", 3L);
+
+        var split = FrozenPrefixSplit.Create(g.Build(), ["w2"], _ => false, out var reason);
+        Assert.That(split, Is.Not.Null, reason);
+        Assert.That(split!.Boundary, Is.EqualTo(new[] { "h0" }));
+        Assert.That(split.TailNodes, Is.EqualTo(3), "both MatMuls and the Transpose");
     }
 
     [Test]

@@ -85,6 +85,46 @@ public class LoraTests
     }
 
     [Test]
+    public void An_adapter_on_the_query_and_value_thirds_of_a_fused_projection_merges_into_those_columns_only()
+    {
+        using var temp = new TempDirectory();
+        // w1 [8, 12] stands for a fused [W_q | W_k | W_v] projection with blocks of 4 columns.
+        var source = TestModels.Mlp(temp["src"], inputs: 8, hidden: 12, seed: 3);
+        var plain = TrainingModelBuilder.Prepare(source, temp["plain"], new PrepareOptions { Loss = ClassificationLossHead.Create("logits") });
+        var lora = TrainingModelBuilder.Prepare(source, temp["lora"], new PrepareOptions
+        {
+            Loss = ClassificationLossHead.Create("logits"),
+            Lora = new LoraOptions { Rank = 2, Alpha = 4, Seed = 1, FusedQueryValue = ["w1"] },
+        });
+        var adapter = lora.Manifest.Lora.Single();
+        Assert.That(adapter.Columns, Is.EqualTo(new[] { new LoraColumns(0, 4), new LoraColumns(8, 4) }));
+        Assert.That(lora.Manifest.Tensors.Single(t => t.Name == adapter.B).Shape, Is.EqualTo(new long[] { 2, 8 }), "B covers query and value only");
+
+        using var store = WeightStore.Load(lora);
+        using var batch = MlpFixture.Blobs(32, seed: 5);
+        using (var plainStore = WeightStore.Load(plain))
+        {
+            Assert.That(Logits(lora, store, batch), Is.EqualTo(Logits(plain, plainStore, batch)), "B = 0: the original outputs");
+        }
+        var b = store.Master(store.IdOf(adapter.B));
+        TestModels.Randn(new Random(9), b.Length, 0.5f).CopyTo(b);
+        var adapted = Logits(lora, store, batch);
+
+        var merged = LoraMerge.Merge(lora, store)["w1"].Values;
+        using var deployedStore = WeightStore.Load(plain);
+        var w1 = deployedStore.Master(deployedStore.IdOf("w1"));
+        for (int row = 0; row < 8; row++)
+        {
+            for (int column = 4; column < 8; column++) Assert.That(merged[row * 12 + column], Is.EqualTo(w1[row * 12 + column]), "the key block is untouched");
+        }
+        merged.CopyTo(w1);
+        double worst = adapted.Zip(Logits(plain, deployedStore, batch), (x, y) => Math.Abs(x - y)).Max();
+        Assert.That(worst, Is.LessThan(1e-5), "the merged weight computes what the adapted graph computes");
+        using var baseStore = WeightStore.Load(plain);
+        Assert.That(adapted.Zip(Logits(plain, baseStore, batch), (x, y) => Math.Abs(x - y)).Max(), Is.GreaterThan(1e-3), "B moved the outputs");
+    }
+
+    [Test]
     public void A_target_that_is_not_a_plain_MatMul_weight_is_refused()
     {
         using var temp = new TempDirectory();

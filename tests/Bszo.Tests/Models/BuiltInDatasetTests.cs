@@ -1,5 +1,7 @@
+using Bszo.Models.Assets;
 using Bszo.Models.Data;
 using Bszo.Models.Tasks;
+using Bszo.Tests.Support;
 
 namespace Bszo.Tests.Models;
 
@@ -27,5 +29,19 @@ public class BuiltInDatasetTests
         Assert.That(rows, Has.Count.EqualTo(1000));
         var examples = TaskData.Prompt(TaskRegistry.Get("sst2"), rows);
         Assert.That(examples.Count(e => e.Label == 1), Is.EqualTo(500));
+    }
+
+    [Test]
+    public void A_debian_package_is_fetched_on_a_machine_whose_apt_lists_are_empty()
+    {
+        using var temp = new TempDirectory();
+        using var home = new EnvironmentVariable("BSZO_HOME", temp["home"]);
+        var empty = Directory.CreateDirectory(temp["empty-lists/partial"]).Parent!.FullName;
+        var messages = new List<string>();
+        var package = PackageFetcher.Debian("hello", version: null, sha256: null, messages.Add, new AptLists { SystemLists = empty, OwnDirectory = temp["apt"] });
+        Assert.That(File.Exists(Path.Combine(package, "usr", "bin", "hello")), string.Join("\n", messages));
+        Assert.That(messages, Has.Some.Contains("apt's package lists do not have hello").And.Some.Contains(temp["apt"]));
+        Assert.That(Directory.GetFiles(temp["apt/lists"], "*Packages*"), Is.Not.Empty, "Debian's lists, fetched into Bszo's own directory");
+        Assert.That(Directory.GetFiles(empty), Is.Empty, "the lists apt was given first are left alone");
     }
 }

@@ -42,7 +42,7 @@ public class CachedPrefixAdapterTests
         using var prefix = FrozenPrefix.TryOpen(prepared, new SessionSettings { IntraOpThreads = 1 }, out var reason)!;
         Assert.That(prefix, Is.Not.Null, reason);
         var adapter = CachedPrefixAdapter.Create(inner, prefix, out reason)!;
-        adapter.Fill(data.Train, chunkSize: 7);
+        Assert.That(adapter.TryFill(data.Train, chunkSize: 7, out reason), reason);
         adapter.ReleasePrefix();
         int afterFill = inner.Collations;
         Assert.That(afterFill, Is.EqualTo(6), "40 examples, 7 per prefix run");
@@ -54,7 +54,7 @@ public class CachedPrefixAdapterTests
         using var reference = inner.Collate(picked);
         Assert.That(batch.Values.Select(v => v.Name), Is.EquivalentTo(new[] { "labels", prefix.Boundary.Single().Name }));
         var stored = batch.Values.Single(v => v.Name == prefix.Boundary[0].Name).Value.GetTensorDataAsSpan<float>().ToArray();
-        Assert.That(stored, Is.EqualTo(prefix.Run(reference)[0]).Within(1e-6), "the rows the prefix gives for this very batch");
+        Assert.That(stored, Is.EqualTo(prefix.Run(reference)[0].Values).Within(1e-6), "the rows the prefix gives for this very batch");
         var labels = batch.Values.Single(v => v.Name == "labels").Value.GetTensorDataAsSpan<long>().ToArray();
         Assert.That(labels, Is.EqualTo(reference.Values.Single(v => v.Name == "labels").Value.GetTensorDataAsSpan<long>().ToArray()));
         Assert.Throws<InvalidOperationException>(() => adapter.Collate([data.Test[0]]), "an example never filled cannot be collated once the prefix is released");

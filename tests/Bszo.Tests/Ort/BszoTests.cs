@@ -2,6 +2,7 @@ using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
 using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
+using Bszo.Tests.Optimizers;
 using Bszo.Tests.Support;
 
 namespace Bszo.Tests.Ort;
@@ -146,32 +147,155 @@ public class BszoTests
         var loss = new DelegateLossEvaluator(f.Session.Loss);
         for (int step = 0; step < 5; step++)
         {
-            double noiseBefore = bszo.NoiseVariance;
+            double meanBefore = bszo.ResidualSquareMean;
             var record = bszo.Step(loss);
             double f0 = record.Losses[0];
             double[] y = [(record.Losses[1] - f0) / options.Epsilon, (record.Losses[2] - f0) / options.Epsilon];
-            double prior = 0.25, floor = 0.05 * 0.05, alpha = 0.1;
-            double Ema(double v, double r) => Math.Max(floor, (1 - alpha) * v + alpha * r * r);
+            double prior = 0.25, alpha = 0.1;
+            // The official code's rule: the running mean r̄² moves, σₑ² = max(floor², r̄²) is what the posterior uses.
+            double Ema(double v, double r) => (1 - alpha) * v + alpha * r * r;
+            double Sigma(double v) => Math.Max(0.05 * 0.05, v);
 
             var noise = new List<double>();
-            double sigma = noiseBefore;
+            double mean2 = meanBefore;
             // Axis 1: prior mean 0. Axis 2: independent of axis 1 (diagonal prior), mean 0 too.
-            if (rule == NoiseUpdateRule.EverySample) sigma = Ema(sigma, y[0]);
-            noise.Add(sigma);
-            if (rule == NoiseUpdateRule.EverySample) sigma = Ema(sigma, y[1]);
-            noise.Add(sigma);
+            if (rule == NoiseUpdateRule.EverySample) mean2 = Ema(mean2, y[0]);
+            noise.Add(Sigma(mean2));
+            if (rule == NoiseUpdateRule.EverySample) mean2 = Ema(mean2, y[1]);
+            noise.Add(Sigma(mean2));
             // Posterior variances after the axis samples: σₚ²σᵢ²/(σₚ² + σᵢ²); the cached sample re-uses the more uncertain one.
             double v0 = prior * noise[0] / (prior + noise[0]), v1 = prior * noise[1] / (prior + noise[1]);
             int j = v1 > v0 ? 1 : 0;
             double meanJ = prior / (prior + noise[j]) * y[j];
-            sigma = Ema(sigma, y[j] - meanJ);
-            noise.Add(sigma);
+            mean2 = Ema(mean2, y[j] - meanJ);
+            noise.Add(Sigma(mean2));
             var e = new[] { new double[] { 1, 0 }, new double[] { 0, 1 } };
             var (mean, _) = ClosedForm([e[0], e[1], e[j]], [y[0], y[1], y[j]], [.. noise], prior);
             Assert.That(record.Scalars["mu0"], Is.EqualTo(mean[0]).Within(1e-6 * (1 + Math.Abs(mean[0]))), $"step {step}");
             Assert.That(record.Scalars["mu1"], Is.EqualTo(mean[1]).Within(1e-6 * (1 + Math.Abs(mean[1]))), $"step {step}");
-            Assert.That(bszo.NoiseVariance, Is.EqualTo(sigma).Within(1e-9 * (1 + sigma))); // the 1e-10 Σ jitter shifts μ slightly
+            Assert.That(bszo.ResidualSquareMean, Is.EqualTo(mean2).Within(1e-9 * (1 + mean2))); // the 1e-10 Σ jitter shifts μ slightly
+            Assert.That(bszo.NoiseVariance, Is.EqualTo(Sigma(mean2)).Within(1e-9 * (1 + mean2)));
         }
+    }
+
+    /// <summary>Scripted losses of one cached step: f₀ = 1 and L(θ + εzᵢ) = 1 + ε·yᵢ.</summary>
+    private static ScriptedLosses Observations(double epsilon, params double[] y) => new([1.0, .. y.Select(v => 1.0 + epsilon * v)]);
+
+    private static double[] Observed(StepRecord record, double epsilon) => [.. record.Losses.Skip(1).Select(l => (l - record.Losses[0]) / epsilon)];
+
+    [Test]
+    public void The_extra_sample_goes_to_the_axis_observed_while_the_noise_estimate_was_larger()
+    {
+        // Defaults but σₚ = σₑ⁰ = 1. A large y₂ raises σₑ² before e₂ is observed (eq. 13), so axis 2
+        // keeps more posterior variance than axis 1 and receives the cached extra sample. Under the
+        // Algorithm 1 listing's rule both axes see σₑ⁰, and the extra sample goes to axis 1.
+        using var f = new MlpFixture(sweep: new SweepOptions { Threads = 1 });
+        const double eps = 1e-4;
+        var bszo = BszoOptimizer.Create(f.Sweep, new BszoOptions { LearningRate = 1e-3, Epsilon = eps, PriorStd = 1, Seed = 2 });
+        var record = bszo.Step(Observations(eps, 0.1, 50));
+        var y = Observed(record, eps);
+        double mean2 = 0.9 * 1 + 0.1 * y[0] * y[0]; // before observing e₁, residual y₁ − 0
+        double gamma1 = 1 / (1 + mean2);             // σₚ² / (σₚ² + σₑ²): one observation of axis 1
+        Assert.That(record.Scalars["mu0"], Is.EqualTo(gamma1 * y[0]).Within(1e-9), "axis 1 was observed once: the extra sample went elsewhere");
+        mean2 = 0.9 * mean2 + 0.1 * y[1] * y[1];
+        double gamma2 = 1 / (1 + mean2);
+        Assert.That(record.Scalars["mu1"], Is.Not.EqualTo(gamma2 * y[1]).Within(1e-6), "axis 2 was observed twice");
+    }
+
+    [Test]
+    public void A_burst_of_large_projected_gradients_is_damped_from_its_first_step()
+    {
+        // σₚ = 10 puts |y| ≈ 1 in the paper's regime (σₚ² ≫ y², μ ≈ y). A burst of |y| ≈ 300, as
+        // low-precision noise produces (paper §3.4), raises σₑ² at its first sample, so every μᵢ/yᵢ
+        // of the burst's first step is small; once the burst ends the gain returns.
+        using var f = new MlpFixture(sweep: new SweepOptions { Threads = 1 });
+        const double eps = 1e-3;
+        var bszo = BszoOptimizer.Create(f.Sweep, new BszoOptions { LearningRate = 1e-4, Epsilon = eps, PriorStd = 10, InitialNoiseStd = 1, Seed = 3 });
+        var rng = new Random(5);
+        double Gain(double scale)
+        {
+            var record = bszo.Step(Observations(eps, scale * (1 + rng.NextDouble()), -scale * (1 + rng.NextDouble())));
+            var y = Observed(record, eps);
+            return Math.Max(record.Scalars["mu0"] / y[0], record.Scalars["mu1"] / y[1]);
+        }
+        double before = 0;
+        for (int step = 0; step < 20; step++) before = Gain(1);
+        double first = Gain(300);
+        double later = 0;
+        for (int step = 0; step < 4; step++) later = Gain(300);
+        double after = 0;
+        for (int step = 0; step < 60; step++) after = Gain(1);
+        TestContext.Out.WriteLine($"μ/y: {before:F4} before the burst, {first:F4} in its first step, {later:F4} in its fifth, {after:F4} 60 steps after");
+        Assert.That(before, Is.GreaterThan(0.9));
+        Assert.That(first, Is.LessThan(0.05));
+        Assert.That(later, Is.LessThan(0.05));
+        Assert.That(after, Is.GreaterThan(0.9));
+    }
+
+    [Test]
+    public void The_noise_floor_bounds_sigma_e_but_not_the_running_mean_behind_it()
+    {
+        // After a quiet stretch the running mean falls far below the floor. A single residual of three
+        // times the floor then leaves σₑ at the floor: the quiet stretch is remembered. Flooring the
+        // running mean itself would have lifted σₑ² to about 1.5 floor² here.
+        using var f = new MlpFixture(sweep: new SweepOptions { Threads = 1 });
+        const double eps = 1e-3, initial = 0.5, floor = 0.05; // the default floor fraction 0.1
+        var bszo = BszoOptimizer.Create(f.Sweep, new BszoOptions { LearningRate = 1e-4, Epsilon = eps, PriorStd = initial, Seed = 4 });
+        for (int step = 0; step < 30; step++) bszo.Step(Observations(eps, 0, 0));
+        double quiet = bszo.ResidualSquareMean;
+        Assert.That(quiet, Is.EqualTo(initial * initial * Math.Pow(0.9, 90)).Within(1e-12));
+        Assert.That(bszo.NoiseVariance, Is.EqualTo(floor * floor).Within(1e-15));
+
+        var record = bszo.Step(Observations(eps, 3 * floor, 0));
+        double y1 = Observed(record, eps)[0];
+        double mean2 = 0.9 * (0.9 * quiet + 0.1 * y1 * y1);            // axis samples: residuals y₁ − 0 and 0 − 0
+        double gamma = initial * initial / (initial * initial + floor * floor);
+        double jittered = record.Scalars["mu0"] / y1;                   // axis 1 (the jitter breaks the tie) re-used
+        Assert.That(jittered, Is.GreaterThan(gamma), "axis 1 received the cached sample");
+        double residual = y1 - gamma * y1;
+        mean2 = 0.9 * mean2 + 0.1 * residual * residual;
+        Assert.That(bszo.ResidualSquareMean, Is.EqualTo(mean2).Within(1e-12));
+        Assert.That(bszo.NoiseVariance, Is.EqualTo(floor * floor).Within(1e-15));
+    }
+
+    [Test]
+    public void Bszo_b_measures_its_extra_sample_along_the_principal_direction()
+    {
+        // k = 2, m = 3. y₂ ≫ y₁, so Σ₂₂ > Σ₁₁ after the axis samples and Σ stays diagonal: the
+        // principal direction is e₂. The fourth forward pass must run at θ + ε·z₂, and μ is the posterior
+        // of (e₁, y₁), (e₂, y₂), (e₂, y₃) with σₑ² updated before each observation.
+        using var f = new MlpFixture(sweep: new SweepOptions { Threads = 1 });
+        const double eps = 1e-3;
+        var bszo = BszoOptimizer.Create(f.Sweep, new BszoOptions { Variant = BszoVariant.Basic, LearningRate = 1e-3, Epsilon = eps, PriorStd = 1, Seed = 6 });
+        var theta = f.Store.Snapshot();
+        var script = Observations(eps, 0.2, 40, 35);
+        float[]? atExtraPass = null;
+        int passes = 0;
+        var record = bszo.Step(new DelegateLossEvaluator(() =>
+        {
+            if (passes++ == 3) atExtraPass = f.Store.Snapshot();
+            return script.Evaluate();
+        }));
+        Assert.That(passes, Is.EqualTo(4));
+        long at = 0;
+        foreach (var t in f.Store.Tensors)
+        {
+            ulong key = SquaresRng.Key(record.Seeds[1], t.Entry.Id);
+            for (int i = 0; i < t.Count; i++, at++) Assert.That(atExtraPass![at], Is.EqualTo(theta[at] + eps * GaussianNoise.Value(key, i)).Within(1e-6), $"element {at}");
+        }
+
+        var y = Observed(record, eps);
+        var noise = new double[3]; // σₑ² at each observation; residuals y₁ − 0, y₂ − 0, y₃ − μ₂
+        double mean2 = 0.9 * 1 + 0.1 * y[0] * y[0];
+        noise[0] = mean2;
+        mean2 = 0.9 * mean2 + 0.1 * y[1] * y[1];
+        noise[1] = mean2;
+        double mu2 = 1 / (1 + noise[1]) * y[1];
+        mean2 = 0.9 * mean2 + 0.1 * (y[2] - mu2) * (y[2] - mu2);
+        noise[2] = mean2;
+        var (mean, _) = ClosedForm([[1, 0], [0, 1], [0, 1]], y, noise, 1);
+        Assert.That(record.Scalars["mu0"], Is.EqualTo(mean[0]).Within(1e-8));
+        Assert.That(record.Scalars["mu1"], Is.EqualTo(mean[1]).Within(1e-8));
     }
 
     [Test]

@@ -5,7 +5,7 @@ namespace Bszo.Tests.Support;
 /// <summary>Starts programs as separate processes (the real `bszo` binary, node) and collects their output.</summary>
 internal static class ChildProcess
 {
-    public static Process Start(string program, IEnumerable<string> args, string? workingDirectory = null)
+    public static Process Start(string program, IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -16,6 +16,7 @@ internal static class ChildProcess
         };
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["CI"] = "true"; // plain output, never a live display
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {program}");
         return process;
     }

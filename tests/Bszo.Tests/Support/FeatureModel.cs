@@ -19,7 +19,7 @@ internal static class FeatureModel
     public const string Verbalizer = """{"0":" a","1":" b","2":" c"}""";
 
     /// <summary>Writes the model directory (mlp.onnx, mlp.data, bszo-model.json, a tokenizer-like sidecar) and returns it.</summary>
-    public static string Write(string directory, int seed = 1, int hidden = 16)
+    public static string Write(string directory, int seed = 1, int hidden = 16, IReadOnlyList<string>? trainable = null)
     {
         TestModels.Mlp(directory, Features, hidden, Classes, seed);
         new ModelCard
@@ -31,6 +31,7 @@ internal static class FeatureModel
             Inputs = new() { ["features"] = "x" },
             Outputs = new() { ["logits"] = "logits" },
             Labels = ["a", "b", "c"],
+            Trainable = trainable ?? [],
         }.Save(directory);
         File.WriteAllText(Path.Combine(directory, "feature_names.txt"), string.Join('\n', Enumerable.Range(0, Features).Select(i => $"f{i}")));
         return directory;

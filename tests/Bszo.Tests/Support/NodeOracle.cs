@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 
 namespace Bszo.Tests.Support;
 
@@ -20,42 +19,8 @@ internal static class NodeOracle
     {
         RequireNode();
         var scriptPath = Path.Combine(ToolsDirectory, script);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var file in inputs.Prepend(scriptPath).Append(Path.Combine(ToolsDirectory, "package-lock.json")))
-        {
-            hash.AppendData(File.ReadAllBytes(file));
-        }
-        foreach (var a in arguments) hash.AppendData(System.Text.Encoding.UTF8.GetBytes(a + "\0"));
-        var key = Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
-        var cacheDir = Directory.CreateDirectory(Path.Combine(Repository.Root, "artifacts", "test-cache")).FullName;
-        var output = Path.Combine(cacheDir, $"{outputName}-{key}.json");
-        if (File.Exists(output)) return output;
-
-        var temp = output + $".{Environment.ProcessId}.tmp";
-        var start = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = ToolsDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(scriptPath);
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        start.ArgumentList.Add(temp);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"node {script} did not finish within 5 minutes.");
-        }
-        if (process.ExitCode != 0)
-        {
-            Assert.Fail($"node {script} failed (exit code {process.ExitCode}):\n{stderr.Result}\n{stdout.Result}");
-        }
-        File.Move(temp, output, overwrite: true);
-        return output;
+        return CachedToolRun.Run("node", [scriptPath, .. arguments], ToolsDirectory,
+            [scriptPath, .. inputs, Path.Combine(ToolsDirectory, "package-lock.json")], outputName);
     }
 
     /// <summary>Skips the test (or fails it under CI) when Node.js or the oracle's npm packages are missing.</summary>
