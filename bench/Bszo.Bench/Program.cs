@@ -153,7 +153,7 @@ internal static class BenchCommands
             var outDir = p.GetValue(Out) ?? Path.Combine(Path.GetTempPath(), $"bszo-bench-smoke-{Environment.ProcessId}");
             var settings = new BenchSettings
             {
-                Workloads = ["opt-tiny:16"],
+                Workloads = ["opt-tiny:16", "opt-tiny:16:prompt"],
                 Batch = 2,
                 Threads = Math.Min(2, Environment.ProcessorCount),
                 MemorySteps = 2,

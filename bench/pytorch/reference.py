@@ -236,6 +236,26 @@ def blas_library():
     return os.path.realpath(path) if os.path.exists(path) else "unknown"
 
 
+# OpenBLAS picks its kernels per CPU at load time (DYNAMIC_ARCH) unless these variables force a core
+# type or a cache size; the bench runs the reference with and without them.
+OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def blas_kernel():
+    """The core type whose kernels OpenBLAS runs in this process (e.g. Haswell, Zen, SkylakeX), or None."""
+    import ctypes
+    with open("/proc/self/maps") as maps:
+        loaded = sorted({line.split()[-1] for line in maps if "blas" in line and ".so" in line})
+    for path in loaded:
+        try:
+            corename = ctypes.CDLL(path).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        corename.restype = ctypes.c_char_p
+        return corename().decode()
+    return None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True)
@@ -290,6 +310,8 @@ def main(argv=None):
         "python": platform.python_version(),
         "blas": blas_library(),
         "blas_gflops": blas_gflops(),
+        "blas_kernel": blas_kernel(),
+        "blas_environment": {name: os.environ.get(name) for name in OPENBLAS_OVERRIDES},
         "load_seconds": load_seconds,
         "memory_start": start,
         "memory_loaded": loaded,

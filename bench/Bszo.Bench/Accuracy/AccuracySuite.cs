@@ -160,7 +160,7 @@ public static class AccuracySuite
             settings.Log($"accuracy: {arm.Name}, {method.Name}, lr {AccuracyReport.Rate(rate)}, seed {seed}: {(resume ? "resuming" : "training")} ({steps} steps) in {directory}");
             var clock = Stopwatch.StartNew();
             var (exit, error) = ChildProcesses.Run("dotnet", Arguments(settings, options, arm, model, method, rate, seed, directory, resume),
-                new Dictionary<string, string> { ["CI"] = "true" });
+                new Dictionary<string, string?> { ["CI"] = "true" });
             if (exit == ExitCodes.Diverged) AccuracyRun.MarkDiverged(directory, error);
             else if (exit != 0) Throw.Bszo($"`bszo finetune` failed for {arm.Name}, {method.Name}, seed {seed} (exit {exit}).", found: error, hint: $"its run directory is {directory}.");
             double previous = File.Exists(wallFile) ? double.Parse(File.ReadAllText(wallFile), CultureInfo.InvariantCulture) : 0;

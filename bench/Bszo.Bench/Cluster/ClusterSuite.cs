@@ -29,7 +29,7 @@ public static class ClusterSuite
                 var directory = Path.Combine(workDirectory, $"{workload.Name}-w{n.ToString(CultureInfo.InvariantCulture)}");
                 if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
                 settings.Log($"cluster: {workload.Name}, {(n == 0 ? "one process" : $"{n} workers")}: {steps ?? workload.Steps} steps in {directory}");
-                var (exit, error) = ChildProcesses.Run("dotnet", Arguments(settings, workload, n, steps ?? workload.Steps, directory), new Dictionary<string, string> { ["CI"] = "true" });
+                var (exit, error) = ChildProcesses.Run("dotnet", Arguments(settings, workload, n, steps ?? workload.Steps, directory), new Dictionary<string, string?> { ["CI"] = "true" });
                 if (exit != 0) Throw.Bszo($"`bszo finetune` failed for {workload.Name} with {n} workers (exit {exit}).", found: error, hint: $"its run directory is {directory}.");
                 var run = ClusterRun.Read(workload.Name, n, directory);
                 settings.Log(Format.Invariant($"cluster: {workload.Name}, {n} workers: {run.StepSeconds:F4} s/step, {run.PayloadBytesPerStep:F0} B/step"));

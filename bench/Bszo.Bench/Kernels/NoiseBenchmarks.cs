@@ -4,9 +4,10 @@ using Bszo.Ort.Perturbation;
 namespace Bszo.Bench.Kernels;
 
 /// <summary>
-/// The perturbation kernels on one thread: the squares RNG alone, and the fused Gaussian sweep
-/// <c>w ← w + Σⱼ cⱼ·z(kⱼ)</c> with one and three noise streams, fast (AVX2) and scalar reference.
-/// Every call covers <see cref="KernelSizes.Elements"/> weights, so per-element rates follow from the mean.
+/// The perturbation kernels on one thread: the squares RNG alone, and the fused sweep
+/// <c>w ← w + Σⱼ cⱼ·z(kⱼ)</c> with one and three noise streams, Gaussian and Rademacher, on every
+/// vector path this CPU runs in hardware (AVX2, AVX-512), beside the scalar reference.
+/// Every call covers <see cref="KernelSizes.Elements"/> weights, so per-element rates follow from the median.
 /// </summary>
 public class NoiseBenchmarks
 {
@@ -14,6 +15,13 @@ public class NoiseBenchmarks
     private NoiseTerm[] _one = [];
     private NoiseTerm[] _three = [];
     private ulong _key;
+
+    /// <summary>The vector paths that run in hardware here (an emulated path would measure .NET's emulation).</summary>
+    public static IEnumerable<KernelPath> HardwarePaths() =>
+        new[] { KernelPath.Avx2, KernelPath.Avx512 }.Where(KernelPaths.IsHardwareAccelerated).DefaultIfEmpty(KernelPath.Reference);
+
+    [ParamsSource(nameof(HardwarePaths))]
+    public KernelPath Path { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -35,10 +43,16 @@ public class NoiseBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public void Accumulate1Stream() => SweepKernels.Accumulate(_weights, 0, _one, 1f);
+    public void Accumulate1Stream() => SweepKernels.Accumulate(_weights, 0, _one, 1f, NoiseKind.Gaussian, Path);
 
     [Benchmark]
-    public void Accumulate3Streams() => SweepKernels.Accumulate(_weights, 0, _three, 1f);
+    public void Accumulate3Streams() => SweepKernels.Accumulate(_weights, 0, _three, 1f, NoiseKind.Gaussian, Path);
+
+    [Benchmark]
+    public void Rademacher1Stream() => SweepKernels.Accumulate(_weights, 0, _one, 1f, NoiseKind.Rademacher, Path);
+
+    [Benchmark]
+    public void Rademacher3Streams() => SweepKernels.Accumulate(_weights, 0, _three, 1f, NoiseKind.Rademacher, Path);
 
     [Benchmark]
     public void Reference1Stream() => SweepKernels.AccumulateReference(_weights, 0, _one, 1f);

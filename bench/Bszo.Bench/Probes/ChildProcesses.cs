@@ -20,7 +20,10 @@ public static class ChildProcesses
     }
 
     /// <summary>Runs a program to completion; returns its exit code and the tail of its standard error.</summary>
-    public static (int ExitCode, string Error) Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
+    /// <param name="program">The executable.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="environment">Variables to set in the child (a null value removes the variable there).</param>
+    public static (int ExitCode, string Error) Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -29,7 +32,14 @@ public static class ChildProcesses
             UseShellExecute = false,
         };
         foreach (var a in args) info.ArgumentList.Add(a);
-        if (environment is not null) foreach (var (k, v) in environment) info.Environment[k] = v;
+        if (environment is not null)
+        {
+            foreach (var (k, v) in environment)
+            {
+                if (v is null) info.Environment.Remove(k);
+                else info.Environment[k] = v;
+            }
+        }
         using var process = Process.Start(info) ?? Throw.Bszo<Process>($"{program} did not start.");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

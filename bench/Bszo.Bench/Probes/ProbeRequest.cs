@@ -20,10 +20,22 @@ public sealed record ProbeRequest
     /// <summary>The prepared training model ("train" and "speed").</summary>
     public string? PreparedDirectory { get; init; }
 
+    /// <summary>
+    /// "speed" on prompt workloads: the same model prepared with the LM head over every position,
+    /// measured beside <see cref="PreparedDirectory"/> in the same rounds.
+    /// </summary>
+    public string? FullHeadPreparedDirectory { get; init; }
+
+    /// <summary>"train": the configuration's name in the reports (default: bszo-&lt;optimizer&gt;).</summary>
+    public string? Label { get; init; }
+
     /// <summary>Whether the model is a decoder (next-token loss) rather than a classifier.</summary>
     public bool Decoder { get; init; }
 
-    /// <summary>Optimizer names from the catalog: one for "train", several for "speed".</summary>
+    /// <summary>
+    /// Optimizer names from the catalog: one for "train", several for "speed"; a name ending in
+    /// <see cref="RademacherSuffix"/> runs that optimizer with Rademacher directions.
+    /// </summary>
     public IReadOnlyList<string> Optimizers { get; init; } = [];
 
     /// <summary>Measured steps ("train"), forward passes ("inference") or rounds ("speed").</summary>
@@ -43,6 +55,18 @@ public sealed record ProbeRequest
 
     /// <summary>Bytes per buffer of the memory-copy roofline ("speed").</summary>
     public long CopyBytes { get; init; } = 256L << 20;
+
+    /// <summary>Marks an optimizer name as run with Rademacher directions, e.g. "bszo+rademacher".</summary>
+    public const string RademacherSuffix = "+rademacher";
+
+    /// <summary>The catalog name and noise of an optimizer entry.</summary>
+    public static (string Optimizer, Bszo.Ort.Perturbation.NoiseKind Noise) Parse(string entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return entry.EndsWith(RademacherSuffix, StringComparison.Ordinal)
+            ? (entry[..^RademacherSuffix.Length], Bszo.Ort.Perturbation.NoiseKind.Rademacher)
+            : (entry, Bszo.Ort.Perturbation.NoiseKind.Gaussian);
+    }
 
     internal static JsonSerializerOptions Json { get; } = new()
     {

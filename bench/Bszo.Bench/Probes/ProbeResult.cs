@@ -74,6 +74,20 @@ public sealed record ProbeResult
 
     public double? BlasGflops { get; init; }
 
+    /// <summary>The core type whose kernels OpenBLAS ran (its openblas_get_corename), e.g. "Zen" or "Haswell".</summary>
+    public string? BlasKernel { get; init; }
+
+    /// <summary>The OpenBLAS override variables as the reference process saw them (null: unset).</summary>
+    public Dictionary<string, string?>? BlasEnvironment { get; init; }
+
+    /// <summary>The BLAS library, the kernels it ran and the override variables it saw, in words.</summary>
+    [JsonIgnore]
+    public string? BlasDescription => Blas is null ? null
+        : $"{Blas}, {BlasKernel ?? "unknown"} kernels, "
+          + (BlasEnvironment is { } env && env.Any(e => e.Value is not null)
+              ? string.Join(" ", env.Where(e => e.Value is not null).Select(e => $"{e.Key}={e.Value}"))
+              : "no OpenBLAS override");
+
     /// <summary>Resident memory over time, when sampling was requested.</summary>
     public List<RssSample>? Samples { get; init; }
 

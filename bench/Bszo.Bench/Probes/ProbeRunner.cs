@@ -36,14 +36,19 @@ public static class ProbeRunner
         return SpeedResult.Load(resultPath);
     }
 
-    /// <summary>The request of a probe of <paramref name="kind"/> on <paramref name="workload"/>.</summary>
-    public static ProbeRequest Request(PreparedWorkload workload, string kind, BenchSettings settings, IReadOnlyList<string> optimizers, int steps) => new()
+    /// <summary>
+    /// The request of a probe of <paramref name="kind"/> on <paramref name="workload"/>; with
+    /// <paramref name="fullHead"/> ("train" on a prompt workload), of the model prepared with the LM head over every position.
+    /// </summary>
+    public static ProbeRequest Request(PreparedWorkload workload, string kind, BenchSettings settings, IReadOnlyList<string> optimizers, int steps, bool fullHead = false) => new()
     {
         Kind = kind,
         Model = workload.Workload.Model.Name,
         ModelDirectory = workload.Workload.Model.Card.Directory,
         BatchDirectory = workload.Batch.Directory,
-        PreparedDirectory = workload.Prepared.Directory,
+        PreparedDirectory = fullHead ? workload.FullHead?.Directory : workload.Prepared.Directory,
+        FullHeadPreparedDirectory = kind == "speed" ? workload.FullHead?.Directory : null,
+        Label = fullHead ? $"bszo-{string.Join(",", optimizers)} {FullHeadSuffix}" : null,
         Decoder = workload.Workload.Model.IsDecoder,
         Optimizers = optimizers,
         Steps = steps,
@@ -53,6 +58,9 @@ public static class ProbeRunner
         SampleMilliseconds = kind == "speed" ? 0 : settings.SampleMilliseconds,
         CopyBytes = settings.CopyBytes,
     };
+
+    /// <summary>Appended to the names of configurations that run the LM head over every position.</summary>
+    public const string FullHeadSuffix = "(full LM head)";
 
     private static (string Request, string Result) Paths(PreparedWorkload workload, string name) =>
         (Path.Combine(workload.Directory, $"{name}.request.json"), Path.Combine(workload.Directory, $"{name}.result.json"));

@@ -20,8 +20,17 @@ public sealed record SpeedResult
     /// <summary>Plain ONNX Runtime inference of the original model (ORT-owned, prepacked weights), logits fetched.</summary>
     public List<double> InferenceForwardSeconds { get; init; } = [];
 
+    /// <summary>The same inference with ONNX Runtime's pre-packing of MatMul weights turned off (as for weights that are graph inputs).</summary>
+    public List<double> InferenceNoPrepackSeconds { get; init; } = [];
+
+    /// <summary>The same inference under Bszo's session settings (no spinning threads, no memory pattern), pre-packing on.</summary>
+    public List<double> InferenceBszoSettingsSeconds { get; init; } = [];
+
     /// <summary>Bszo's training graph (weights bound from the store, loss head, per-example loss fetched).</summary>
     public List<double> BszoForwardSeconds { get; init; } = [];
+
+    /// <summary>Prompt workloads: the training graph prepared with the LM head over every position.</summary>
+    public List<double> FullHeadForwardSeconds { get; init; } = [];
 
     /// <summary>Per optimizer, per measured step.</summary>
     public List<MethodTiming> Methods { get; init; } = [];
@@ -46,7 +55,7 @@ public sealed record SpeedResult
 /// <summary>One optimizer's measured steps.</summary>
 public sealed record MethodTiming
 {
-    /// <summary>Catalog name, e.g. "mezo".</summary>
+    /// <summary>Catalog name, e.g. "mezo", with its variant: "mezo+rademacher", "mezo (full LM head)".</summary>
     public required string Name { get; init; }
 
     public int ForwardsPerStep { get; init; }

@@ -25,11 +25,12 @@ public static class TrainProbe
         var files = BatchFiles.Read(request.BatchDirectory);
         var clock = Stopwatch.StartNew();
         var prepared = PreparedModel.Open(request.PreparedDirectory ?? Throw.Bszo<string>("A train probe needs a prepared model."));
+        var (method, noise) = ProbeRequest.Parse(name);
         var settings = new SessionSettings { IntraOpThreads = request.Threads, Device = request.Device };
-        using var weights = TrainingWeights.Open(prepared, settings, TrainingWeights.ResolveSweep(null, request.Device, name));
+        using var weights = TrainingWeights.Open(prepared, settings, TrainingWeights.ResolveSweep(null, request.Device, method), noise);
         using var session = weights.OpenSession(prepared.GraphPath, settings, prepared);
         var sweep = weights.Mutator;
-        var optimizer = OptimizerCatalog.Create(name, sweep);
+        var optimizer = OptimizerCatalog.Create(method, sweep);
         try
         {
             double loadSeconds = clock.Elapsed.TotalSeconds;
@@ -64,7 +65,7 @@ public static class TrainProbe
                 forwards.Add(forward.Seconds - forwardBefore);
                 sweeps.Add((sweep.Elapsed - sweepBefore).TotalSeconds);
             }
-            return ProbeResult.Measured($"bszo-{optimizer.Name}", request, loadSeconds, start, loaded, beforeReset, MemoryState.Now()) with
+            return ProbeResult.Measured(request.Label ?? $"bszo-{name}", request, loadSeconds, start, loaded, beforeReset, MemoryState.Now()) with
             {
                 Parameters = weights.Host.ElementCount,
                 StepSeconds = steps,

@@ -30,7 +30,7 @@ public sealed class KernelReport(MachineInfo machine, LoadAverage loadBefore, Lo
         text.AppendLine();
         text.AppendLine(machine.Provenance(settings.CommandLine, Format.Invariant($"before: {loadBefore}, after: {loadAfter}")));
         text.AppendLine();
-        text.AppendLine(Format.Invariant($"BenchmarkDotNet 0.15.8, in-process toolchain, job '{job}' ({(job == "dry" ? "BenchmarkDotNet's dry job: one cold iteration, for the smoke run only" : "1 launch, 2 warm-up and 5 measured iterations")}). Sweep kernels and the RNG run on one thread over {Format.Count(rows.FirstOrDefault(r => r.Unit == "elements")?.Size ?? 0)} fp32 weights per call; the copy moves {Format.Count((rows.FirstOrDefault(r => r.Unit == "bytes")?.Size ?? 0) >> 20)} MiB between two buffers. Vectorised kernel in use: {(SweepKernels.IsVectorized ? "AVX2" : "none (scalar fallback)")}."));
+        text.AppendLine(Format.Invariant($"BenchmarkDotNet 0.15.8, in-process toolchain, job '{job}' ({(job == "dry" ? "BenchmarkDotNet's dry job: one cold iteration, for the smoke run only" : "1 launch, 2 warm-up and 5 measured iterations")}). Sweep kernels and the RNG run on one thread over {Format.Count(rows.FirstOrDefault(r => r.Unit == "elements")?.Size ?? 0)} fp32 weights per call; the copy moves {Format.Count((rows.FirstOrDefault(r => r.Unit == "bytes")?.Size ?? 0) >> 20)} MiB between two buffers. Kernel path in use: {KernelPaths.Fastest}; paths measured: {string.Join(", ", Kernels.NoiseBenchmarks.HardwarePaths())} (those this CPU runs in hardware)."));
         text.AppendLine();
         var table = new MarkdownTable("benchmark", "median per call", "± std dev", "ns per element", "M elements/s", "M noise values/s", "GB/s (read + write)");
         foreach (var r in rows)
@@ -40,29 +40,49 @@ public sealed class KernelReport(MachineInfo machine, LoadAverage loadBefore, Lo
         }
         text.Append(table);
         text.AppendLine();
-        var fast = rows.FirstOrDefault(r => r.Benchmark == "Accumulate1Stream");
-        var reference = rows.FirstOrDefault(r => r.Benchmark == "Reference1Stream");
-        var three = rows.FirstOrDefault(r => r.Benchmark == "Accumulate3Streams");
-        var copy = rows.FirstOrDefault(r => r.Benchmark == "CopyOneThread");
+        foreach (var line in Findings()) text.Append("- ").AppendLine(line);
+        return text.ToString();
+    }
+
+    /// <summary>What the rows say, in sentences: path against reference, streams, Rademacher against Gaussian, the copy roofline.</summary>
+    public IEnumerable<string> Findings()
+    {
+        var path = KernelPaths.Fastest;
+        Row? Find(string name) => rows.FirstOrDefault(r => r.Benchmark == name) ?? rows.FirstOrDefault(r => r.Benchmark == $"{name} ({path})");
+        var fast = Find("Accumulate1Stream");
+        var three = Find("Accumulate3Streams");
+        var rademacher = Find("Rademacher1Stream");
+        var reference = Find("Reference1Stream");
+        var copy = Find("CopyOneThread");
+        var avx2 = rows.FirstOrDefault(r => r.Benchmark == $"Accumulate1Stream ({KernelPath.Avx2})");
         if (fast is not null && reference is not null)
         {
-            text.AppendLine(Format.Invariant($"- The AVX2 kernel is {reference.MedianNs / fast.MedianNs:F1}× the scalar reference (one stream); both compute the same bits."));
+            yield return Format.Invariant($"The {path} kernel is {reference.MedianNs / fast.MedianNs:F1}× the scalar reference (one Gaussian stream); both compute the same bits.");
+        }
+        if (path == KernelPath.Avx512 && fast is not null && avx2 is not null)
+        {
+            yield return Format.Invariant($"AVX-512 against AVX2 on the same CPU: {avx2.MedianNs / fast.MedianNs:F2}× (one Gaussian stream).");
         }
         if (fast is not null && three is not null)
         {
-            text.AppendLine(Format.Invariant($"- Three fused streams cost {three.MedianNs / fast.MedianNs:F2}× one stream: the weights are read and written once, the noise is generated three times."));
+            yield return Format.Invariant($"Three fused Gaussian streams cost {three.MedianNs / fast.MedianNs:F2}× one stream: the weights are read and written once, the noise is generated three times.");
+        }
+        if (fast is not null && rademacher is not null)
+        {
+            yield return Format.Invariant($"A Rademacher stream costs {rademacher.MedianNs / fast.MedianNs:F2}× a Gaussian one ({rademacher.NoisePerSecond / 1e6:F0} against {fast.NoisePerSecond / 1e6:F0} M values/s): one generator output serves 32 elements.");
         }
         if (fast is not null && copy is not null)
         {
-            text.AppendLine(Format.Invariant($"- One thread sweeps {fast.Gbps:F2} GB/s against a {copy.Gbps:F1} GB/s single-thread copy: the sweep is bound by generating noise ({fast.NoisePerSecond / 1e6:F0} M values/s per thread), not by memory."));
+            var gaussian = Format.Invariant($"One thread sweeps {fast.Gbps:F2} GB/s with Gaussian noise ({Format.Percent(fast.Gbps / copy.Gbps)} of a {copy.Gbps:F1} GB/s single-thread copy)");
+            yield return rademacher is null ? gaussian + "." : gaussian + Format.Invariant($" and {rademacher.Gbps:F2} GB/s with Rademacher noise ({Format.Percent(rademacher.Gbps / copy.Gbps)}).");
         }
-        return text.ToString();
     }
 
     public JsonNode Json() => new JsonObject(ReportFiles.Header("kernels", settings, machine, loadBefore, loadAfter))
     {
         ["job"] = job,
         ["vectorized"] = SweepKernels.IsVectorized,
+        ["kernel_path"] = KernelPaths.Fastest.ToString(),
         ["rows"] = ReportFiles.ToNode(rows.Select(r => new { r.Benchmark, r.Size, r.Unit, r.MeanNs, r.MedianNs, r.StdDevNs, r.Iterations, r.Streams, r.PerSecond, r.Gbps }).ToList()),
     };
 

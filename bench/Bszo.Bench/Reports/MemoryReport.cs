@@ -13,6 +13,9 @@ public sealed class MemoryReport(Workload workload, MachineInfo machine, LoadAve
     /// <summary>The target: BSZO's peak at most this multiple of plain inference's.</summary>
     public const double PeakTarget = 1.05;
 
+    /// <summary>The target on prompt workloads: the scored-positions LM head at least this fraction below the full head's peak.</summary>
+    public const double PromptPeakTarget = 0.25;
+
     private ProbeResult? Find(string configuration) => results.FirstOrDefault(r => r.Configuration == configuration && r.Ok);
 
     private double InferencePeak => Find(InferenceProbe.Configuration)?.PeakBytes ?? double.NaN;
@@ -89,6 +92,14 @@ public sealed class MemoryReport(Workload workload, MachineInfo machine, LoadAve
         {
             yield return Format.Invariant($"BSZO peak below PyTorch MeZO's: **{(bszo.PeakBytes < mezoTorch.PeakBytes ? "met" : "missed")}** ({Format.MiB(bszo.PeakBytes)} vs {Format.MiB(mezoTorch.PeakBytes)} MiB, {(double)bszo.PeakBytes / mezoTorch.PeakBytes:F2}×).");
         }
+        foreach (var name in BenchSettings.FullHeadOptimizers)
+        {
+            var scored = Find($"bszo-{name}");
+            var full = Find($"bszo-{name} {ProbeRunner.FullHeadSuffix}");
+            if (scored is null || full is null) continue;
+            double saved = 1 - (double)scored.PeakBytes / full.PeakBytes;
+            yield return Format.Invariant($"{name} on the prompt task, LM head only at the scored positions: peak {Format.MiB(scored.PeakBytes)} MiB against {Format.MiB(full.PeakBytes)} MiB with the head over every position, {Format.Percent(saved)} less (target ≥ {Format.Percent(PromptPeakTarget)}: **{(saved >= PromptPeakTarget ? "met" : "missed")}**).");
+        }
         var losses = results.Where(r => r.Ok && r.InitialLoss is not null).Select(r => (r.Configuration, Loss: r.InitialLoss!.Value)).ToList();
         if (losses.Count > 1)
         {
@@ -99,7 +110,7 @@ public sealed class MemoryReport(Workload workload, MachineInfo machine, LoadAve
 
     public JsonNode Json() => new JsonObject(ReportFiles.Header("memory", settings, machine, loadBefore, loadAfter))
     {
-        ["workload"] = new JsonObject { ["model"] = workload.Model.Name, ["batch"] = workload.Batch, ["sequence"] = workload.Sequence, ["model_directory"] = workload.Model.Card.Directory },
+        ["workload"] = new JsonObject { ["model"] = workload.Model.Name, ["batch"] = workload.Batch, ["sequence"] = workload.Sequence, ["prompt"] = workload.Prompt, ["model_directory"] = workload.Model.Card.Directory },
         ["settings"] = new JsonObject { ["steps"] = settings.MemorySteps, ["warmup"] = settings.Warmup, ["threads"] = settings.Threads, ["sample_ms"] = settings.SampleMilliseconds },
         ["verdicts"] = new JsonArray(Verdicts().Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
         ["results"] = new JsonArray(results.Select(r => (JsonNode?)ReportFiles.ToNode(r)).ToArray()),

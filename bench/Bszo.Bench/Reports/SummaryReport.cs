@@ -62,7 +62,7 @@ public static class SummaryReport
             : []];
 
     private static string Workload(JsonNode node) =>
-        Format.Invariant($"{(string)node["workload"]!["model"]!} {(int)node["workload"]!["batch"]!}×{(int)node["workload"]!["sequence"]!}");
+        Format.Invariant($"{(string)node["workload"]!["model"]!} {(int)node["workload"]!["batch"]!}×{(int)node["workload"]!["sequence"]!}{((bool?)node["workload"]!["prompt"] == true ? ", prompt task" : "")}");
 
     private static double Peak(List<JsonObject> results, string configuration)
     {

@@ -9,14 +9,24 @@ namespace Bszo.Bench.Setup;
 /// <summary>
 /// The one batch every configuration of a workload runs on: seeded random token ids (all positions
 /// real, no padding) and, for classifiers, random labels. Written as raw little-endian int64 files
-/// plus <c>batch.json</c>, so the PyTorch reference reads exactly the same numbers.
+/// plus <c>batch.json</c>, so the PyTorch reference reads exactly the same numbers. Under the prompt
+/// protocol each example is <see cref="Workload.Candidates"/> rows, its prompt followed by each
+/// candidate token, with a random label.
 /// </summary>
 public sealed record BatchFiles
 {
     /// <summary>The description file's name.</summary>
     public const string FileName = "batch.json";
 
+    /// <summary>Examples.</summary>
     public required int Batch { get; init; }
+
+    /// <summary>Candidate rows per example under the prompt protocol; 0 otherwise (one row per example).</summary>
+    public int Candidates { get; init; }
+
+    /// <summary>Rows of the token tensors.</summary>
+    [JsonIgnore]
+    public int Rows => Candidates > 0 ? Batch * Candidates : Batch;
 
     public required int Sequence { get; init; }
 
@@ -39,10 +49,23 @@ public sealed record BatchFiles
         System.IO.Directory.CreateDirectory(directory);
         var card = workload.Model.Card;
         var rng = new Random(seed);
-        int n = workload.Batch * workload.Sequence;
+        int candidates = workload.Prompt ? Workload.Candidates : 0;
+        int rows = workload.Prompt ? workload.Batch * candidates : workload.Batch;
+        int n = rows * workload.Sequence;
         var ids = new long[n];
         const int firstOrdinaryId = 8; // above every family's special and reserved ids
         for (int i = 0; i < n; i++) ids[i] = rng.Next(firstOrdinaryId, workload.Model.Vocabulary);
+        if (workload.Prompt)
+        {
+            // Rows of one example share its prompt and end in candidate c's token (the same two tokens for every example).
+            long[] answers = [firstOrdinaryId, firstOrdinaryId + 1];
+            for (int r = 0; r < rows; r++)
+            {
+                int first = r - r % candidates;
+                Array.Copy(ids, first * workload.Sequence, ids, r * workload.Sequence, workload.Sequence - 1);
+                ids[(r + 1) * workload.Sequence - 1] = answers[r % candidates];
+            }
+        }
         var mask = new long[n];
         Array.Fill(mask, 1L);
         var inputs = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -60,13 +83,13 @@ public sealed record BatchFiles
             inputs[positionsName] = "position_ids.bin";
         }
         string? labels = null;
-        if (!workload.Model.IsDecoder)
+        if (!workload.Model.IsDecoder || workload.Prompt)
         {
-            int classes = Math.Max(2, card.Labels.Count);
+            int classes = workload.Prompt ? candidates : Math.Max(2, card.Labels.Count);
             WriteLongs(Path.Combine(directory, "labels.bin"), Enumerable.Range(0, workload.Batch).Select(_ => (long)rng.Next(classes)).ToArray());
             labels = "labels.bin";
         }
-        var files = new BatchFiles { Batch = workload.Batch, Sequence = workload.Sequence, Inputs = inputs, Labels = labels, Directory = directory };
+        var files = new BatchFiles { Batch = workload.Batch, Candidates = candidates, Sequence = workload.Sequence, Inputs = inputs, Labels = labels, Directory = directory };
         File.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(files, Json));
         return files;
     }
@@ -85,7 +108,7 @@ public sealed record BatchFiles
         var batch = new TensorBatch(Batch);
         try
         {
-            foreach (var (name, file) in Inputs) batch.Add(name, ReadLongs(file), Batch, Sequence);
+            foreach (var (name, file) in Inputs) batch.Add(name, ReadLongs(file), Rows, Sequence);
             return batch;
         }
         catch
@@ -97,8 +120,10 @@ public sealed record BatchFiles
 
     /// <summary>
     /// The inputs of the training graph: the model's own, plus the loss head's. Decoders are scored
-    /// with the generation protocol over every position: position t predicts token t + 1, so the
-    /// loss is the mean next-token cross-entropy of the batch. Classifiers get their labels.
+    /// with the generation protocol over every position (position t predicts token t + 1, so the
+    /// loss is the mean next-token cross-entropy of the batch) or, under the prompt protocol, at each
+    /// row's last position only (the candidate token), as a classification over candidates.
+    /// Classifiers get their labels.
     /// </summary>
     public TensorBatch TrainingInputs(bool decoder)
     {
@@ -110,15 +135,21 @@ public sealed record BatchFiles
                 var ids = ReadLongs("input_ids.bin");
                 var targets = new long[ids.Length];
                 var targetMask = new float[ids.Length];
-                for (int r = 0; r < Batch; r++)
+                for (int r = 0; r < Rows; r++)
                 {
-                    for (int t = 0; t + 1 < Sequence; t++)
+                    for (int t = Candidates > 0 ? Sequence - 2 : 0; t + 1 < Sequence; t++)
                     {
                         targets[r * Sequence + t] = ids[r * Sequence + t + 1];
                         targetMask[r * Sequence + t] = 1f;
                     }
                 }
-                batch.Add(CandidateLossHead.TargetIds, targets, Batch, Sequence).Add(CandidateLossHead.TargetMask, targetMask, Batch, Sequence);
+                batch.Add(CandidateLossHead.TargetIds, targets, Rows, Sequence).Add(CandidateLossHead.TargetMask, targetMask, Rows, Sequence);
+                if (Candidates > 0)
+                {
+                    var candidateMask = Enumerable.Repeat(1f, Rows).ToArray();
+                    batch.Add(CandidateLossHead.CandidateMask, candidateMask, Batch, Candidates)
+                        .Add(CandidateLossHead.Labels, ReadLongs(Labels ?? Throw.Bszo<string>("The prompt batch has no labels file.")), Batch);
+                }
             }
             else
             {

@@ -3,13 +3,23 @@ namespace Bszo.Bench.Setup;
 /// <summary>What every suite shares: workloads, batch, threads, repetitions, where results go.</summary>
 public sealed record BenchSettings
 {
-    /// <summary>The workloads of the committed results: the default model, OPT-125m at 128 and 256 tokens, OPT-350m at 128.</summary>
-    public static IReadOnlyList<string> DefaultWorkloads { get; } = ["use-lite:128", "opt-125m:128", "opt-125m:256", "opt-350m:128"];
+    /// <summary>
+    /// The workloads of the committed results: the default model, OPT-125m at 128 and 256 tokens,
+    /// OPT-350m at 128, and OPT-125m on MeZO's prompt task (SST-2 template, 128-token rows).
+    /// </summary>
+    public static IReadOnlyList<string> DefaultWorkloads { get; } = ["use-lite:128", "opt-125m:128", "opt-125m:256", "opt-350m:128", "opt-125m:128:prompt"];
 
     /// <summary>The optimizers measured against inference and PyTorch.</summary>
     public static IReadOnlyList<string> Optimizers { get; } = ["mezo", "subzero", "bszo", "bszo-b"];
 
-    /// <summary>"model:sequence" workloads.</summary>
+    /// <summary>The speed suite's configurations: every optimizer, and MeZO and BSZO again with Rademacher directions.</summary>
+    public static IReadOnlyList<string> SpeedOptimizers { get; } =
+        [.. Optimizers, "mezo" + Probes.ProbeRequest.RademacherSuffix, "bszo" + Probes.ProbeRequest.RademacherSuffix];
+
+    /// <summary>On prompt workloads, the optimizers measured again with the LM head over every position.</summary>
+    public static IReadOnlyList<string> FullHeadOptimizers { get; } = ["mezo", "bszo"];
+
+    /// <summary>"model:sequence" or "model:sequence:prompt" workloads.</summary>
     public IReadOnlyList<string> Workloads { get; init; } = DefaultWorkloads;
 
     public int Batch { get; init; } = 16;

@@ -9,11 +9,12 @@ namespace Bszo.Bench.Setup;
 /// </summary>
 public sealed class PreparedWorkload : IDisposable
 {
-    private PreparedWorkload(Workload workload, BatchFiles batch, PreparedModel prepared, string directory)
+    private PreparedWorkload(Workload workload, BatchFiles batch, PreparedModel prepared, PreparedModel? fullHead, string directory)
     {
         Workload = workload;
         Batch = batch;
         Prepared = prepared;
+        FullHead = fullHead;
         Directory = directory;
     }
 
@@ -23,6 +24,12 @@ public sealed class PreparedWorkload : IDisposable
 
     public PreparedModel Prepared { get; }
 
+    /// <summary>
+    /// Prompt workloads only: the same model prepared with the LM head over every position (as Bszo
+    /// prepared decoders before it ran the head only where scored), measured beside <see cref="Prepared"/>.
+    /// </summary>
+    public PreparedModel? FullHead { get; }
+
     /// <summary>The scratch directory (batch, prepared model, probe requests and results).</summary>
     public string Directory { get; }
 
@@ -30,20 +37,25 @@ public sealed class PreparedWorkload : IDisposable
     public static PreparedWorkload Create(string spec, BenchSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var (name, sequence) = Workload.Parse(spec);
+        var (name, sequence, prompt) = Workload.Parse(spec);
         var model = BenchModel.Resolve(name, settings.Python, settings.Log);
+        if (prompt && !model.IsDecoder)
+        {
+            Throw.Bszo($"Workload '{spec}' asks for the prompt protocol of a classifier.", "a decoder (opt-...) with :prompt", name, "drop ':prompt' for classifiers.");
+        }
         if (sequence > model.Card.MaxLength)
         {
             Throw.Bszo($"Workload '{spec}' asks for {sequence} tokens.", $"at most {model.Card.MaxLength} (the card's maxLength: the graph clips longer inputs)", $"{sequence}");
         }
-        var workload = new Workload(model, settings.Batch, sequence);
+        var workload = new Workload(model, settings.Batch, sequence, prompt);
         var directory = System.IO.Directory.CreateDirectory(Path.Combine(settings.Scratch, workload.Id)).FullName;
         try
         {
             var batch = BatchFiles.Write(workload, Path.Combine(directory, "batch"));
             settings.Log($"{workload.Id}: preparing the training model");
-            var prepared = TrainingPreparation.Prepare(model, Path.Combine(directory, "prepared"));
-            return new PreparedWorkload(workload, batch, prepared, directory);
+            var prepared = TrainingPreparation.Prepare(workload, Path.Combine(directory, "prepared"), scoredPositionsOnly: true);
+            var fullHead = prompt ? TrainingPreparation.Prepare(workload, Path.Combine(directory, "prepared-full-head"), scoredPositionsOnly: false) : null;
+            return new PreparedWorkload(workload, batch, prepared, fullHead, directory);
         }
         catch
         {

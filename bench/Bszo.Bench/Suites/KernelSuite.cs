@@ -16,8 +16,8 @@ using Bszo.Ort.Perturbation;
 namespace Bszo.Bench.Suites;
 
 /// <summary>
-/// BenchmarkDotNet micro-benchmarks of the RNG, the Gaussian sweep kernel (1 and 3 streams, fast
-/// and reference) and the memory copy, run in this process with a short job (1 launch, 2 warm-up
+/// BenchmarkDotNet micro-benchmarks of the RNG, the sweep kernels (Gaussian and Rademacher, 1 and 3
+/// streams, on every vector path the CPU has, and the scalar reference) and the memory copy, run in this process with a short job (1 launch, 2 warm-up
 /// and 5 measured iterations), written as kernels.md/json/png.
 /// </summary>
 public static class KernelSuite
@@ -62,12 +62,17 @@ public static class KernelSuite
         {
             var stats = report.ResultStatistics;
             if (stats is null) continue;
-            string name = report.BenchmarkCase.Descriptor.WorkloadMethod.Name;
-            bool copy = name.StartsWith("Copy", StringComparison.Ordinal);
+            string method = report.BenchmarkCase.Descriptor.WorkloadMethod.Name;
+            bool copy = method.StartsWith("Copy", StringComparison.Ordinal);
+            bool pathFree = copy || method.StartsWith("Reference", StringComparison.Ordinal) || method == nameof(NoiseBenchmarks.SquaresNext);
+            // Benchmarks that do not use the path run once per path value: keep the first.
+            var path = report.BenchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == nameof(NoiseBenchmarks.Path))?.Value;
+            if (pathFree && path is not null && !Equals(path, NoiseBenchmarks.HardwarePaths().First())) continue;
+            string name = pathFree || path is null ? method : $"{method} ({path})";
             yield return new KernelReport.Row(name, copy ? KernelSizes.CopyBytes : KernelSizes.Elements, copy ? "bytes" : "elements",
                 stats.Mean, stats.Median, stats.StandardDeviation, stats.N, Streams(name));
         }
     }
 
-    private static int Streams(string name) => name.EndsWith("3Streams", StringComparison.Ordinal) ? 3 : name.EndsWith("1Stream", StringComparison.Ordinal) ? 1 : 0;
+    private static int Streams(string name) => name.Contains("3Streams", StringComparison.Ordinal) ? 3 : name.Contains("1Stream", StringComparison.Ordinal) ? 1 : 0;
 }

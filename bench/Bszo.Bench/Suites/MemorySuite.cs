@@ -24,7 +24,7 @@ public static class MemorySuite
             var loadBefore = LoadAverage.Now();
             var results = Measure(workload, settings);
             var torch = results.FirstOrDefault(r => r.Torch is not null);
-            machine = machine with { Torch = torch?.Torch, TorchBlas = torch?.Blas };
+            machine = machine with { Torch = torch?.Torch, TorchBlas = torch?.BlasDescription };
             var report = new MemoryReport(workload.Workload, machine, loadBefore, LoadAverage.Now(), settings, results);
             ReportFiles.Write(settings.Out, $"memory-{workload.Workload.Id}", report.Markdown(), report.Json(), report.Chart(), settings.Log);
         }
@@ -57,11 +57,22 @@ public static class MemorySuite
             settings.Log($"{workload.Workload.Id}: bszo-{optimizer}");
             Add(ProbeRunner.Measure(workload, ProbeRunner.Request(workload, "train", settings, [optimizer], settings.MemorySteps), $"bszo-{optimizer}"));
         }
+        if (workload.FullHead is not null)
+        {
+            // The same steps with the LM head over every position: what the scored-positions head saves.
+            foreach (var optimizer in BenchSettings.FullHeadOptimizers)
+            {
+                var request = ProbeRunner.Request(workload, "train", settings, [optimizer], settings.MemorySteps, fullHead: true);
+                settings.Log($"{workload.Workload.Id}: {request.Label}");
+                Add(ProbeRunner.Measure(workload, request, request.Label!));
+            }
+        }
         foreach (var method in new[] { "mezo", "adam" })
         {
-            if (!settings.Torch || onCuda)
+            if (!settings.Torch || onCuda || workload.Workload.Prompt)
             {
-                Add(ProbeResult.Failed($"pytorch-{method}", onCuda ? "not run: the PyTorch reference (Debian's torch) runs on the CPU only" : "not run: --no-torch"));
+                Add(ProbeResult.Failed($"pytorch-{method}", !settings.Torch ? "not run: --no-torch"
+                    : onCuda ? "not run: the PyTorch reference (Debian's torch) runs on the CPU only" : TorchReference.NoPromptProtocol));
                 continue;
             }
             settings.Log($"{workload.Workload.Id}: pytorch-{method}");

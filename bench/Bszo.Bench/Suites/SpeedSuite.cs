@@ -21,18 +21,27 @@ public static class SpeedSuite
             using var workload = PreparedWorkload.Create(spec, settings);
             var machine = MachineInfo.Describe();
             settings.Log($"{workload.Workload.Id}: speed probe ({settings.Warmup} warm-up + {settings.SpeedRounds} rounds)");
-            var bszo = ProbeRunner.MeasureSpeed(workload, ProbeRunner.Request(workload, "speed", settings, BenchSettings.Optimizers, settings.SpeedRounds));
-            ProbeResult torch;
-            if (settings.Torch)
+            var bszo = ProbeRunner.MeasureSpeed(workload, ProbeRunner.Request(workload, "speed", settings, BenchSettings.SpeedOptimizers, settings.SpeedRounds));
+            // PyTorch MeZO with OpenBLAS's own kernels (the fair reference, quoted), then as this environment overrides them.
+            List<ProbeResult> torch;
+            if (workload.Workload.Prompt)
             {
-                settings.Log($"{workload.Workload.Id}: pytorch-mezo ({settings.Warmup} warm-up + {settings.SpeedRounds} steps)");
-                torch = TorchReference.Run(workload.Workload, workload.Batch, "mezo", settings.SpeedRounds, settings.Warmup, settings.Threads, settings.Python, workload.Directory);
+                torch = [ProbeResult.Failed("pytorch-mezo", TorchReference.NoPromptProtocol)];
+            }
+            else if (settings.Torch)
+            {
+                torch = [];
+                foreach (bool keepOverride in new[] { false, true })
+                {
+                    settings.Log($"{workload.Workload.Id}: pytorch-mezo{(keepOverride ? " " + TorchReference.OverrideSuffix : "")} ({settings.Warmup} warm-up + {settings.SpeedRounds} steps)");
+                    torch.Add(TorchReference.Run(workload.Workload, workload.Batch, "mezo", settings.SpeedRounds, settings.Warmup, settings.Threads, settings.Python, workload.Directory, keepOverride));
+                }
             }
             else
             {
-                torch = ProbeResult.Failed("pytorch-mezo", "not run: --no-torch");
+                torch = [ProbeResult.Failed("pytorch-mezo", "not run: --no-torch")];
             }
-            machine = machine with { Torch = torch.Torch, TorchBlas = torch.Blas };
+            machine = machine with { Torch = torch[0].Torch, TorchBlas = torch[0].BlasDescription };
             var report = new SpeedReport(workload.Workload, machine, settings, bszo, torch, LoadAverage.Now());
             foreach (var line in report.Verdicts()) settings.Log($"{workload.Workload.Id}: {line}");
             ReportFiles.Write(settings.Out, $"speed-{workload.Workload.Id}", report.Markdown(), report.Json(), report.Chart(), settings.Log);

@@ -6,6 +6,7 @@ using Bszo.Cli.Setup;
 using Bszo.Models.Export;
 using Bszo.Models.Training;
 using Bszo.Ort;
+using Bszo.Ort.Graph;
 using Bszo.Ort.Runtime;
 
 namespace Bszo.Cli.Commands;
@@ -94,10 +95,13 @@ internal static class ExportCommand
             var (_, data) = settings.Task.Load(model.Card, log);
             var examples = data.Dev.Take(model.Adapter.FixedBatchSize ?? 8).ToList();
             using var batch = model.Adapter.Collate(examples);
-            // Numeric outputs are compared; others (strings, sequences) have nothing to tolerate.
+            // Numeric outputs are compared; others (strings, sequences) have nothing to tolerate. A candidate
+            // head's logits are compared through the scores computed from them (its graph has no logits output).
+            var scoredLogits = (model.Prepared.Loss as CandidateLossHead)?.Logits;
             var outputs = model.Prepared.Manifest.ModelOutputs
-                .Where(o => session.OutputMetadata.TryGetValue(o, out var m) && m.IsTensor
-                            && m.ElementDataType is Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float or Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16)
+                .Where(o => (session.OutputMetadata.TryGetValue(o, out var m) && m.IsTensor
+                             && m.ElementDataType is Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float or Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16)
+                            || (o == scoredLogits && !session.OutputMetadata.ContainsKey(o)))
                 .ToList();
             comparisons = ExportVerifier.Compare(exported, session, batch, outputs);
         });

@@ -9,6 +9,7 @@ using Bszo.Models.Adapters;
 using Bszo.Models.Training;
 using Bszo.Ort;
 using Bszo.Ort.Optimizers;
+using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
 
 namespace Bszo.Cli.Commands;
@@ -57,6 +58,12 @@ internal static class FinetuneCommand
     private static readonly Option<string> Schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: constant (MeZO), linear or cosine.", DefaultValueFactory = _ => "constant", HelpName = "kind" }.OneOf("constant", "linear", "cosine");
     private static readonly Option<long> Warmup = new Option<long>("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 0L, HelpName = "steps" }.AtLeast(0L);
     private static readonly Option<double?> Clip = new Option<double?>("--clip") { Description = "Clip projected gradients to [-c, c].", HelpName = "c" }.Above(0.0);
+    private static readonly Option<string> Noise = new Option<string>("--noise")
+    {
+        Description = "Distribution of the perturbation directions: gaussian (as the methods are published) or rademacher (±1 per element, the same E[zzᵀ] = I, sweeps at memory speed; see README).",
+        DefaultValueFactory = _ => "gaussian",
+        HelpName = "kind",
+    }.OneOf("gaussian", "rademacher");
     private static readonly Option<string[]> OptimizerOption = new("--optimizer-option") { Description = "Method-specific option (repeatable), e.g. subspace-dimension=4 or prior-std=1 for BSZO, directions=2 for MeZO, rank=16 for SubZero.", HelpName = "key=value" };
     private static readonly Option<string> Objective = new("--objective")
     {
@@ -114,7 +121,7 @@ internal static class FinetuneCommand
         command.Options.Add(Prepared);
         TrainableOptions.AddTo(command);
         TaskOptions.AddTo(command);
-        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, OptimizerOption, Objective, Steps, BatchSize, EvalEvery,
+        foreach (var o in new Option[] { Optimizer, LearningRate, Epsilon, WeightDecay, Seed, Schedule, Warmup, Clip, Noise, OptimizerOption, Objective, Steps, BatchSize, EvalEvery,
                      EvalBatchSize, Patience, CheckpointEvery, KeepCheckpoints, CacheFrozenPrefix, Workers, RemoteWorkers, Listen, Advertise, Port, Out, Resume, Threads, Device, Sweep,
                      Config, Quiet, JsonOutput, NoPlots })
         {
@@ -335,7 +342,8 @@ internal static class FinetuneCommand
     private static RunSpec Spec(ParseResult p, string optimizer, long steps, IEnumerable<KeyValuePair<string, string>> overrides, ulong dataSeed)
     {
         if (steps < 1) throw new BszoException(BszoException.Format("Invalid value for --steps.", "≥ 1", steps.ToString(CultureInfo.InvariantCulture)));
-        return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix), p.GetValue(Objective)!.Trim().ToLowerInvariant());
+        return RunSpec.Create(optimizer, steps, overrides, p.GetValue(BatchSize), dataSeed, p.GetValue(CacheFrozenPrefix), p.GetValue(Objective)!.Trim().ToLowerInvariant(),
+            NoiseKinds.Parse(p.GetValue(Noise)!));
     }
 
     /// <summary>

@@ -9,7 +9,9 @@ namespace Bszo.Models.Evaluation;
 /// <remarks>
 /// Decoder adapters implement this next to <see cref="Adapters.ModelAdapter"/>; generation tasks
 /// (SQuAD, DROP) are evaluated through <see cref="GreedyDecoding"/>. The next-token pass runs the
-/// training graph's logits output with the weights in place, so it sees the current fine-tuned weights.
+/// training graph's logits output with the weights in place, so it sees the current fine-tuned weights;
+/// a candidate head computes logits only at scored positions by default and has no logits output, so a
+/// decoder that generates prepares its head with <c>scoredPositionsOnly: false</c>.
 /// </remarks>
 public interface IGreedyDecoder
 {

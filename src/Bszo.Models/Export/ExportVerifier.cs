@@ -14,7 +14,9 @@ public sealed record OutputComparison(string Output, double MaxAbsDifference, lo
 
 /// <summary>
 /// Loads an exported model in a fresh, default ONNX Runtime session (as a deployment would) and
-/// compares its outputs with the training graph's on the same batch.
+/// compares its outputs with the training graph's on the same batch. A decoder's logits, which its
+/// training graph computes only where the loss reads them, are compared through the candidate
+/// scores both compute from them.
 /// </summary>
 public static class ExportVerifier
 {
@@ -45,10 +47,23 @@ public static class ExportVerifier
         for (int i = 0; i < outputs.Count; i++)
         {
             var exported = ToFloats(fetched[i], outputs[i]);
-            var (reference, _) = training.Run(batch, outputs[i]);
+            float[] reference;
+            string compared = outputs[i];
+            if (training.OutputMetadata.ContainsKey(outputs[i]))
+            {
+                (reference, _) = training.Run(batch, outputs[i]);
+            }
+            else
+            {
+                // A candidate head computes logits only at the scored positions: compare what it computes
+                // from them, the candidate scores, with the same scores from the exported model's logits.
+                exported = CandidateScores(exported, fetched[i].GetTensorTypeAndShape().Shape, batch);
+                (reference, _) = training.Run(batch, CandidateLossHead.ScoreOutput);
+                compared = $"{CandidateLossHead.ScoreOutput} (from {outputs[i]})";
+            }
             if (exported.Length != reference.Length)
             {
-                Throw.Bszo($"Output '{outputs[i]}' of the exported model has {exported.Length} elements.",
+                Throw.Bszo($"Output '{compared}' of the exported model has {exported.Length} elements.",
                     $"{reference.Length}, as the training graph", $"{exported.Length}");
             }
             double worst = 0;
@@ -59,10 +74,10 @@ public static class ExportVerifier
             }
             if (worst > tolerance)
             {
-                Throw.Bszo($"The exported model's output '{outputs[i]}' differs from the training graph's.",
+                Throw.Bszo($"The exported model's output '{compared}' differs from the training graph's.",
                     $"differences ≤ {tolerance}", $"{worst}", "the export is not written; report this with the model.");
             }
-            results.Add(new OutputComparison(outputs[i], worst, exported.Length));
+            results.Add(new OutputComparison(compared, worst, exported.Length));
         }
         return results;
     }
@@ -115,6 +130,16 @@ public static class ExportVerifier
                 hint: "the export is not written; report this with the model.");
         }
     }
+
+    /// <summary>The candidate head's per-row scores from the exported logits (<see cref="CandidateScoreReference"/>).</summary>
+    private static float[] CandidateScores(float[] logits, long[] shape, TensorBatch batch) =>
+        [.. CandidateScoreReference.FromLogits(logits, shape, Input<long>(batch, CandidateLossHead.TargetIds), Input<float>(batch, CandidateLossHead.TargetMask)).Select(x => (float)x)];
+
+    private static ReadOnlySpan<T> Input<T>(TensorBatch batch, string name)
+        where T : unmanaged =>
+        (batch.Values.FirstOrDefault(v => v.Name == name).Value
+            ?? throw new BszoException(BszoException.Format($"The verification batch has no '{name}' input.", "the candidate head's inputs", "none")))
+        .GetTensorDataAsSpan<T>();
 
     private static float[] ToFloats(OrtValue value, string name)
     {

@@ -34,7 +34,7 @@ public static class TrajectoryReplay
         {
             Throw.Bszo($"Trajectory '{trajectoryPath}' has {records.Count} steps.", $"at least {steps}", $"{records.Count}");
         }
-        using var optimizer = spec.CreateOptimizer(new PerturbationSweep(store));
+        using var optimizer = spec.CreateOptimizer(new PerturbationSweep(store, new SweepOptions { Noise = spec.Noise }));
         for (int i = 0; i < count; i++) optimizer.Replay(records[i]);
         return count;
     }

@@ -10,8 +10,8 @@ namespace Bszo.Models.Training;
 
 /// <summary>
 /// What a run trains, resolved once: the optimizer and its options (learning rate, ε, run seed,
-/// schedule and step count included), the batch size, the seed of the batch order, and whether
-/// forward passes may run over cached frozen-prefix rows.
+/// schedule and step count included), the distribution of its directions, the batch size, the seed of
+/// the batch order, and whether forward passes may run over cached frozen-prefix rows.
 /// </summary>
 /// <remarks>
 /// Every process that takes part in a run builds its optimizer (<see cref="CreateOptimizer"/>), its
@@ -30,6 +30,12 @@ public sealed record RunSpec
 
     /// <summary>Optimizer steps of the run.</summary>
     public long Steps => Options.TotalSteps;
+
+    /// <summary>
+    /// The distribution of every perturbation direction (<c>--noise</c>): Gaussian, as the methods are
+    /// published, or Rademacher. Every sweep of the run draws it.
+    /// </summary>
+    public NoiseKind Noise { get; init; } = NoiseKind.Gaussian;
 
     /// <summary>Examples per step (MeZO: 16).</summary>
     public int BatchSize { get; init; } = 16;
@@ -56,14 +62,15 @@ public sealed record RunSpec
     /// common options give them), validated.
     /// </summary>
     public static RunSpec Create(string optimizer, long steps, IEnumerable<KeyValuePair<string, string>> overrides, int batchSize = 16, ulong dataSeed = 0,
-        bool cacheFrozenPrefix = true, string objective = TrainingObjectives.Loss)
+        bool cacheFrozenPrefix = true, string objective = TrainingObjectives.Loss, NoiseKind noise = NoiseKind.Gaussian)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         var descriptor = OptimizerCatalog.Get(optimizer);
         var options = descriptor.Configure([.. overrides, new(nameof(OptimizerOptions.TotalSteps), steps.ToString(CultureInfo.InvariantCulture))]);
         var spec = new RunSpec
         {
-            Optimizer = descriptor.Name, Options = options, BatchSize = batchSize, DataSeed = dataSeed, CacheFrozenPrefix = cacheFrozenPrefix, Objective = objective,
+            Optimizer = descriptor.Name, Options = options, Noise = noise, BatchSize = batchSize, DataSeed = dataSeed, CacheFrozenPrefix = cacheFrozenPrefix,
+            Objective = objective,
         };
         spec.Validate();
         return spec;
@@ -101,7 +108,10 @@ public sealed record RunSpec
     /// <summary>The run's batch order over <paramref name="exampleCount"/> training examples.</summary>
     public BatchSchedule Batches(int exampleCount) => new(exampleCount, BatchSize, DataSeed);
 
-    /// <summary>The spec as JSON (doubles round-trip exactly); the objective only when it is not the loss, so loss runs' headers stay as they were.</summary>
+    /// <summary>
+    /// The spec as JSON (doubles round-trip exactly). The noise is written only when it is not Gaussian and
+    /// the objective only when it is not the loss, so the headers of other runs stay as they were.
+    /// </summary>
     public JsonObject ToJson()
     {
         var json = new JsonObject
@@ -112,6 +122,7 @@ public sealed record RunSpec
             ["dataSeed"] = DataSeed,
             ["cacheFrozenPrefix"] = CacheFrozenPrefix,
         };
+        if (Noise != NoiseKind.Gaussian) json["noise"] = NoiseKinds.Name(Noise);
         if (Objective != TrainingObjectives.Loss) json["objective"] = Objective;
         return json;
     }
@@ -131,6 +142,7 @@ public sealed record RunSpec
                 BatchSize = (int?)json["batchSize"] ?? 16,
                 DataSeed = (ulong?)json["dataSeed"] ?? 0,
                 CacheFrozenPrefix = (bool?)json["cacheFrozenPrefix"] ?? true,
+                Noise = (string?)json["noise"] is { } noise ? NoiseKinds.Parse(noise, source) : NoiseKind.Gaussian,
                 Objective = (string?)json["objective"] ?? TrainingObjectives.Loss,
             };
             spec.Validate();

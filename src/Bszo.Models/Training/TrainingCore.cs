@@ -71,7 +71,7 @@ public sealed class TrainingCore : IDisposable
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(cachedSplits);
         ArgumentNullException.ThrowIfNull(message);
-        var weights = TrainingWeights.Open(setup.Model, setup.Session, setup.Sweep);
+        var weights = TrainingWeights.Open(setup.Model, setup.Session, setup.Sweep, setup.Spec.Noise);
         TrainingGraphSession? session = null;
         ZerothOrderOptimizer? optimizer = null;
         try

@@ -85,9 +85,10 @@ public abstract class TrainingWeights : IDisposable
 
     /// <summary>
     /// Loads <paramref name="model"/>'s base weights and places them as <paramref name="sweep"/> asks: on the
-    /// host, or on <paramref name="settings"/>' device (a CUDA device needs <see cref="WeightSweep.Graph"/>).
+    /// host, or on <paramref name="settings"/>' device (a CUDA device needs <see cref="WeightSweep.Graph"/>);
+    /// every sweep draws directions of <paramref name="noise"/>.
     /// </summary>
-    public static TrainingWeights Open(PreparedModel model, SessionSettings settings, WeightSweep sweep)
+    public static TrainingWeights Open(PreparedModel model, SessionSettings settings, WeightSweep sweep, NoiseKind noise)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
@@ -99,8 +100,8 @@ public abstract class TrainingWeights : IDisposable
         try
         {
             return sweep == WeightSweep.Host
-                ? new HostWeights(host, settings)
-                : new DeviceWeights(host, settings);
+                ? new HostWeights(host, settings, noise)
+                : new DeviceWeights(host, settings, noise);
         }
         catch
         {
@@ -127,8 +128,8 @@ public sealed class HostWeights : TrainingWeights
 {
     private readonly PerturbationSweep _sweep;
 
-    internal HostWeights(WeightStore host, SessionSettings settings)
-        : base(host) => _sweep = new PerturbationSweep(host, new SweepOptions { Threads = Math.Max(1, settings.IntraOpThreads) });
+    internal HostWeights(WeightStore host, SessionSettings settings, NoiseKind noise)
+        : base(host) => _sweep = new PerturbationSweep(host, new SweepOptions { Threads = Math.Max(1, settings.IntraOpThreads), Noise = noise });
 
     public override IWeightMutator Mutator => _sweep;
 
@@ -156,13 +157,13 @@ public sealed class DeviceWeights : TrainingWeights
     private readonly DeviceWeightStore _device;
     private readonly DeviceSweep _sweep;
 
-    internal DeviceWeights(WeightStore host, SessionSettings settings)
+    internal DeviceWeights(WeightStore host, SessionSettings settings, NoiseKind noise)
         : base(host)
     {
         _device = DeviceWeightStore.Create(host, new DeviceWeightStoreOptions { Device = settings.Device, IntraOpThreads = Math.Max(1, settings.IntraOpThreads) });
         try
         {
-            _sweep = DeviceSweep.Create(_device);
+            _sweep = DeviceSweep.Create(_device, new DeviceSweepOptions { Noise = noise });
         }
         catch
         {

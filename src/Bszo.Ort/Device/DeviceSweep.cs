@@ -12,10 +12,11 @@ namespace Bszo.Ort.Device;
 /// </summary>
 /// <remarks>
 /// <para>The noise is the same function of (seed, tensor id, element index) as on the host
-/// (<see cref="GaussianNoise"/>); the generator's integers are bit-identical and z agrees to a few
-/// fp32 ulps, because the device computes Box–Muller with ONNX Runtime's Log/Sqrt/Cos/Sin. So a
-/// device run follows the host trajectory closely but not bit for bit, and a trajectory log written
-/// on the device replays on the host to within that rounding.</para>
+/// (<see cref="GaussianNoise"/>, or <see cref="RademacherNoise"/> when the options ask for it); the
+/// generator's integers are bit-identical. Gaussian z agrees to a few fp32 ulps, because the device
+/// computes Box–Muller with ONNX Runtime's Log/Sqrt/Cos/Sin, so a Gaussian device run follows the
+/// host trajectory closely but not bit for bit, and its trajectory log replays on the host to within
+/// that rounding. Rademacher z is exactly ±1 on both.</para>
 /// <para>Each tensor is processed in chunks of <see cref="DeviceSweepOptions.ChunkElements"/>; for
 /// fp16/bf16 tensors the same run also rewrites the runtime copy the model reads.</para>
 /// <para><b>Ownership.</b> The sweep owns its sessions and chunk views and borrows the store, which
@@ -41,7 +42,7 @@ public sealed class DeviceSweep : IWeightMutator, IDisposable
             {
                 int id = t.Entry.Id;
                 int runtimeType = t.HasRuntimeCopy ? t.Entry.StorageType : OnnxDataType.Float;
-                if (!_graphs.ContainsKey(runtimeType)) _graphs[runtimeType] = SweepGraphSession.Create(runtimeType, store.Settings);
+                if (!_graphs.ContainsKey(runtimeType)) _graphs[runtimeType] = SweepGraphSession.Create(runtimeType, store.Settings, options.Noise);
                 var list = _chunks[id] = [];
                 long padded = store.PaddedCount(id);
                 for (long start = 0; start < padded; start += options.ChunkElements)
@@ -81,9 +82,10 @@ public sealed class DeviceSweep : IWeightMutator, IDisposable
     {
         ArgumentNullException.ThrowIfNull(store);
         options ??= new DeviceSweepOptions();
-        if (options.ChunkElements <= 0 || options.ChunkElements % GaussianNoise.GroupSize != 0)
+        int alignment = SweepGraph.Alignment(options.Noise);
+        if (options.ChunkElements <= 0 || options.ChunkElements % alignment != 0)
         {
-            throw new ArgumentException($"ChunkElements must be a positive multiple of {GaussianNoise.GroupSize}.", nameof(options));
+            throw new ArgumentException($"ChunkElements must be a positive multiple of {alignment} for {NoiseKinds.Name(options.Noise)} directions.", nameof(options));
         }
         return new DeviceSweep(store, options);
     }

@@ -10,9 +10,9 @@ namespace Bszo.Ort.Device;
 /// ONNX Runtime views of them, so that forward passes and sweeps never move weights off the device.
 /// </summary>
 /// <remarks>
-/// <para><b>Layout.</b> Every tensor has fp32 master values on the device, padded to a multiple of
-/// 16 elements so that sweeps work on whole noise groups (the padding receives noise and is never
-/// read or saved). Tensors the model stores as fp16/bf16 also have a 16-bit runtime copy on the
+/// <para><b>Layout.</b> Every tensor has fp32 master values on the device, padded as on the host to a
+/// multiple of <see cref="WeightStore.PaddingElements"/> so that sweeps work on whole noise groups
+/// and words (the padding receives noise and is never read or saved). Tensors the model stores as fp16/bf16 also have a 16-bit runtime copy on the
 /// device, which is what the graph reads; sweeps rewrite it from the masters, as
 /// <see cref="WeightStore"/> does on the host.</para>
 /// <para><b>Host mirror.</b> The store is created from a loaded <see cref="WeightStore"/> and uploads
@@ -173,8 +173,8 @@ public sealed class DeviceWeightStore : IDisposable
         return bits;
     }
 
-    /// <summary>Elements of tensor <paramref name="id"/> on the device, padding included (a multiple of 16).</summary>
-    internal long PaddedCount(int id) => RoundUp(Tensors[id].Count, GaussianNoise.GroupSize);
+    /// <summary>Elements of tensor <paramref name="id"/> on the device, padding included (as the host store pads it).</summary>
+    internal long PaddedCount(int id) => RoundUp(Tensors[id].Count, WeightStore.PaddingElements);
 
     /// <summary>A 1-D fp32 view of masters [start, start + count) of tensor <paramref name="id"/>; the caller disposes it before the store.</summary>
     internal OrtValue CreateMasterView(int id, long start, long count) =>

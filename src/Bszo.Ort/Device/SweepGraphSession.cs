@@ -33,10 +33,11 @@ internal sealed class SweepGraphSession : IDisposable
     private float[] _coefficients = [];
     private OrtValue? _keysValue, _coefficientsValue;
 
-    private SweepGraphSession(InferenceSession session, int runtimeType)
+    private SweepGraphSession(InferenceSession session, int runtimeType, NoiseKind noise)
     {
         _session = session;
         RuntimeType = runtimeType;
+        Noise = noise;
         _binding = session.CreateIoBinding();
         _firstValue = OrtValue.CreateTensorValueFromMemory(_first, []);
         _limitValue = OrtValue.CreateTensorValueFromMemory(_limit, []);
@@ -46,19 +47,22 @@ internal sealed class SweepGraphSession : IDisposable
     /// <summary>Element type of the runtime copy the graph writes (float: none).</summary>
     public int RuntimeType { get; }
 
+    /// <summary>The distribution of the directions the graph computes.</summary>
+    public NoiseKind Noise { get; }
+
     /// <summary>Number of terms set by the last <see cref="SetTerms"/>.</summary>
     public int TermCount => _keys.Length;
 
-    /// <summary>Creates the session for <paramref name="runtimeType"/> on the device named in <paramref name="settings"/>.</summary>
-    public static SweepGraphSession Create(int runtimeType, SessionSettings settings)
+    /// <summary>Creates the session for <paramref name="runtimeType"/> and directions of <paramref name="noise"/> on the device named in <paramref name="settings"/>.</summary>
+    public static SweepGraphSession Create(int runtimeType, SessionSettings settings, NoiseKind noise = NoiseKind.Gaussian)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var model = SweepGraph.Create(runtimeType).ToByteArray();
+        var model = SweepGraph.Create(runtimeType, noise).ToByteArray();
         // Basic optimisation only: the graph is already minimal, and the in-place contract relies on
         // its structure (see SweepGraph), which fusions must not rewrite.
         using var options = (settings with { OptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC, MemoryPattern = false }).CreateOptions();
         var session = DeviceSessions.Open(model, options, "the updater graph", settings.Device);
-        return new SweepGraphSession(session, runtimeType);
+        return new SweepGraphSession(session, runtimeType, noise);
     }
 
     /// <summary>Sets the noise terms and decay used by the following <see cref="Run"/> calls.</summary>
@@ -95,9 +99,10 @@ internal sealed class SweepGraphSession : IDisposable
     public void Run(OrtValue weights, OrtValue updated, OrtValue? runtimeCopy, long first, long count)
     {
         if (_keysValue is null) throw new InvalidOperationException("SetTerms must be called before Run.");
-        if (first % GaussianNoise.GroupSize != 0 || count % GaussianNoise.GroupSize != 0 || count <= 0)
+        int alignment = SweepGraph.Alignment(Noise);
+        if (first % alignment != 0 || count % alignment != 0 || count <= 0)
         {
-            throw new ArgumentException($"Chunks start and end on multiples of {GaussianNoise.GroupSize} elements (got first {first}, count {count}).");
+            throw new ArgumentException($"Chunks start and end on multiples of {alignment} elements (got first {first}, count {count}).");
         }
         if ((runtimeCopy is null) != (RuntimeType == OnnxDataType.Float))
         {

@@ -62,7 +62,7 @@ public sealed unsafe class ElementStateBuffer : IDisposable
     public static long BytesFor(WeightManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        long elements = manifest.Tensors.Sum(t => (t.ElementCount + 15) / 16 * 16);
+        long elements = manifest.Tensors.Sum(t => (t.ElementCount + WeightStore.PaddingElements - 1) / WeightStore.PaddingElements * WeightStore.PaddingElements);
         return Math.Max(elements, 16) * sizeof(float);
     }
 

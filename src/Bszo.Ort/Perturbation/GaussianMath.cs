@@ -1,11 +1,10 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Bszo.Ort.Perturbation;
 
 /// <summary>
-/// Box–Muller on 24-bit uniforms, written once for scalars and once for <see cref="Vector256{T}"/>
-/// with the same operations in the same order, so that both give identical bits.
+/// Box–Muller on 24-bit uniforms, written once for scalars and once for SIMD registers of any width
+/// (<see cref="ILanes{TSelf}"/>) with the same operations in the same order, so that all give identical bits.
 /// </summary>
 /// <remarks>
 /// <para>Only IEEE-exact operations are used (+, −, ×, ÷, √, rounding, integer bit operations): no
@@ -82,55 +81,58 @@ internal static class GaussianMath
         return (sinv, cosv);
     }
 
+    /// <summary><see cref="Radius(uint)"/> for every lane of <paramref name="bits24"/>: the same operations in the same order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Radius(Vector256<uint> bits24)
+    public static TLanes Radius<TLanes>(TLanes bits24)
+        where TLanes : unmanaged, ILanes<TLanes>
     {
-        var u = (Vector256.ConvertToSingle(bits24.AsInt32()) + Vector256.Create(0.5f)) * Vector256.Create(Scale24);
-        var ib = u.AsInt32();
-        var e = Vector256.ShiftRightArithmetic(ib, 23) - Vector256.Create(127);
-        var m = ((ib & Vector256.Create(0x7FFFFF)) | Vector256.Create(0x3F800000)).AsSingle();
-        var big = Vector256.GreaterThan(m, Vector256.Create(Sqrt2));
-        m = Vector256.ConditionalSelect(big, m * Vector256.Create(0.5f), m);
-        e -= big.AsInt32(); // true lanes are all ones, i.e. -1
-        var one = Vector256.Create(1f);
+        var u = (TLanes.Int32ToFloat(bits24) + TLanes.Float(0.5f)) * TLanes.Float(Scale24);
+        var e = TLanes.SubtractInt32(TLanes.ShiftRightArithmeticInt32(u, 23), TLanes.Int(127));
+        var m = (u & TLanes.Int(0x7FFFFF)) | TLanes.Int(0x3F800000);
+        var big = TLanes.GreaterThan(m, TLanes.Float(Sqrt2));
+        m = TLanes.Select(big, m * TLanes.Float(0.5f), m);
+        e = TLanes.SubtractInt32(e, big); // true lanes are all ones, i.e. -1
+        var one = TLanes.Float(1f);
         var s = (m - one) / (m + one);
         var s2 = s * s;
-        var p = Vector256.Create(L9);
-        p = p * s2 + Vector256.Create(L7);
-        p = p * s2 + Vector256.Create(L5);
-        p = p * s2 + Vector256.Create(L3);
+        var p = TLanes.Float(L9);
+        p = p * s2 + TLanes.Float(L7);
+        p = p * s2 + TLanes.Float(L5);
+        p = p * s2 + TLanes.Float(L3);
         var lnm = (s + s) + (s + s) * s2 * p;
-        var ef = Vector256.ConvertToSingle(e);
-        var ln = ef * Vector256.Create(Ln2Hi) + (ef * Vector256.Create(Ln2Lo) + lnm);
-        return Vector256.Sqrt(Vector256.Create(-2f) * ln);
+        var ef = TLanes.Int32ToFloat(e);
+        var ln = ef * TLanes.Float(Ln2Hi) + (ef * TLanes.Float(Ln2Lo) + lnm);
+        return TLanes.Sqrt(TLanes.Float(-2f) * ln);
     }
 
+    /// <summary><see cref="SinCos2Pi(uint)"/> for every lane of <paramref name="bits24"/>: the same operations in the same order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<float> Sin, Vector256<float> Cos) SinCos2Pi(Vector256<uint> bits24)
+    public static (TLanes Sin, TLanes Cos) SinCos2Pi<TLanes>(TLanes bits24)
+        where TLanes : unmanaged, ILanes<TLanes>
     {
-        var u = (Vector256.ConvertToSingle(bits24.AsInt32()) + Vector256.Create(0.5f)) * Vector256.Create(Scale24);
-        var t = u * Vector256.Create(4f);
-        var q = Vector256.Round(t);
-        var a = (t - q) * Vector256.Create(HalfPi);
+        var u = (TLanes.Int32ToFloat(bits24) + TLanes.Float(0.5f)) * TLanes.Float(Scale24);
+        var t = u * TLanes.Float(4f);
+        var q = TLanes.Round(t);
+        var a = (t - q) * TLanes.Float(HalfPi);
         var a2 = a * a;
-        var sp = Vector256.Create(S9);
-        sp = sp * a2 - Vector256.Create(S7);
-        sp = sp * a2 + Vector256.Create(S5);
-        sp = sp * a2 - Vector256.Create(S3);
+        var sp = TLanes.Float(S9);
+        sp = sp * a2 - TLanes.Float(S7);
+        sp = sp * a2 + TLanes.Float(S5);
+        sp = sp * a2 - TLanes.Float(S3);
         var sn = a + a * a2 * sp;
-        var cp = Vector256.Create(C10);
-        cp = cp * a2 - Vector256.Create(C8);
-        cp = cp * a2 + Vector256.Create(C6);
-        cp = cp * a2 - Vector256.Create(C4);
-        cp = cp * a2 + Vector256.Create(C2);
-        var cs = Vector256.Create(1f) - a2 * cp;
-        var k = Vector256.ConvertToInt32(q) & Vector256.Create(3);
-        var odd = Vector256.Equals(k & Vector256.Create(1), Vector256.Create(1)).AsSingle();
-        var sinv = Vector256.ConditionalSelect(odd, cs, sn);
-        var cosv = Vector256.ConditionalSelect(odd, sn, cs);
-        var negSin = Vector256.GreaterThan(k, Vector256.Create(1)).AsSingle();
-        var negCos = (Vector256.Equals(k, Vector256.Create(1)) | Vector256.Equals(k, Vector256.Create(2))).AsSingle();
-        var signBit = Vector256.Create(-0f);
+        var cp = TLanes.Float(C10);
+        cp = cp * a2 - TLanes.Float(C8);
+        cp = cp * a2 + TLanes.Float(C6);
+        cp = cp * a2 - TLanes.Float(C4);
+        cp = cp * a2 + TLanes.Float(C2);
+        var cs = TLanes.Float(1f) - a2 * cp;
+        var k = TLanes.FloatToInt32(q) & TLanes.Int(3);
+        var odd = TLanes.EqualsInt32(k & TLanes.Int(1), TLanes.Int(1));
+        var sinv = TLanes.Select(odd, cs, sn);
+        var cosv = TLanes.Select(odd, sn, cs);
+        var negSin = TLanes.GreaterThanInt32(k, TLanes.Int(1));
+        var negCos = TLanes.EqualsInt32(k, TLanes.Int(1)) | TLanes.EqualsInt32(k, TLanes.Int(2));
+        var signBit = TLanes.Float(-0f);
         return (sinv ^ (negSin & signBit), cosv ^ (negCos & signBit));
     }
 }

@@ -9,9 +9,9 @@ namespace Bszo.Ort.Perturbation;
 /// <remarks>
 /// Elements are taken in groups of 16. In group g, lane l ∈ [0, 8) pairs the uniforms drawn at
 /// counters 16g + l (radius) and 16g + 8 + l (angle); element 16g + l receives r·cos θ and element
-/// 16g + 8 + l receives r·sin θ. Groups match the width of one AVX2 register pair, so the fast
-/// kernel computes a group with two vector Box–Muller evaluations, and the scalar reference
-/// computes exactly the same numbers one element at a time.
+/// 16g + 8 + l receives r·sin θ. A group is one Box–Muller evaluation over eight lanes, so the vector
+/// kernels (<see cref="GaussianKernel{TLanes}"/>) compute one group per AVX2 register and two per
+/// AVX-512 register, and the scalar reference computes exactly the same numbers one element at a time.
 /// </remarks>
 public static class GaussianNoise
 {
@@ -38,12 +38,8 @@ public static class GaussianNoise
     }
 
     /// <summary>Writes z for elements [firstIndex, firstIndex + destination.Length) with the fastest kernel available.</summary>
-    public static void Fill(ulong key, long firstIndex, Span<float> destination)
-    {
-        destination.Clear();
-        ReadOnlySpan<NoiseTerm> one = [new NoiseTerm(key, 1f)];
-        SweepKernels.Accumulate(destination, firstIndex, one, decay: 1f);
-    }
+    public static void Fill(ulong key, long firstIndex, Span<float> destination) =>
+        SweepKernels.Fill(NoiseKind.Gaussian, KernelPaths.Fastest, key, firstIndex, destination);
 }
 
 /// <summary>One term <c>coefficient · Z(key, ·)</c> of a fused sweep.</summary>

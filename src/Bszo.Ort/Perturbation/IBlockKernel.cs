@@ -11,6 +11,6 @@ public interface IBlockKernel
     /// <param name="start">Index of the first element within the tensor.</param>
     /// <param name="weights">The block's fp32 master values.</param>
     /// <param name="decay">Weight-decay factor for this tensor (1 when it is not decayable).</param>
-    /// <param name="reference">Use the scalar reference kernel (<see cref="SweepOptions.ReferenceKernel"/>).</param>
-    void Apply(int tensor, long start, Span<float> weights, float decay, bool reference);
+    /// <param name="noise">The sweep's noise: the kind of every direction and the kernel path (<see cref="SweepOptions"/>).</param>
+    void Apply(int tensor, long start, Span<float> weights, float decay, NoiseSource noise);
 }

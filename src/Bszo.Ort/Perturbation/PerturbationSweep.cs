@@ -25,8 +25,14 @@ public sealed record SweepOptions
     /// <summary>Threads used for a sweep (ONNX Runtime is idle between runs, so all cores are free).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Use the scalar reference kernel (identical results, slower); for tests and audits.</summary>
-    public bool ReferenceKernel { get; init; }
+    /// <summary>The distribution of every direction (Gaussian unless the run chose otherwise).</summary>
+    public NoiseKind Noise { get; init; } = NoiseKind.Gaussian;
+
+    /// <summary>
+    /// The kernel that computes the noise: by default the fastest this machine has;
+    /// <see cref="KernelPath.Reference"/> gives identical results, slower (for tests and audits).
+    /// </summary>
+    public KernelPath Kernel { get; init; } = KernelPaths.Fastest;
 
     /// <summary>Elements per work item; a multiple of <see cref="GaussianNoise.GroupSize"/>.</summary>
     public int BlockElements { get; init; } = 1 << 15;
@@ -64,6 +70,10 @@ public sealed class PerturbationSweep : IWeightMutator
         {
             throw new ArgumentException($"BlockElements must be a positive multiple of {GaussianNoise.GroupSize}.", nameof(options));
         }
+        if (!KernelPaths.CanRun(Options.Kernel))
+        {
+            throw new ArgumentException($"The {Options.Kernel} kernel cannot run on this machine.", nameof(options));
+        }
         var blocks = new List<(int, long, int)>();
         foreach (var t in store.Tensors)
         {
@@ -74,10 +84,14 @@ public sealed class PerturbationSweep : IWeightMutator
         }
         _blocks = [.. blocks];
         _decayable = new bool[store.Tensors.Count];
+        Noise = new NoiseSource(Options.Noise, Options.Kernel);
     }
 
     /// <summary>The options in effect.</summary>
     public SweepOptions Options { get; }
+
+    /// <summary>The directions this sweep draws: their kind and the kernel that computes them.</summary>
+    public NoiseSource Noise { get; }
 
     /// <summary>The weights this sweep mutates.</summary>
     public WeightStore Store => _store;
@@ -169,8 +183,7 @@ public sealed class PerturbationSweep : IWeightMutator
             streams[j] = new NoiseTerm(SquaresRng.Key(_terms[j].Seed, tensor), _terms[j].For(_decayable[tensor] ? _decayDouble : 1.0));
         }
         var weights = _store.Master(tensor).Slice((int)start, count);
-        if (Options.ReferenceKernel) SweepKernels.AccumulateReference(weights, start, streams, decay);
-        else SweepKernels.Accumulate(weights, start, streams, decay);
+        Noise.Accumulate(weights, start, streams, decay);
         _store.SyncRuntimeCopy(tensor, start, count);
     }
 
@@ -179,7 +192,7 @@ public sealed class PerturbationSweep : IWeightMutator
     {
         var (tensor, start, count) = _blocks[index];
         var weights = _store.Master(tensor).Slice((int)start, count);
-        kernel.Apply(tensor, start, weights, _decayable[tensor] ? decay : 1f, Options.ReferenceKernel);
+        kernel.Apply(tensor, start, weights, _decayable[tensor] ? decay : 1f, Noise);
         _store.SyncRuntimeCopy(tensor, start, count);
     }
 

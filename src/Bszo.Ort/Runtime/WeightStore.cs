@@ -50,7 +50,7 @@ public sealed unsafe class WeightStore : IDisposable
         foreach (var entry in manifest.Tensors)
         {
             tensors.Add(new StoredTensor(entry, masterElements));
-            masterElements += RoundUp(entry.ElementCount, 16);
+            masterElements += RoundUp(entry.ElementCount, PaddingElements);
             if (entry.StorageType == OnnxDataType.Float)
             {
                 _runtimeOffsets[entry.Id] = -1;
@@ -89,7 +89,14 @@ public sealed unsafe class WeightStore : IDisposable
     /// <summary>Total trainable elements.</summary>
     public long ElementCount => Manifest.ElementCount;
 
-    /// <summary>Elements in the master slab (each tensor padded to a multiple of 16).</summary>
+    /// <summary>
+    /// Each tensor's masters are zero-padded to a multiple of this many elements: one Rademacher word,
+    /// two Gaussian groups. Device copies (<see cref="Device.DeviceWeightStore"/>) are padded the same way
+    /// and swept in whole words.
+    /// </summary>
+    public const int PaddingElements = 32;
+
+    /// <summary>Elements in the master slab (each tensor padded to a multiple of <see cref="PaddingElements"/>).</summary>
     public long MasterElements { get; }
 
     /// <summary>Bytes of 16-bit runtime copies (0 for an all-fp32 model).</summary>

@@ -17,7 +17,7 @@ public class BenchHarnessTests
         var (exit, output, error) = ChildProcess.Run("dotnet", [BenchAssembly, "smoke", "--out", temp.Path], TimeSpan.FromMinutes(5));
         Assert.That(exit, Is.Zero, error + output);
 
-        foreach (var name in new[] { "memory-opt-tiny-b2-s16", "speed-opt-tiny-b2-s16", "kernels" })
+        foreach (var name in new[] { "memory-opt-tiny-b2-s16", "speed-opt-tiny-b2-s16", "memory-opt-tiny-b2-s16-prompt", "speed-opt-tiny-b2-s16-prompt", "kernels" })
         {
             foreach (var extension in new[] { "md", "json", "png" })
             {
@@ -43,11 +43,27 @@ public class BenchHarnessTests
         Assert.That(losses.Max() - losses.Min(), Is.LessThan(1e-4));
 
         var speed = JsonNode.Parse(File.ReadAllText(temp["speed-opt-tiny-b2-s16.json"]))!;
-        Assert.That(speed["rows"]!.AsArray().Select(r => (string)r!["configuration"]!), Is.EquivalentTo(new[] { "mezo", "subzero", "bszo", "bszo-b", "pytorch-mezo" }));
+        Assert.That(speed["rows"]!.AsArray().Select(r => (string)r!["configuration"]!),
+            Is.EquivalentTo(new[] { "mezo", "subzero", "bszo", "bszo-b", "mezo+rademacher", "bszo+rademacher", "pytorch-mezo" }));
         Assert.That((double)speed["copy_roofline_gbps"]!, Is.GreaterThan(0));
 
+        // The prompt task: every method with the LM head only at the scored positions, MeZO and BSZO also with it over every position.
+        var promptMemory = JsonNode.Parse(File.ReadAllText(temp["memory-opt-tiny-b2-s16-prompt.json"]))!["results"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        var measured = promptMemory.Where(r => (string)r["status"]! == "ok").ToList();
+        Assert.That(measured.Select(r => (string)r["configuration"]!), Is.EquivalentTo(new[]
+        {
+            "ort-inference", "bszo-mezo", "bszo-subzero", "bszo-bszo", "bszo-bszo-b", "bszo-mezo (full LM head)", "bszo-bszo (full LM head)",
+        }));
+        var promptLosses = measured.Where(r => r["initial_loss"] is not null).Select(r => (double)r["initial_loss"]!).ToList();
+        Assert.That(promptLosses.Max() - promptLosses.Min(), Is.LessThan(1e-5), "both heads compute the same loss");
+        var promptSpeed = JsonNode.Parse(File.ReadAllText(temp["speed-opt-tiny-b2-s16-prompt.json"]))!;
+        Assert.That(promptSpeed["rows"]!.AsArray().Select(r => (string)r!["configuration"]!), Is.SupersetOf(new[] { "mezo (full LM head)", "bszo (full LM head)" }));
+        Assert.That((double?)promptSpeed["full_head_forward_median"], Is.GreaterThan(0));
+
+        // Gaussian and Rademacher sweeps on every path the CPU runs in hardware, beside the reference, the RNG and the copies.
         var kernels = JsonNode.Parse(File.ReadAllText(temp["kernels.json"]))!;
-        Assert.That(kernels["rows"]!.AsArray(), Has.Count.EqualTo(7));
+        int paths = new[] { Bszo.Ort.Perturbation.KernelPath.Avx2, Bszo.Ort.Perturbation.KernelPath.Avx512 }.Count(Bszo.Ort.Perturbation.KernelPaths.IsHardwareAccelerated);
+        Assert.That(kernels["rows"]!.AsArray(), Has.Count.EqualTo(5 + 4 * Math.Max(1, paths)));
     }
 
     [Test]

@@ -41,6 +41,23 @@ public class CliTests
     }
 
     [Test]
+    public void Rademacher_noise_is_saved_for_resume_and_an_unknown_noise_lists_the_choices()
+    {
+        using var temp = new TempDirectory();
+        var model = FeatureModel.Write(temp["model"]);
+        var data = FeatureModel.WriteBlobs(temp["d.csv"], 100, 1);
+        var bad = CliRunner.Run(FeatureModel.FinetuneArgs(model, data, temp["bad"], 5, "--noise", "uniform"));
+        Assert.That(bad.ExitCode, Is.Not.Zero, bad.ToString());
+        Assert.That(bad.Error, Does.Contain("--noise must be one of gaussian, rademacher; found 'uniform'"));
+        Assert.That(Directory.Exists(temp["bad"]), Is.False);
+
+        var r = CliRunner.Run(FeatureModel.FinetuneArgs(model, data, temp["run"], 5, "--noise", "rademacher"));
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(JsonNode.Parse(File.ReadAllText(temp["run/config.json"]))!["arguments"]!["noise"]!.GetValue<string>(), Is.EqualTo("rademacher"));
+        Assert.That(File.ReadLines(temp["run/trajectory.jsonl"]).First(), Does.Contain("\"noise\":\"rademacher\""));
+    }
+
+    [Test]
     public void An_objective_the_task_is_not_scored_by_fails_naming_the_one_that_fits()
     {
         using var temp = new TempDirectory();

@@ -109,6 +109,27 @@ public class SweepGraphTests
     }
 
     [Test]
+    public void A_rademacher_sweep_matches_the_CPU_kernel_bit_for_bit()
+    {
+        const int n = 4096 + 64;
+        var initial = Support.TestModels.Randn(new Random(6), n, 0.1f);
+        NoiseTerm[] terms = [new(SquaresRng.Key(1, 0), 1e-2f), new(SquaresRng.Key(2, 0), -3e-3f), new(SquaresRng.Key(3, 0), 0.5f)];
+        const float decay = 0.99f;
+        foreach (long first in new[] { 0L, 32L * 12345, 1L << 33 })
+        {
+            var expected = (float[])initial.Clone();
+            SweepKernels.AccumulateReference(expected, first, terms, decay, NoiseKind.Rademacher);
+
+            var actual = (float[])initial.Clone();
+            using var graph = SweepGraphSession.Create(OnnxDataType.Float, Cpu, NoiseKind.Rademacher);
+            using var value = OrtValue.CreateTensorValueFromMemory(actual, [n]);
+            graph.SetTerms(terms, decay);
+            graph.Run(value, value, null, first, n);
+            Assert.That(actual.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToInt32Bits)), $"first {first}");
+        }
+    }
+
+    [Test]
     public void In_place_binding_gives_the_same_bits_as_a_separate_output()
     {
         const int n = 2048;

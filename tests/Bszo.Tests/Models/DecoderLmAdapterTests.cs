@@ -61,17 +61,16 @@ public class DecoderLmAdapterTests
         using var temp = new TempDirectory();
         var card = ModelCard.Load(ExportFixtures.Model(family));
         var adapter = (DecoderLmAdapter)ModelAdapters.Create(card);
-        var prepared = TrainingModelBuilder.Prepare(card.Resolve(card.Model), temp["prepared"], new PrepareOptions { Loss = adapter.CreateLossHead() });
-        using var store = WeightStore.Load(prepared);
-        using var session = TrainingGraphSession.Create(prepared, store, new SessionSettings { IntraOpThreads = 1 });
+        using var full = new PreparedDecoder(card, FullHead(adapter), temp["full"]);
+        using var session = new PreparedDecoder(card, adapter.CreateLossHead(), temp["prepared"]);
         using var batch = adapter.Collate(Sst2Like);
-        session.Bind(batch);
-        double mean = session.Loss();
-        var losses = session.ExampleLosses.ToArray();
+        session.Session.Bind(batch);
+        double mean = session.Session.Loss();
+        var losses = session.Session.ExampleLosses.ToArray();
 
-        var rowScores = ScoresFromLogits(session, batch);
-        var scores = adapter.Score(session, Sst2Like);
-        var predictions = adapter.Predict(session, Sst2Like);
+        var rowScores = ScoresFromLogits(full.Session, batch);
+        var scores = adapter.Score(session.Session, Sst2Like);
+        var predictions = adapter.Predict(session.Session, Sst2Like);
         double expectedMean = 0;
         for (int e = 0; e < Sst2Like.Length; e++)
         {
@@ -91,18 +90,72 @@ public class DecoderLmAdapterTests
         using var temp = new TempDirectory();
         var card = ModelCard.Load(ExportFixtures.Model("llama"));
         var adapter = DecoderLmAdapter.Create(card, new DecoderLmOptions { Protocol = CandidateProtocol.Generation });
-        var prepared = TrainingModelBuilder.Prepare(card.Resolve(card.Model), temp["prepared"], new PrepareOptions { Loss = adapter.CreateLossHead() });
-        using var store = WeightStore.Load(prepared);
-        using var session = TrainingGraphSession.Create(prepared, store, new SessionSettings { IntraOpThreads = 1 });
+        using var full = new PreparedDecoder(card, FullHead(adapter), temp["full"]);
+        using var prepared = new PreparedDecoder(card, adapter.CreateLossHead(), temp["prepared"]);
+        var session = prepared.Session;
         using var batch = adapter.Collate(Sst2Like);
         Assert.That(Values<long>(batch, "input_ids", out var shape)[0], Is.EqualTo(1), "Llama rows start with <s>");
         Assert.That(shape[0], Is.EqualTo(3), "one row per example");
 
         session.Bind(batch);
         session.Loss();
-        var rowScores = ScoresFromLogits(session, batch);
+        var rowScores = ScoresFromLogits(full.Session, batch);
         Assert.That(session.ExampleLosses.ToArray(), Is.EqualTo(rowScores.Select(s => -s)).Within(1e-4));
         Assert.That(adapter.Predict(session, Sst2Like), Has.Length.EqualTo(3), "prediction scores every candidate under either protocol");
+    }
+
+    [TestCase("gpt2", CandidateProtocol.Classification)]
+    [TestCase("gpt2", CandidateProtocol.Generation)]
+    [TestCase("llama", CandidateProtocol.Classification)]
+    public void The_lm_head_runs_only_on_scored_positions_and_gives_the_full_heads_losses(string family, CandidateProtocol protocol)
+    {
+        using var temp = new TempDirectory();
+        var card = ModelCard.Load(ExportFixtures.Model(family));
+        var adapter = DecoderLmAdapter.Create(card, new DecoderLmOptions { Protocol = protocol });
+        using var full = new PreparedDecoder(card, FullHead(adapter), temp["full"]);
+        using var scored = new PreparedDecoder(card, adapter.CreateLossHead(), temp["scored"]);
+
+        // No [rows, seq, vocab] logits in training: the output is gone and the head's MatMul reads the gathered rows.
+        var graph = OnnxModelFile.Load(scored.Prepared.GraphPath).Graph;
+        Assert.That(graph.Output.Select(o => o.Name), Does.Not.Contain("logits"));
+        Assert.That(OnnxModelFile.Load(full.Prepared.GraphPath).Graph.Output.Select(o => o.Name), Does.Contain("logits"));
+        var head = graph.Node.Single(n => n.OpType == "MatMul" && n.Output[0].StartsWith("scored_logits", StringComparison.Ordinal));
+        Assert.That(graph.Node.Single(n => n.Output.Contains(head.Input[0])).OpType, Is.EqualTo("Gather"));
+
+        using var batch = adapter.Collate(Sst2Like);
+        full.Session.Bind(batch);
+        scored.Session.Bind(batch);
+        Assert.That(scored.Session.Loss(), Is.EqualTo(full.Session.Loss()).Within(1e-5));
+        Assert.That(scored.Session.ExampleLosses.ToArray(), Is.EqualTo(full.Session.ExampleLosses.ToArray()).Within(1e-5));
+        var (fullScores, _) = full.Session.Run(batch, CandidateLossHead.ScoreOutput);
+        var (scoredScores, _) = scored.Session.Run(batch, CandidateLossHead.ScoreOutput);
+        Assert.That(scoredScores, Is.EqualTo(fullScores).Within(1e-5));
+    }
+
+    private static CandidateLossHead FullHead(DecoderLmAdapter adapter) =>
+        CandidateLossHead.Create(adapter.Card.Outputs.GetValueOrDefault("logits", "logits"), adapter.Options.Protocol, scoredPositionsOnly: false);
+
+    /// <summary>A decoder prepared with one loss head, its weights and a one-thread session.</summary>
+    private sealed class PreparedDecoder : IDisposable
+    {
+        public PreparedDecoder(ModelCard card, LossHead head, string directory)
+        {
+            Prepared = TrainingModelBuilder.Prepare(card.Resolve(card.Model), directory, new PrepareOptions { Loss = head });
+            Store = WeightStore.Load(Prepared);
+            Session = TrainingGraphSession.Create(Prepared, Store, new SessionSettings { IntraOpThreads = 1 });
+        }
+
+        public PreparedModel Prepared { get; }
+
+        public WeightStore Store { get; }
+
+        public TrainingGraphSession Session { get; }
+
+        public void Dispose()
+        {
+            Session.Dispose();
+            Store.Dispose();
+        }
     }
 
     [Test]
@@ -122,27 +175,7 @@ public class DecoderLmAdapterTests
     private static double[] ScoresFromLogits(TrainingGraphSession session, TensorBatch batch)
     {
         var (logits, shape) = session.Run(batch, "logits");
-        var targets = Values<long>(batch, CandidateLossHead.TargetIds, out _);
-        var targetMask = Values<float>(batch, CandidateLossHead.TargetMask, out _);
-        int rows = (int)shape[0], seq = (int)shape[1], vocab = (int)shape[2];
-        var scores = new double[rows];
-        for (int r = 0; r < rows; r++)
-        {
-            double sum = 0;
-            int count = 0;
-            for (int t = 0; t < seq; t++)
-            {
-                if (targetMask[r * seq + t] == 0) continue;
-                var row = logits.AsSpan((r * seq + t) * vocab, vocab);
-                double max = double.NegativeInfinity, total = 0;
-                foreach (var v in row) max = Math.Max(max, v);
-                foreach (var v in row) total += Math.Exp(v - max);
-                sum += row[(int)targets[r * seq + t]] - max - Math.Log(total);
-                count++;
-            }
-            scores[r] = count == 0 ? 0 : sum / count;
-        }
-        return scores;
+        return CandidateScoreReference.FromLogits(logits, shape, Values<long>(batch, CandidateLossHead.TargetIds, out _), Values<float>(batch, CandidateLossHead.TargetMask, out _));
     }
 
     private static T[] Values<T>(TensorBatch batch, string name, out long[] shape) where T : unmanaged

@@ -45,8 +45,9 @@ public class SelfPretrainedDecoderTests
         var reference = ReferenceLogits.Load(Directory);
         Assert.That(reference.RunOnnx(card.Resolve(card.Model)), Is.EqualTo(reference.Logits).Within(1e-4f), "plain ONNX Runtime");
 
-        var adapter = DecoderLmAdapter.Create(card);
-        var prepared = TrainingModelBuilder.Prepare(card.Resolve(card.Model), temp["prepared"], new PrepareOptions { Loss = adapter.CreateLossHead() });
+        // The full head, whose logits output this compares (training's own head computes logits only where scored).
+        var head = CandidateLossHead.Create(card.Outputs.GetValueOrDefault("logits", "logits"), scoredPositionsOnly: false);
+        var prepared = TrainingModelBuilder.Prepare(card.Resolve(card.Model), temp["prepared"], new PrepareOptions { Loss = head });
         using var store = WeightStore.Load(prepared);
         Assert.That(store.RuntimeCopyBytes, Is.GreaterThan(0), "fp16 runtime copies beside fp32 masters");
         using var session = TrainingGraphSession.Create(prepared, store, new SessionSettings { IntraOpThreads = 1 });

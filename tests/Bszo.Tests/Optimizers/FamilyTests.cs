@@ -106,7 +106,7 @@ public class FamilyTests
         }
         var single = Run(new SweepOptions { Threads = 1, BlockElements = 16 });
         Assert.That(Run(new SweepOptions { Threads = 2, BlockElements = 32 }), Is.EqualTo(single));
-        Assert.That(Run(new SweepOptions { Threads = 2, ReferenceKernel = true }), Is.EqualTo(single));
+        Assert.That(Run(new SweepOptions { Threads = 2, Kernel = KernelPath.Reference }), Is.EqualTo(single));
     }
 
     [TestCaseSource(nameof(Methods))]

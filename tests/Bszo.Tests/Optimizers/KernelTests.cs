@@ -9,7 +9,7 @@ namespace Bszo.Tests.Optimizers;
 public class KernelTests
 {
     // Starts and lengths that cover aligned groups, partial heads and tails, and runs shorter than a group.
-    private static readonly (long Start, int Length)[] Ranges = [(0, 64), (5, 70), (16, 3), (13, 1), (1000, 47), (31, 16)];
+    private static readonly (long Start, int Length)[] Ranges = [(0, 64), (5, 70), (16, 3), (13, 1), (1000, 47), (31, 16), (7, 700)];
 
     [Test]
     public void Momentum_fast_kernel_equals_reference() =>
@@ -40,8 +40,8 @@ public class KernelTests
         {
             var w = new float[40];
             var h = Enumerable.Repeat(1f, 40).ToArray();
-            if (reference) ElementKernel.Reference(update, 99, 3, 1f, w, h, []);
-            else ElementKernel.Run(update, 99, 3, 1f, w, h, []);
+            if (reference) ElementKernel.Reference(update, NoiseKind.Gaussian, 99, 3, 1f, w, h, []);
+            else ElementKernel.Run(update, new NoiseSource(NoiseKind.Gaussian, KernelPaths.Fastest), 99, 3, 1f, w, h, []);
             Assert.That(h, Has.All.GreaterThanOrEqualTo(0.25f));
             Assert.That(h, Has.Some.EqualTo(0.25f));
         }
@@ -85,20 +85,27 @@ public class KernelTests
     {
         var rng = new Random(11);
         ulong key = SquaresRng.Key(12345, 2);
-        foreach (var (start, length) in Ranges)
+        foreach (var noise in new[] { NoiseKind.Gaussian, NoiseKind.Rademacher })
         {
-            foreach (float decay in new[] { 1f, 0.999f })
+            foreach (var path in NoiseTests.RunnablePaths)
             {
-                var w = TestModels.Randn(rng, length, 0.5f);
-                var s0 = State(rng, length, positiveState);
-                var s1 = State(rng, length, positiveState: true);
-                var (w2, s02, s12) = (w.ToArray(), s0.ToArray(), s1.ToArray());
-                ElementKernel.Reference(update, key, start, decay, w, s0, s1);
-                ElementKernel.Run(update, key, start, decay, w2, s02, s12);
-                Assert.That(w2, Is.EqualTo(w), $"weights, start {start}, length {length}");
-                Assert.That(s02, Is.EqualTo(s0), $"state 0, start {start}, length {length}");
-                Assert.That(s12, Is.EqualTo(s1), $"state 1, start {start}, length {length}");
-                Assert.That(w.All(float.IsFinite), Is.True);
+                foreach (var (start, length) in Ranges)
+                {
+                    foreach (float decay in new[] { 1f, 0.999f })
+                    {
+                        string where = $"{noise} on {path}, start {start}, length {length}";
+                        var w = TestModels.Randn(rng, length, 0.5f);
+                        var s0 = State(rng, length, positiveState);
+                        var s1 = State(rng, length, positiveState: true);
+                        var (w2, s02, s12) = (w.ToArray(), s0.ToArray(), s1.ToArray());
+                        ElementKernel.Reference(update, noise, key, start, decay, w, s0, s1);
+                        ElementKernel.Run(update, new NoiseSource(noise, path), key, start, decay, w2, s02, s12);
+                        Assert.That(w2, Is.EqualTo(w), $"weights, {where}");
+                        Assert.That(s02, Is.EqualTo(s0), $"state 0, {where}");
+                        Assert.That(s12, Is.EqualTo(s1), $"state 1, {where}");
+                        Assert.That(w.All(float.IsFinite), Is.True);
+                    }
+                }
             }
         }
     }

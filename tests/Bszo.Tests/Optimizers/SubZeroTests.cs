@@ -127,7 +127,7 @@ public class SubZeroTests
         }
         var whole = Run(new SweepOptions { Threads = 1, BlockElements = 1 << 15 });
         Assert.That(Run(new SweepOptions { Threads = 1, BlockElements = 16 }), Is.EqualTo(whole));
-        Assert.That(Run(new SweepOptions { Threads = 2, BlockElements = 16, ReferenceKernel = true }), Is.EqualTo(whole));
+        Assert.That(Run(new SweepOptions { Threads = 2, BlockElements = 16, Kernel = KernelPath.Reference }), Is.EqualTo(whole));
     }
 
     private static double[] SingularValues(ReadOnlySpan<float> d, int rows, int columns)

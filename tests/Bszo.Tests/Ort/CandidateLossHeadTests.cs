@@ -79,6 +79,41 @@ public class CandidateLossHeadTests
 
     [TestCase(CandidateProtocol.Classification)]
     [TestCase(CandidateProtocol.Generation)]
+    public void A_matmul_head_with_a_bias_and_a_scale_runs_only_on_scored_positions_with_the_full_heads_losses(CandidateProtocol protocol)
+    {
+        using var temp = new TempDirectory();
+        var source = TestModels.LinearLm(temp["src"], Vocab);
+        using var batch = BigramFixture.Batch(classification: protocol == CandidateProtocol.Classification);
+        var results = new Dictionary<bool, (float[] Losses, float[] Scores, string[] Outputs)>();
+        foreach (bool scoredOnly in new[] { false, true })
+        {
+            var prepared = TrainingModelBuilder.Prepare(source, temp[$"out-{scoredOnly}"],
+                new PrepareOptions { Loss = CandidateLossHead.Create("logits", protocol, scoredOnly) });
+            using var store = WeightStore.Load(prepared);
+            using var session = TrainingGraphSession.Create(prepared, store, new SessionSettings { IntraOpThreads = 1 });
+            session.Bind(batch);
+            session.Loss();
+            var (scores, _) = session.Run(batch, CandidateLossHead.ScoreOutput);
+            var graph = OnnxModelFile.Load(prepared.GraphPath).Graph;
+            results[scoredOnly] = (session.ExampleLosses.ToArray(), scores, [.. graph.Output.Select(o => o.Name)]);
+        }
+        Assert.That(results[true].Losses, Is.EqualTo(results[false].Losses).Within(1e-5));
+        Assert.That(results[true].Scores, Is.EqualTo(results[false].Scores).Within(1e-5));
+        Assert.That(results[false].Outputs, Does.Contain("logits"));
+        Assert.That(results[true].Outputs, Does.Not.Contain("logits"), "the bias and the scale were carried over to the gathered rows");
+    }
+
+    [Test]
+    public void A_head_of_another_form_keeps_the_full_logits()
+    {
+        // The bigram's logits are a Gather from a table, not a MatMul: nothing to gather before.
+        using var f = new BigramFixture(CandidateProtocol.Classification);
+        Assert.That(f.Head.ScoredPositionsOnly, Is.True);
+        Assert.That(OnnxModelFile.Load(f.Prepared.GraphPath).Graph.Output.Select(o => o.Name), Does.Contain("logits"));
+    }
+
+    [TestCase(CandidateProtocol.Classification)]
+    [TestCase(CandidateProtocol.Generation)]
     public void The_head_is_restored_from_the_manifest(CandidateProtocol protocol)
     {
         using var f = new BigramFixture(protocol);

@@ -107,16 +107,28 @@ public class NoiseTests
         for (int i = 0; i < whole.Length; i += 97) Assert.That(GaussianNoise.Value(key, 37 + i), Is.EqualTo(whole[i]));
     }
 
+    /// <summary>
+    /// The vector paths this machine can run: AVX2 where the CPU has it, and the AVX-512 path always
+    /// (in hardware where the CPU has AVX-512, emulated by .NET elsewhere: the same code, the same bits).
+    /// </summary>
+    internal static IEnumerable<KernelPath> RunnablePaths =>
+        new[] { KernelPath.Avx2, KernelPath.Avx512 }.Where(KernelPaths.CanRun);
+
     [Test]
-    public void Fast_kernel_equals_reference_kernel_bit_for_bit()
+    public void Every_kernel_path_equals_the_reference_bit_for_bit(
+        [Values(NoiseKind.Gaussian, NoiseKind.Rademacher)] NoiseKind noise,
+        [Values(KernelPath.Avx2, KernelPath.Avx512)] KernelPath path)
     {
-        Assume.That(SweepKernels.IsVectorized, "no AVX2: both paths are the reference kernel");
+        Assume.That(KernelPaths.CanRun(path), $"this CPU cannot run the {path} kernel");
+        TestContext.Out.WriteLine($"{path}: {(KernelPaths.IsHardwareAccelerated(path) ? "in hardware" : "emulated")}; fastest here: {KernelPaths.Fastest}");
         var rng = new Random(3);
-        for (int trial = 0; trial < 200; trial++)
+        for (int trial = 0; trial < 150; trial++)
         {
-            int length = rng.Next(1, 3000);
-            long first = rng.NextInt64(0, 1L << 40);
-            int streams = rng.Next(1, 5);
+            // Lengths and offsets that cover whole blocks, partial heads and tails, and runs inside one block or word.
+            int length = trial < 20 ? rng.Next(1, 40) : rng.Next(1, 2000);
+            long first = trial % 4 == 0 ? rng.Next(0, 64) : rng.NextInt64(0, 1L << 40);
+            // No streams at all is a decay-only sweep (weight decay between steps).
+            int streams = trial % 10 == 5 ? 0 : rng.Next(1, 5);
             var terms = Enumerable.Range(0, streams)
                 .Select(_ => new NoiseTerm(SquaresRng.Key((ulong)rng.NextInt64(), rng.Next(50)), (float)(rng.NextDouble() * 2 - 1)))
                 .ToArray();
@@ -124,14 +136,63 @@ public class NoiseTests
             var initial = Support.TestModels.Randn(rng, length, 0.1f);
             var fast = (float[])initial.Clone();
             var reference = (float[])initial.Clone();
-            SweepKernels.Accumulate(fast, first, terms, decay);
-            SweepKernels.AccumulateReference(reference, first, terms, decay);
-            for (int i = 0; i < length; i++)
+            SweepKernels.Accumulate(fast, first, terms, decay, noise, path);
+            SweepKernels.AccumulateReference(reference, first, terms, decay, noise);
+            AssertSameBits(fast, reference, $"trial {trial}, accumulate");
+
+            var filled = new float[length];
+            var defined = new float[length];
+            ulong key = SquaresRng.Key((ulong)rng.NextInt64(), rng.Next(50));
+            SweepKernels.Fill(noise, path, key, first, filled);
+            SweepKernels.Fill(noise, KernelPath.Reference, key, first, defined);
+            AssertSameBits(filled, defined, $"trial {trial}, fill");
+        }
+    }
+
+    [Test]
+    public void Fastest_path_is_the_default_of_every_entry_point()
+    {
+        Assert.That(KernelPaths.CanRun(KernelPaths.Fastest), Is.True);
+        Assert.That(KernelPaths.IsHardwareAccelerated(KernelPaths.Fastest), Is.True);
+        Assert.That(new SweepOptions().Kernel, Is.EqualTo(KernelPaths.Fastest));
+        Assert.That(SweepKernels.IsVectorized, Is.EqualTo(KernelPaths.Fastest != KernelPath.Reference));
+    }
+
+    [Test]
+    public void Rademacher_noise_is_plus_or_minus_one_with_identity_second_moment()
+    {
+        const int n = 1 << 20;
+        float[] a = new float[n], b = new float[n];
+        RademacherFill(SquaresRng.Key(5, 0), a);
+        RademacherFill(SquaresRng.Key(5, 1), b);
+        Assert.That(a.All(v => v is 1f or -1f), Is.True);
+        double bound = 5 / Math.Sqrt(n);
+        static double Mean(IEnumerable<double> x) => x.Average();
+        Assert.That(Mean(a.Select(v => (double)v)), Is.EqualTo(0).Within(bound));
+        // E[zzᵀ] = I: unit diagonal by construction; neighbours (within and across 32-bit words) and streams uncorrelated.
+        foreach (int lag in new[] { 1, 2, 31, 32, 33, 64 })
+        {
+            Assert.That(Mean(Enumerable.Range(0, n - lag).Select(i => (double)a[i] * a[i + lag])), Is.EqualTo(0).Within(bound), $"lag {lag}");
+        }
+        Assert.That(Mean(Enumerable.Range(0, n).Select(i => (double)a[i] * b[i])), Is.EqualTo(0).Within(bound), "another tensor's stream");
+        // Each bit position of the generator's output is fair.
+        for (int bit = 0; bit < 32; bit++)
+        {
+            double mean = Mean(Enumerable.Range(0, n / 32).Select(w => (double)a[32 * w + bit]));
+            Assert.That(mean, Is.EqualTo(0).Within(5 / Math.Sqrt(n / 32.0)), $"bit {bit}");
+        }
+    }
+
+    private static void RademacherFill(ulong key, float[] destination) =>
+        SweepKernels.Fill(NoiseKind.Rademacher, KernelPaths.Fastest, key, 0, destination);
+
+    private static void AssertSameBits(float[] actual, float[] expected, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(actual[i]) != BitConverter.SingleToInt32Bits(expected[i]))
             {
-                if (BitConverter.SingleToInt32Bits(fast[i]) != BitConverter.SingleToInt32Bits(reference[i]))
-                {
-                    Assert.Fail($"trial {trial}: element {i} differs: fast {fast[i]:R} vs reference {reference[i]:R}");
-                }
+                Assert.Fail($"{what}: element {i} differs: {actual[i]:R} vs reference {expected[i]:R}");
             }
         }
     }
@@ -149,5 +210,19 @@ public class NoiseTests
         Assert.That($"{key:x16}:{text}", Is.EqualTo(FrozenNoise));
     }
 
+    [Test]
+    public void Rademacher_definition_is_frozen()
+    {
+        // As for the Gaussian noise: these signs were produced by this definition (bits 0–15 of the
+        // first output, then bits 0–15 of the second), and a change shows up here first.
+        ulong key = SquaresRng.Key(2024, 0);
+        var z = new float[48];
+        SweepKernels.Fill(NoiseKind.Rademacher, KernelPath.Reference, key, 0, z);
+        var signs = new string([.. z.Where((_, i) => i % 32 < 16).Select(v => v > 0 ? '+' : '-')]);
+        Assert.That(signs, Is.EqualTo(FrozenRademacher));
+    }
+
     internal const string FrozenNoise = "962eacd5b16a293f:be9df9e0,bf1aa401,3e413c9f,3f6434d7";
+
+    internal const string FrozenRademacher = "+----+-+-++-+--++-+-+---+++-++-+";
 }

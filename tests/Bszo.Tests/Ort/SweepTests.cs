@@ -4,12 +4,13 @@ namespace Bszo.Tests.Ort;
 
 public class SweepTests
 {
-    [Test]
-    public void Results_do_not_depend_on_thread_count_or_block_size()
+    [TestCase(NoiseKind.Gaussian)]
+    [TestCase(NoiseKind.Rademacher)]
+    public void Results_do_not_depend_on_thread_count_block_size_or_kernel_path(NoiseKind noise)
     {
         string Run(SweepOptions options)
         {
-            using var f = new MlpFixture(sweep: options);
+            using var f = new MlpFixture(sweep: options with { Noise = noise });
             f.Sweep.Apply([new SweepTerm(1, 1e-2), new SweepTerm(2, -3e-3)]);
             f.Sweep.Apply(3, 5e-3, decay: 0.99);
             return f.Store.Checksum();
@@ -17,7 +18,39 @@ public class SweepTests
         var single = Run(new SweepOptions { Threads = 1, BlockElements = 16 });
         Assert.That(Run(new SweepOptions { Threads = 2, BlockElements = 32 }), Is.EqualTo(single));
         Assert.That(Run(new SweepOptions { Threads = 4, BlockElements = 1 << 15 }), Is.EqualTo(single));
-        Assert.That(Run(new SweepOptions { Threads = 2, ReferenceKernel = true }), Is.EqualTo(single));
+        foreach (var path in NoiseTests.RunnablePaths)
+        {
+            Assert.That(Run(new SweepOptions { Threads = 2, Kernel = path }), Is.EqualTo(single), $"{path} kernel");
+        }
+    }
+
+    [Test]
+    public void The_noise_kind_changes_the_directions()
+    {
+        string Run(NoiseKind noise)
+        {
+            using var f = new MlpFixture(sweep: new SweepOptions { Noise = noise });
+            f.Sweep.Apply(1, 1e-2);
+            return f.Store.Checksum();
+        }
+        Assert.That(Run(NoiseKind.Rademacher), Is.Not.EqualTo(Run(NoiseKind.Gaussian)));
+    }
+
+    [Test]
+    public void A_rademacher_sweep_moves_every_weight_by_exactly_plus_or_minus_the_coefficient()
+    {
+        using var f = new MlpFixture(sweep: new SweepOptions { Noise = NoiseKind.Rademacher });
+        var before = f.Store.Tensors.Select(t => f.Store.Master(t.Entry.Id).ToArray()).ToArray();
+        f.Sweep.Apply(7, 0.25);
+        foreach (var t in f.Store.Tensors)
+        {
+            var after = f.Store.Master(t.Entry.Id);
+            ulong key = SquaresRng.Key(7, t.Entry.Id);
+            for (int i = 0; i < after.Length; i++)
+            {
+                Assert.That(after[i], Is.EqualTo(before[t.Entry.Id][i] + 0.25f * RademacherNoise.Value(key, i)), $"{t.Entry.Name}[{i}]");
+            }
+        }
     }
 
     [Test]

@@ -92,6 +92,31 @@ internal static class TestModels
     }
 
     /// <summary>
+    /// A decoder-shaped bigram model whose LM head is a MatMul with a position-wise tail:
+    /// logits = (Gather(embedding, ids) · head + bias) · scale, [rows, seq, vocab].
+    /// </summary>
+    public static string LinearLm(string directory, int vocab, int width = 5, int seed = 4)
+    {
+        var rng = new Random(seed);
+        var g = new GraphBuilder("linear_lm");
+        g.Input("input_ids", OnnxDataType.Int64, "rows", "sequence");
+        g.Input("attention_mask", OnnxDataType.Int64, "rows", "sequence");
+        var hidden = g.Node("Gather", ["embedding", "input_ids"], "hidden");
+        var projected = g.Node("MatMul", [hidden, "head"], "projected");
+        var biased = g.Node("Add", [projected, "bias"], "biased");
+        g.Node("Mul", [biased, "scale"], "logits");
+        g.Output("logits", OnnxDataType.Float, "rows", "sequence", (long)vocab);
+        var tensors = new List<(string, float[], long[])>
+        {
+            ("embedding", Randn(rng, vocab * width, 1f), [vocab, width]),
+            ("head", Randn(rng, width * vocab, 1f), [width, vocab]),
+            ("bias", Randn(rng, vocab, 0.5f), [vocab]),
+            ("scale", [1.25f], []),
+        };
+        return Write(g, tensors, directory, "linear_lm.onnx", external: true);
+    }
+
+    /// <summary>
     /// A per-token layer then mean pooling: x[B, T, D] → MatMul(w1) → Relu → h[B, T, D] →
     /// MatMul(w2) → [B, T, C] → ReduceMean over T → logits[B, C]. With only w2 trainable, the frozen
     /// part ends in an activation with a sequence axis.

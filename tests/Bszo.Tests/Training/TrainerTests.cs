@@ -1,11 +1,13 @@
 using System.Globalization;
 using Bszo.Models.Adapters;
 using Bszo.Models.Data;
+using Bszo.Models.Export;
 using Bszo.Models.Tasks;
 using Bszo.Models.Training;
 using Bszo.Ort;
 using Bszo.Ort.Graph;
 using Bszo.Ort.Optimizers;
+using Bszo.Ort.Perturbation;
 using Bszo.Ort.Runtime;
 using Bszo.Tests.Support;
 
@@ -38,13 +40,13 @@ public class TrainerTests
         public DataSplits Data { get; }
 
         public TrainerInputs Inputs(string run, long steps, bool resume = false, int? patience = null, double lr = 2e-3, bool cache = true,
-            double eps = 1e-3, string objective = TrainingObjectives.Loss, string optimizer = "mezo") => new()
+            double eps = 1e-3, string objective = TrainingObjectives.Loss, string optimizer = "mezo", NoiseKind noise = NoiseKind.Gaussian) => new()
         {
             Setup = new TrainingSetup
             {
                 Spec = RunSpec.Create(optimizer, steps,
                     [new("learning-rate", lr.ToString("R", CultureInfo.InvariantCulture)), new("epsilon", eps.ToString("R", CultureInfo.InvariantCulture)), new("seed", "11")],
-                    batchSize: 16, cacheFrozenPrefix: cache, objective: objective),
+                    batchSize: 16, cacheFrozenPrefix: cache, objective: objective, noise: noise),
                 Adapter = Adapter,
                 Model = Model,
                 Task = Task,
@@ -98,6 +100,31 @@ public class TrainerTests
         Assert.That(resumed.BestWeightsSha256, Is.EqualTo(straight.BestWeightsSha256));
         Assert.That(resumed.FineTunedTest, Is.EqualTo(straight.FineTunedTest));
         Assert.That(resumed.ForwardPasses, Is.EqualTo(straight.ForwardPasses));
+    }
+
+    [Test]
+    public void A_rademacher_run_is_logged_as_such_replays_from_its_log_and_refuses_a_gaussian_resume()
+    {
+        using var s = new Setup();
+        var rademacher = Trainer.Run(s.Inputs("rademacher", steps: 60, lr: 5e-3, noise: NoiseKind.Rademacher));
+        var gaussian = Trainer.Run(s.Inputs("gaussian", steps: 60, lr: 5e-3));
+        TestContext.Out.WriteLine($"test loss {rademacher.ZeroShotTest.Loss:F4} -> rademacher {rademacher.FineTunedTest.Loss:F4}, gaussian {gaussian.FineTunedTest.Loss:F4}");
+
+        var (header, _) = TrajectoryLog.Read(s.Temp["rademacher/trajectory.jsonl"]);
+        Assert.That((string?)header.Options["spec"]!["noise"], Is.EqualTo("rademacher"));
+        Assert.That(File.ReadLines(s.Temp["gaussian/trajectory.jsonl"]).First(), Does.Not.Contain("noise"), "Gaussian logs read as before");
+        Assert.That(rademacher.FinalWeightsSha256, Is.Not.EqualTo(gaussian.FinalWeightsSha256));
+        Assert.That(rademacher.FineTunedTest.Loss, Is.LessThan(rademacher.ZeroShotTest.Loss), "Rademacher directions train too");
+
+        using (var store = WeightStore.Load(s.Model))
+        {
+            TrajectoryReplay.Replay(s.Model, store, s.Temp["rademacher/trajectory.jsonl"]);
+            Assert.That(store.Checksum(), Is.EqualTo(rademacher.FinalWeightsSha256), "the log alone rebuilds the weights, with its own noise");
+        }
+
+        // Continuing it with Gaussian directions would silently change the method: refused, naming the setting.
+        var e = Assert.Throws<BszoException>(() => Trainer.Run(s.Inputs("rademacher", steps: 60, lr: 5e-3, resume: true)));
+        Assert.That(e!.Message, Does.Contain("noise"));
     }
 
     [Test]

@@ -10,12 +10,11 @@ internal readonly struct ElementSweepKernel<TUpdate>(ulong seed, TUpdate update,
     : IBlockKernel
     where TUpdate : struct, IElementUpdate
 {
-    public void Apply(int tensor, long start, Span<float> weights, float decay, bool reference)
+    public void Apply(int tensor, long start, Span<float> weights, float decay, NoiseSource noise)
     {
         ulong key = SquaresRng.Key(seed, tensor);
         var s0 = state0 is null ? [] : state0.Tensor(tensor).Slice((int)start, weights.Length);
         var s1 = state1 is null ? [] : state1.Tensor(tensor).Slice((int)start, weights.Length);
-        if (reference) ElementKernel.Reference(update, key, start, decay, weights, s0, s1);
-        else ElementKernel.Run(update, key, start, decay, weights, s0, s1);
+        ElementKernel.Run(update, noise, key, start, decay, weights, s0, s1);
     }
 }

@@ -4,17 +4,18 @@ namespace Bszo.Ort.Optimizers;
 
 /// <summary>
 /// SubZero's sweep: adds Σⱼ cⱼ·D(sⱼ) to every trainable tensor in one pass, where for a matrix with a
-/// stored subspace the direction is low-rank, D(s) = (√(mn)/r)·U·Z(s)·Vᵀ with an r × r Gaussian core
-/// Z(s), and for every other tensor it is the Gaussian z(s) of <see cref="PerturbationSweep"/>.
+/// stored subspace the direction is low-rank, D(s) = (√(mn)/r)·U·Z(s)·Vᵀ with an r × r core Z(s) of
+/// the sweep's noise kind (Gaussian unless the run chose Rademacher), and for every other tensor it is
+/// the plain z(s) of <see cref="PerturbationSweep"/>.
 /// </summary>
 /// <remarks>
 /// <para>Terms that share a subspace fuse for free: Σⱼ cⱼ·U·Z(sⱼ)·Vᵀ = U·(Σⱼ cⱼ·Z(sⱼ))·Vᵀ, so the
 /// combined r × r core of each matrix is formed once per sweep (in double, on the calling thread)
 /// and the pass over the weights costs the same for any number of terms. Rows are applied as
-/// (U·C)·Vᵀ without materialising D (<see cref="LowRankKernels"/>); Gaussian tensors go through
-/// <see cref="SweepKernels"/>. Blocks, threads and the reference-kernel switch are those of the
+/// (U·C)·Vᵀ without materialising D (<see cref="LowRankKernels"/>); other tensors go through
+/// <see cref="SweepKernels"/>. Blocks, threads, the noise kind and the kernel path are those of the
 /// wrapped <see cref="PerturbationSweep"/>, so results do not depend on the thread count.</para>
-/// <para>Z(s) for tensor t is element 0 … r²−1 of the Gaussian stream (s, t), row-major.</para>
+/// <para>Z(s) for tensor t is element 0 … r²−1 of the noise stream (s, t), row-major.</para>
 /// <para>The sweep borrows the <see cref="PerturbationSweep"/> and the <see cref="SubspaceBasis"/>;
 /// its scratch (the combined cores, Σ r² doubles) is allocated once.</para>
 /// </remarks>
@@ -71,20 +72,20 @@ public sealed class SubspaceSweep
             double tensorDecay = _sweep.IsDecayable(s.TensorId) ? (float)decay : 1f;
             var core = _cores.AsSpan(_coreOffsets[s.TensorId], s.Rank * s.Rank);
             core.Clear();
-            if (restore.Coefficient != 0) AddCore(core, s, restore.Seed, tensorDecay * restore.Coefficient);
-            for (int j = 0; j < _termCount; j++) AddCore(core, s, _terms[j].Seed, _terms[j].Coefficient);
+            if (restore.Coefficient != 0) AddCore(core, s, restore.Seed, tensorDecay * restore.Coefficient, _sweep.Noise.Kind);
+            for (int j = 0; j < _termCount; j++) AddCore(core, s, _terms[j].Seed, _terms[j].Coefficient, _sweep.Noise.Kind);
         }
         _sweep.Run(new Kernel(this), streams: _termCount + (restore.Coefficient != 0 ? 1 : 0), decay);
     }
 
-    private static void AddCore(Span<double> core, TensorSubspace s, ulong seed, double coefficient)
+    private static void AddCore(Span<double> core, TensorSubspace s, ulong seed, double coefficient, NoiseKind noise)
     {
         ulong key = SquaresRng.Key(seed, s.TensorId);
         double scale = coefficient * s.Scale;
-        for (int i = 0; i < core.Length; i++) core[i] += scale * GaussianNoise.Value(key, i);
+        for (int i = 0; i < core.Length; i++) core[i] += scale * SweepKernels.Value(noise, key, i);
     }
 
-    private void ApplyBlock(int tensor, long start, Span<float> weights, float decay, bool reference)
+    private void ApplyBlock(int tensor, long start, Span<float> weights, float decay, NoiseSource noise)
     {
         var s = _basis.For(tensor);
         if (s is null)
@@ -93,8 +94,7 @@ public sealed class SubspaceSweep
             Span<NoiseTerm> streams = stackalloc NoiseTerm[_termCount + (restoring ? 1 : 0)];
             for (int j = 0; j < _termCount; j++) streams[j] = new NoiseTerm(SquaresRng.Key(_terms[j].Seed, tensor), (float)_terms[j].Coefficient);
             if (restoring) streams[_termCount] = new NoiseTerm(SquaresRng.Key(_restore.Seed, tensor), (float)(decay * _restore.Coefficient));
-            if (reference) SweepKernels.AccumulateReference(weights, start, streams, decay);
-            else SweepKernels.Accumulate(weights, start, streams, decay);
+            noise.Accumulate(weights, start, streams, decay);
             return;
         }
 
@@ -109,7 +109,7 @@ public sealed class SubspaceSweep
             int length = Math.Min(n - column, weights.Length - done);
             LowRankKernels.RowCoefficients(s.U.AsSpan(row * s.Rank, s.Rank), core, a);
             var segment = weights.Slice(done, length);
-            if (reference) LowRankKernels.AccumulateRowReference(segment, a, s.Vt, n, column, decay);
+            if (noise.IsReference) LowRankKernels.AccumulateRowReference(segment, a, s.Vt, n, column, decay);
             else LowRankKernels.AccumulateRow(segment, a, s.Vt, n, column, decay);
             done += length;
         }
@@ -117,7 +117,7 @@ public sealed class SubspaceSweep
 
     private readonly struct Kernel(SubspaceSweep owner) : IBlockKernel
     {
-        public void Apply(int tensor, long start, Span<float> weights, float decay, bool reference) =>
-            owner.ApplyBlock(tensor, start, weights, decay, reference);
+        public void Apply(int tensor, long start, Span<float> weights, float decay, NoiseSource noise) =>
+            owner.ApplyBlock(tensor, start, weights, decay, noise);
     }
 }
