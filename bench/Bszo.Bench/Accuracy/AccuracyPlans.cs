@@ -31,7 +31,7 @@ public static class AccuracyPlans
     public static IReadOnlyList<double> LoraRates { get; } = [1e-4, 1e-3, 1e-2];
 
     /// <summary>Forward passes per run of the top-layer and LoRA arms.</summary>
-    public const long TopLayerBudget = 1_500;
+    public const long TopLayerBudget = 900;
 
     /// <summary>Forward passes per head-only run: BSZO's 20,000 steps (MeZO's step count) at 3 passes each.</summary>
     public const long HeadBudget = 60_000;
