@@ -36,6 +36,14 @@ public sealed record AccuracyArm
     /// <summary>`bszo finetune --model` (a directory or a name); null: the default model.</summary>
     public string? Model { get; init; }
 
+    /// <summary>
+    /// The arm whose trained weights each run starts from: per seed and method, that arm's run at the
+    /// method's chosen rate, exported with its best dev weights (`bszo export`). Null: the model as
+    /// given. This is linear probing then fine-tuning: the layers beyond the head start under a
+    /// trained head instead of training it at their own, much smaller, learning rate.
+    /// </summary>
+    public string? ContinueFrom { get; init; }
+
     /// <summary>The model with these tensors stored in 16 bits (a copy written into the work directory).</summary>
     public SixteenBitStorage? Storage { get; init; }
 

@@ -30,8 +30,11 @@ public static class AccuracyPlans
     /// <summary>The learning rates tried for LoRA adapters (B starts at zero, so the first steps move only B).</summary>
     public static IReadOnlyList<double> LoraRates { get; } = [1e-4, 1e-3, 1e-2];
 
-    /// <summary>Forward passes per run of the top-layer and LoRA arms.</summary>
-    public const long TopLayerBudget = 900;
+    /// <summary>Forward passes per run of the top-layer arm (each runs one transformer layer over cached token states).</summary>
+    public const long TopLayerBudget = 3_000;
+
+    /// <summary>Forward passes per run of the LoRA arm (each runs the whole encoder).</summary>
+    public const long LoraBudget = 1_500;
 
     /// <summary>Forward passes per head-only run: BSZO's 20,000 steps (MeZO's step count) at 3 passes each.</summary>
     public const long HeadBudget = 60_000;
@@ -100,22 +103,20 @@ public static class AccuracyPlans
             new AccuracyArm
             {
                 Name = "top-1",
-                Description = "the last transformer layer, the pooler and the head (--train-top-layers 1): the frozen first layer's token states are computed once per example and cached, so each forward pass runs one layer",
+                Description = "the last transformer layer, the pooler and the head (--train-top-layers 1): the frozen first layer's token states are computed once per example and cached, so each forward pass runs one layer; starting from the head arm's weights",
                 Arguments = ["--train-top-layers", "1"],
+                ContinueFrom = "head",
                 Budget = TopLayerBudget,
                 Methods = [Mezo(EncoderRates), Bszo(EncoderRates)],
-                NumDev = 200,
-                NumTest = 500,
             },
             new AccuracyArm
             {
                 Name = "lora",
-                Description = "rank-8 LoRA adapters on the attention's query and value projections of both layers, and the head (--lora 8 --trainable 'head.*'); each forward pass runs the encoder",
+                Description = "rank-8 LoRA adapters on the attention's query and value projections of both layers, and the head (--lora 8 --trainable 'head.*'); each forward pass runs the encoder; starting from the head arm's weights",
                 Arguments = ["--lora", "8", "--trainable", "head.*"],
-                Budget = TopLayerBudget,
+                ContinueFrom = "head",
+                Budget = LoraBudget,
                 Methods = [Mezo(LoraRates), Bszo(LoraRates)],
-                NumDev = 200,
-                NumTest = 500,
             },
             new AccuracyArm
             {
@@ -135,12 +136,11 @@ public static class AccuracyPlans
             new AccuracyArm
             {
                 Name = "encoder",
-                Description = "every weight but the token-embedding table (4.93 M of 6.98 M): both transformer layers, the pooler and the head; each forward pass runs the encoder",
+                Description = "every weight but the token-embedding table (4.93 M of 6.98 M): both transformer layers, the pooler and the head; each forward pass runs the encoder; starting from the head arm's weights",
                 Arguments = ["--trainable", "layer*", "--trainable", "pooler.*", "--trainable", "head.*"],
+                ContinueFrom = "head",
                 Budget = EncoderBudget,
                 Methods = [Mezo(EncoderRates), Bszo(EncoderRates)],
-                NumDev = 200,
-                NumTest = 500,
             },
             new AccuracyArm
             {

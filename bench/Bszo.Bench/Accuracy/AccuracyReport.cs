@@ -50,11 +50,29 @@ public sealed class AccuracyReport(MachineInfo machine, LoadAverage loadBefore, 
         }
         text.AppendLine(Format.Invariant($"`bszo finetune` arguments: `{(arm.Arguments.Count == 0 ? "(the card's tensors)" : string.Join(' ', arm.Arguments))}`{(arm.Storage is null ? "" : $", the model stored with {(arm.Storage.Tensors.Count == 0 ? "its card's trainable tensors" : string.Join(", ", arm.Storage.Tensors))} in {Bszo.Ort.Graph.OnnxDataType.Name(arm.Storage.DataType)}")}; {Format.Count(arm.Budget)} forward passes per run."));
         text.AppendLine();
+        // An arm that continues another's runs starts each method from that method's weights, so its
+        // gain is measured against the run's own start (the source arm's result), not the zero-shot model.
+        bool continues = arm.ContinueFrom is not null;
         var zero = ZeroShot(armRuns);
-        var table = new MarkdownTable("method", "rate (chosen on dev)", "grid diverged", "steps", "forward passes", "test accuracy (mean ± std)", "gain over zero-shot", "best dev", "per seed (test)", "minutes per run");
-        table.Row("zero-shot", Format.None, Format.None, "0", "0", MeanStd(zero.Values), Format.None, Format.None, string.Join(" ", zero.Values.Select(v => Format.Fixed(v, 3))), Format.None);
+        var table = new MarkdownTable("method", "rate (chosen on dev)", "grid diverged", "steps", "forward passes", "test accuracy (mean ± std)",
+            continues ? $"gain over its start ({arm.ContinueFrom})" : "gain over zero-shot", "best dev", "per seed (test)", "minutes per run");
+        if (continues)
+        {
+            text.AppendLine(Format.Invariant($"Each method starts from its own `{arm.ContinueFrom}` run of the same seed (the rate chosen there, its best dev weights); the start rows are those weights' test scores, measured again by these runs."));
+            text.AppendLine();
+        }
+        else
+        {
+            table.Row("zero-shot", Format.None, Format.None, "0", "0", MeanStd(zero.Values), Format.None, Format.None, string.Join(" ", zero.Values.Select(v => Format.Fixed(v, 3))), Format.None);
+        }
         foreach (var method in arm.Methods)
         {
+            if (continues && results.Chosen.TryGetValue((arm.Name, method.Name), out var chosenRate))
+            {
+                var starts = Chosen(armRuns, method.Name, chosenRate);
+                table.Row($"start: {arm.ContinueFrom} {method.Name}", Format.None, Format.None, "0", "0", MeanStd(starts.Select(r => r.ZeroShotTest)), Format.None, Format.None,
+                    string.Join(" ", starts.Select(r => Format.Fixed(r.ZeroShotTest, 3))), Format.None);
+            }
             var grid = armRuns.Where(r => r.Method == method.Name && r.Seed == Plan.Seeds[0] && method.LearningRates.Contains(r.LearningRate)).ToList();
             string diverged = Format.Invariant($"{grid.Count(r => r.Diverged)} of {grid.Count}");
             if (!results.Chosen.TryGetValue((arm.Name, method.Name), out var rate))
@@ -64,7 +82,7 @@ public sealed class AccuracyReport(MachineInfo machine, LoadAverage loadBefore, 
             }
             var mine = Chosen(armRuns, method.Name, rate);
             table.Row(method.Name, Rate(rate), diverged, Format.Count(method.Steps(arm.Budget)), Format.Count((long)mine.Average(r => r.ForwardPasses)),
-                MeanStd(mine.Select(r => r.FineTunedTest)), MeanStd(mine.Select(r => r.FineTunedTest - zero.GetValueOrDefault(r.Seed, double.NaN))),
+                MeanStd(mine.Select(r => r.FineTunedTest)), MeanStd(mine.Select(r => r.FineTunedTest - (continues ? r.ZeroShotTest : zero.GetValueOrDefault(r.Seed, double.NaN)))),
                 MeanStd(mine.Select(r => r.BestDev)), string.Join(" ", mine.Select(r => Format.Fixed(r.FineTunedTest, 3))), Format.Fixed(mine.Average(r => r.WallSeconds) / 60, 1));
         }
         text.Append(table);

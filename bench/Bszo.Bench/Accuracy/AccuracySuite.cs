@@ -33,6 +33,9 @@ public sealed record AccuracyResults(
 /// </summary>
 public static class AccuracySuite
 {
+    /// <summary>The environment of every `bszo` child: CI=true, so that it prints no live progress display.</summary>
+    private static readonly Dictionary<string, string?> CliEnvironment = new() { ["CI"] = "true" };
+
     public static AccuracyResults Run(BenchSettings settings, AccuracyOptions options)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -70,10 +73,24 @@ public static class AccuracySuite
             var model = ModelFor(arm, options, settings);
             AccuracyRun? Train(AccuracyMethod method, double rate, ulong seed)
             {
-                var directory = Path.Combine(options.WorkDirectory, arm.Name, method.Name.Replace(' ', '-').Replace('=', '-'),
-                    $"lr{AccuracyReport.Rate(rate)}-seed{seed}");
-                if (!AccuracyRun.IsFinished(directory) && OutOfTime($"{arm.Name}, {method.Name}, lr {AccuracyReport.Rate(rate)}, seed {seed}")) return null;
-                var run = RunOne(settings, options, arm, model, method, rate, seed, directory);
+                string methodDirectory = method.Name.Replace(' ', '-').Replace('=', '-');
+                var directory = Path.Combine(options.WorkDirectory, arm.Name, methodDirectory, $"lr{AccuracyReport.Rate(rate)}-seed{seed}");
+                string what = $"{arm.Name}, {method.Name}, lr {AccuracyReport.Rate(rate)}, seed {seed}";
+                if (!AccuracyRun.IsFinished(directory) && OutOfTime(what)) return null;
+                var start = model;
+                if (arm.ContinueFrom is string from)
+                {
+                    var source = runs.FirstOrDefault(r => r.Arm == from && r.Method == method.Name && r.Seed == seed && !r.Diverged
+                                                          && chosen.TryGetValue((from, method.Name), out var sourceRate) && sourceRate == r.LearningRate);
+                    if (source is null)
+                    {
+                        skipped.Add($"{what}: the {from} arm has no stable {method.Name} run of seed {seed} to start from");
+                        settings.Log($"accuracy: skipping {what}: no {from} run to start from");
+                        return null;
+                    }
+                    start = ExportStart(settings, source, Path.Combine(options.WorkDirectory, arm.Name, "start", $"{methodDirectory}-seed{seed}"));
+                }
+                var run = RunOne(settings, options, arm, start, method, rate, seed, directory);
                 runs.Add(run);
                 return run;
             }
@@ -146,6 +163,21 @@ public static class AccuracySuite
         return SixteenBitModel.Write(source, copy, storage.DataType, storage.Tensors);
     }
 
+    /// <summary>
+    /// The best dev weights of <paramref name="source"/>, exported once into <paramref name="directory"/>
+    /// (`bszo export`, which writes the directory whole or not at all) for a later arm to start from.
+    /// </summary>
+    private static string ExportStart(BenchSettings settings, AccuracyRun source, string directory)
+    {
+        if (Directory.Exists(directory)) return directory;
+        settings.Log($"accuracy: exporting the best dev weights of {source.Directory} to {directory}");
+        Directory.CreateDirectory(Path.GetDirectoryName(directory)!);
+        var cli = Path.Combine(AppContext.BaseDirectory, "bszo.dll");
+        var (exit, error) = ChildProcesses.Run("dotnet", [cli, "export", "--run", source.Directory, "--out", directory], CliEnvironment);
+        if (exit != 0) Throw.Bszo($"`bszo export` failed for {source.Directory} (exit {exit}).", found: error, hint: "a later arm starts from this run's weights; export it by hand to see why.");
+        return directory;
+    }
+
     private static AccuracyRun RunOne(BenchSettings settings, AccuracyOptions options, AccuracyArm arm, string? model, AccuracyMethod method, double rate, ulong seed, string directory)
     {
         var wallFile = Path.Combine(directory, "bench-wall-seconds.txt");
@@ -159,8 +191,7 @@ public static class AccuracySuite
             long steps = method.Steps(arm.Budget);
             settings.Log($"accuracy: {arm.Name}, {method.Name}, lr {AccuracyReport.Rate(rate)}, seed {seed}: {(resume ? "resuming" : "training")} ({steps} steps) in {directory}");
             var clock = Stopwatch.StartNew();
-            var (exit, error) = ChildProcesses.Run("dotnet", Arguments(settings, options, arm, model, method, rate, seed, directory, resume),
-                new Dictionary<string, string?> { ["CI"] = "true" });
+            var (exit, error) = ChildProcesses.Run("dotnet", Arguments(settings, options, arm, model, method, rate, seed, directory, resume), CliEnvironment);
             if (exit == ExitCodes.Diverged) AccuracyRun.MarkDiverged(directory, error);
             else if (exit != 0) Throw.Bszo($"`bszo finetune` failed for {arm.Name}, {method.Name}, seed {seed} (exit {exit}).", found: error, hint: $"its run directory is {directory}.");
             double previous = File.Exists(wallFile) ? double.Parse(File.ReadAllText(wallFile), CultureInfo.InvariantCulture) : 0;

@@ -88,7 +88,7 @@ public class AccuracySuiteTests
     }
 
     [Test]
-    public void A_small_plan_chooses_rates_on_dev_fits_the_probe_and_trains_a_sixteen_bit_copy()
+    public void A_small_plan_chooses_rates_on_dev_fits_the_probe_continues_from_the_head_and_trains_a_sixteen_bit_copy()
     {
         using var temp = new TempDirectory();
         var model = FeatureModel.Write(temp["model"], trainable: ["w2", "b2"]);
@@ -106,6 +106,11 @@ public class AccuracySuiteTests
             [
                 new AccuracyArm { Name = "head", Description = "the last layer", Budget = 60, Methods = [new("mezo", [1e-4, 3e-2], 2), new("bszo", [0.3], 3)] },
                 new AccuracyArm { Name = "probe", Description = "linear probe", ProbeOf = "head" },
+                new AccuracyArm
+                {
+                    Name = "whole", Description = "every layer, from the head arm's weights", Budget = 60, ContinueFrom = "head",
+                    Arguments = ["--trainable", "w*", "--trainable", "b*"], Methods = [new("mezo", [1e-3], 2)],
+                },
                 new AccuracyArm
                 {
                     Name = "head-bf16", Description = "the last layer in bf16", Budget = 60,
@@ -132,6 +137,18 @@ public class AccuracySuiteTests
         Assert.That(results.Probes.Select(p => p.Probe.Features), Is.All.EqualTo(16));
         Assert.That(results.Probes.Select(p => p.Probe.TestAccuracy), Is.All.GreaterThan(0.5));
 
+        // The continuing arm starts each seed from the head arm's chosen MeZO run of that seed: its
+        // starting test score is that run's best-dev test score, on the same split.
+        var whole = results.Runs.Where(r => r.Arm == "whole").OrderBy(r => r.Seed).ToList();
+        Assert.That(whole.Select(r => r.Seed), Is.EqualTo(new ulong[] { 0, 1 }));
+        foreach (var run in whole)
+        {
+            var source = results.Runs.Single(r => r.Arm == "head" && r.Method == "mezo" && r.Seed == run.Seed && r.LearningRate == results.Chosen[("head", "mezo")]);
+            Assert.That(run.ZeroShotTest, Is.EqualTo(source.FineTunedTest).Within(1e-9), $"seed {run.Seed}");
+            Assert.That(JsonNode.Parse(File.ReadAllText(Path.Combine(run.Directory, "config.json")))!["resolved"]!["model"]!.GetValue<string>(),
+                Does.Contain(Path.Combine("whole", "start", $"mezo-seed{run.Seed}")));
+        }
+
         // The bf16 copy stores the card's tensors in 16 bits, and its runs trained on it.
         var copy = Bszo.Ort.Graph.OnnxModelFile.Load(Path.Combine(temp["work"], "head-bf16", "model", "mlp.onnx"));
         Assert.That(copy.Graph.Initializer.Where(t => t.Name is "w2" or "b2").Select(t => t.DataType), Is.All.EqualTo(OnnxDataType.BFloat16));
@@ -143,6 +160,7 @@ public class AccuracySuiteTests
 
         var markdown = File.ReadAllText(temp["out/small.md"]);
         Assert.That(markdown, Does.Contain("## probe").And.Contain("## head-bf16").And.Contain("grid diverged"));
+        Assert.That(markdown, Does.Contain("start: head mezo").And.Contain("gain over its start (head)"));
         Assert.That(File.Exists(temp["out/small.json"]));
     }
 }
