@@ -33,7 +33,8 @@ public static class SixteenBitModel
         Directory.CreateDirectory(destination);
         foreach (var file in Directory.GetFiles(card.Directory))
         {
-            if (Path.GetFileName(file) is not (ModelCard.FileName)) File.Copy(file, Path.Combine(destination, Path.GetFileName(file)));
+            // The source's checksums describe its own model file, not this copy's: the copy records its own below.
+            if (Path.GetFileName(file) is not (ModelCard.FileName or FileChecksums.FileName)) File.Copy(file, Path.Combine(destination, Path.GetFileName(file)));
         }
 
         var model = OnnxModelFile.Load(card.Resolve(card.Model));
@@ -74,6 +75,7 @@ public static class SixteenBitModel
             graph.Node.Insert(0, castNode);
         }
         OnnxModelFile.Save(model, Path.Combine(destination, card.Model));
+        FileChecksums.Write(destination, Directory.GetFiles(destination).Select(Path.GetFileName).OfType<string>().Where(n => n != FileChecksums.FileName));
         (card with { Description = $"{card.Description} Stored here with {string.Join(", ", converted)} in {OnnxDataType.Name(dataType)}." }).Save(destination);
         return destination;
     }

@@ -92,6 +92,8 @@ public class AccuracySuiteTests
     {
         using var temp = new TempDirectory();
         var model = FeatureModel.Write(temp["model"], trainable: ["w2", "b2"]);
+        // Checksums beside the source model, as Bszo's converters write them: the 16-bit copy must not inherit them.
+        FileChecksums.Write(model, Directory.GetFiles(model).Select(Path.GetFileName).OfType<string>().Where(n => n != "bszo-model.json"));
         var data = FeatureModel.WriteBlobs(temp["data.csv"], 400, seed: 3);
         var plan = new AccuracyPlan
         {
@@ -153,6 +155,7 @@ public class AccuracySuiteTests
         var copy = Bszo.Ort.Graph.OnnxModelFile.Load(Path.Combine(temp["work"], "head-bf16", "model", "mlp.onnx"));
         Assert.That(copy.Graph.Initializer.Where(t => t.Name is "w2" or "b2").Select(t => t.DataType), Is.All.EqualTo(OnnxDataType.BFloat16));
         Assert.That(copy.Graph.Initializer.Single(t => t.Name == "w1").DataType, Is.EqualTo(OnnxDataType.Float));
+        Assert.That(FileChecksums.Verify(Path.Combine(temp["work"], "head-bf16", "model"), "test"), Is.True, "the copy's own checksums");
         var bf16 = results.Runs.Where(r => r.Arm == "head-bf16").ToList();
         Assert.That(bf16, Has.Count.EqualTo(2));
         Assert.That(JsonNode.Parse(File.ReadAllText(Path.Combine(bf16[0].Directory, "config.json")))!["resolved"]!["model"]!.GetValue<string>(),
