@@ -24,6 +24,9 @@ public sealed record MachineInfo
 
     public required bool Avx2 { get; init; }
 
+    /// <summary>Whether 512-bit vectors run in hardware (the sweep kernels then use their AVX-512 path).</summary>
+    public required bool Avx512 { get; init; }
+
     /// <summary>"Release", or "Debug" when the JIT optimiser is off for Bszo's kernels (timings are then meaningless).</summary>
     public required string Build { get; init; }
 
@@ -45,6 +48,7 @@ public sealed record MachineInfo
         Dotnet = RuntimeInformation.FrameworkDescription,
         OnnxRuntime = OrtEnv.Instance().GetVersionString(),
         Avx2 = System.Runtime.Intrinsics.X86.Avx2.IsSupported,
+        Avx512 = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated,
         Build = IsOptimized(typeof(SweepKernels).Assembly) && IsOptimized(typeof(MachineInfo).Assembly) ? "Release" : "Debug",
         Date = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
     };
@@ -55,7 +59,7 @@ public sealed record MachineInfo
         string.Create(CultureInfo.InvariantCulture, $"Measured {Date} with `{commandLine}` on {Summary()}. Load average (1/5/15 min) {loads}.");
 
     public string Summary() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Cpu}, {Cores} cores, {MemoryBytes / (1024.0 * 1024 * 1024):F1} GiB; {Dotnet}; ONNX Runtime {OnnxRuntime}; AVX2 {(Avx2 ? "yes" : "no")}; {Build} build")
+        string.Create(CultureInfo.InvariantCulture, $"{Cpu}, {Cores} cores, {MemoryBytes / (1024.0 * 1024 * 1024):F1} GiB; {Dotnet}; ONNX Runtime {OnnxRuntime}; AVX2 {(Avx2 ? "yes" : "no")}, AVX-512 {(Avx512 ? "yes" : "no")}; {Build} build")
         + (Torch is null ? "" : $"; PyTorch {Torch} ({TorchBlas})");
 
     /// <summary>Whether the JIT optimises <paramref name="assembly"/> (false for Debug builds).</summary>
