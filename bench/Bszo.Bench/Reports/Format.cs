@@ -16,7 +16,9 @@ public static class Format
 
     public static string Ratio(double value) => double.IsFinite(value) ? value.ToString("F2", CultureInfo.InvariantCulture) + "×" : None;
 
-    public static string Percent(double fraction) => double.IsFinite(fraction) ? (100 * fraction).ToString("F0", CultureInfo.InvariantCulture) + "%" : None;
+    /// <summary>A percentage, with one decimal below 10% so that a value beside a single-digit target (5.4% against ≤ 5%) does not read as meeting it.</summary>
+    public static string Percent(double fraction) =>
+        double.IsFinite(fraction) ? (100 * fraction).ToString(Math.Abs(fraction) < 0.1 ? "F1" : "F0", CultureInfo.InvariantCulture) + "%" : None;
 
     public static string Seconds(double value) => !double.IsFinite(value) ? None : value >= 10 ? Fixed(value, 1) : value >= 0.1 ? Fixed(value, 2) : Fixed(value, 4);
 
