@@ -41,8 +41,7 @@ internal static class GaussianKernel<TLanes>
         // With no streams nothing writes the sums (SumStream starts them): they must read as 0.
         if (terms.IsEmpty) new Span<float>(sums, ChunkElements).Clear();
         int length = weights.Length;
-        int head = (int)((size - (first & (size - 1))) & (size - 1));
-        if (head > length) head = length;
+        int head = SweepKernels.UnalignedHead(first, size, length);
 
         fixed (float* w = weights)
         {

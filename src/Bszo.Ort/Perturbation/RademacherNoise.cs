@@ -39,8 +39,7 @@ internal static class RademacherKernel<TLanes>
     {
         const int word = RademacherNoise.WordSize;
         int length = weights.Length;
-        int head = (int)((word - (first & (word - 1))) & (word - 1));
-        if (head > length) head = length;
+        int head = SweepKernels.UnalignedHead(first, word, length);
         SweepKernels.AccumulateReference(weights[..head], first, terms, decay, NoiseKind.Rademacher);
 
         int count = terms.Length;
@@ -83,8 +82,7 @@ internal static class RademacherKernel<TLanes>
     {
         const int word = RademacherNoise.WordSize;
         int length = destination.Length;
-        int head = (int)((word - (first & (word - 1))) & (word - 1));
-        if (head > length) head = length;
+        int head = SweepKernels.UnalignedHead(first, word, length);
         for (int i = 0; i < head; i++) destination[i] = RademacherNoise.Value(key, first + i);
 
         var one = TLanes.Float(1f);

@@ -26,6 +26,14 @@ public static class SweepKernels
     public static void AccumulateReference(Span<float> weights, long firstIndex, ReadOnlySpan<NoiseTerm> streams, float decay) =>
         AccumulateReference(weights, firstIndex, streams, decay, NoiseKind.Gaussian);
 
+    /// <summary>
+    /// How many elements from index <paramref name="first"/> come before the next multiple of
+    /// <paramref name="alignment"/> (a power of two), at most <paramref name="length"/>: the partial
+    /// block at the start of a span, which the vector kernels compute apart from their whole blocks.
+    /// </summary>
+    internal static int UnalignedHead(long first, int alignment, int length) =>
+        (int)Math.Min(length, (alignment - (first & (alignment - 1))) & (alignment - 1));
+
     /// <summary>Scalar reference: the definition that the vector kernels must match exactly.</summary>
     public static void AccumulateReference(Span<float> weights, long firstIndex, ReadOnlySpan<NoiseTerm> streams, float decay, NoiseKind noise)
     {
