@@ -36,6 +36,9 @@ public static class AccuracySuite
     /// <summary>The environment of every `bszo` child: CI=true, so that it prints no live progress display.</summary>
     private static readonly Dictionary<string, string?> CliEnvironment = new() { ["CI"] = "true" };
 
+    /// <summary>The `bszo` command-line tool, built beside the bench.</summary>
+    private static string CliPath => Path.Combine(AppContext.BaseDirectory, "bszo.dll");
+
     public static AccuracyResults Run(BenchSettings settings, AccuracyOptions options)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -62,7 +65,7 @@ public static class AccuracySuite
             {
                 foreach (var seed in plan.Seeds)
                 {
-                    var sourceRun = runs.FirstOrDefault(r => r.Arm == source && r.Seed == seed && !r.Diverged && chosen.GetValueOrDefault((source, r.Method)) == r.LearningRate);
+                    var sourceRun = ChosenRun(runs, chosen, source, seed);
                     if (sourceRun is null || OutOfTime($"{arm.Name}, seed {seed}")) continue;
                     var probe = LinearProbe.Fit(sourceRun.Directory, seed, settings.Threads, settings.Log);
                     settings.Log(Format.Invariant($"accuracy: {arm.Name}, seed {seed}: λ {probe.L2:G2}, dev {probe.DevAccuracy:F4}, test {probe.TestAccuracy:F4} ({probe.Seconds:F0} s)"));
@@ -80,8 +83,7 @@ public static class AccuracySuite
                 var start = model;
                 if (arm.ContinueFrom is string from)
                 {
-                    var source = runs.FirstOrDefault(r => r.Arm == from && r.Method == method.Name && r.Seed == seed && !r.Diverged
-                                                          && chosen.TryGetValue((from, method.Name), out var sourceRate) && sourceRate == r.LearningRate);
+                    var source = ChosenRun(runs, chosen, from, seed, method.Name);
                     if (source is null)
                     {
                         skipped.Add($"{what}: the {from} arm has no stable {method.Name} run of seed {seed} to start from");
@@ -126,6 +128,14 @@ public static class AccuracySuite
         ReportFiles.Write(settings.Out, options.Name, report.Markdown(), report.Json(), report.Chart(), settings.Log, height: 700);
         return results;
     }
+
+    /// <summary>
+    /// The stable run of <paramref name="arm"/> on <paramref name="seed"/> at its method's chosen rate
+    /// (of <paramref name="method"/> when given; else of any method), or null if none ran.
+    /// </summary>
+    private static AccuracyRun? ChosenRun(List<AccuracyRun> runs, Dictionary<(string, string), double> chosen, string arm, ulong seed, string? method = null) =>
+        runs.FirstOrDefault(r => r.Arm == arm && r.Seed == seed && (method is null || r.Method == method) && !r.Diverged
+                                 && chosen.TryGetValue((arm, r.Method), out var rate) && rate == r.LearningRate);
 
     /// <summary>Methods of <paramref name="arm"/> whose mean test score is within two standard deviations of another method's.</summary>
     internal static HashSet<string> CloseMethods(AccuracyArm arm, IReadOnlyList<AccuracyRun> runs, IReadOnlyDictionary<(string, string), double> chosen, IReadOnlyList<ulong> seeds)
@@ -172,8 +182,7 @@ public static class AccuracySuite
         if (Directory.Exists(directory)) return directory;
         settings.Log($"accuracy: exporting the best dev weights of {source.Directory} to {directory}");
         Directory.CreateDirectory(Path.GetDirectoryName(directory)!);
-        var cli = Path.Combine(AppContext.BaseDirectory, "bszo.dll");
-        var (exit, error) = ChildProcesses.Run("dotnet", [cli, "export", "--run", source.Directory, "--out", directory], CliEnvironment);
+        var (exit, error) = ChildProcesses.Run("dotnet", [CliPath, "export", "--run", source.Directory, "--out", directory], CliEnvironment);
         if (exit != 0) Throw.Bszo($"`bszo export` failed for {source.Directory} (exit {exit}).", found: error, hint: "a later arm starts from this run's weights; export it by hand to see why.");
         return directory;
     }
@@ -208,15 +217,14 @@ public static class AccuracySuite
     private static List<string> Arguments(BenchSettings settings, AccuracyOptions options, AccuracyArm arm, string? model, AccuracyMethod method, double rate, ulong seed,
         string directory, bool resume)
     {
-        var cli = Path.Combine(AppContext.BaseDirectory, "bszo.dll");
-        if (resume) return [cli, "finetune", "--out", directory, "--resume", "--quiet", "--no-plots"];
+        if (resume) return [CliPath, "finetune", "--out", directory, "--resume", "--quiet", "--no-plots"];
         string I(long v) => v.ToString(CultureInfo.InvariantCulture);
         string D(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         var plan = options.Plan;
         long steps = method.Steps(arm.Budget);
         var args = new List<string>
         {
-            cli, "finetune", "--out", directory, "--optimizer", method.Method, "--steps", I(steps), "--learning-rate", D(rate), "--epsilon", D(plan.Epsilon),
+            CliPath, "finetune", "--out", directory, "--optimizer", method.Method, "--steps", I(steps), "--learning-rate", D(rate), "--epsilon", D(plan.Epsilon),
             "--eval-every", I(Math.Max(1, steps / plan.Evaluations)), "--seed", I((long)seed), "--data-seed", I((long)seed),
             "--batch-size", I(plan.BatchSize), "--threads", I(settings.Threads), "--quiet", "--no-plots",
         };
